@@ -1,0 +1,115 @@
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Find, record and pay down technical debt in Go, Python and Kubernetes/Helm YAML.
+#[derive(Debug, Parser)]
+#[command(name = "debtctl", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse files under the paths (default `.`) and report findings.
+    Scan(ScanArgs),
+    /// List the rules.
+    Rules(RulesArgs),
+    /// Print one rule's documentation.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Info,
+    Warning,
+    Error,
+}
+
+impl From<SeverityArg> for debtctl_diagnostics::Severity {
+    fn from(s: SeverityArg) -> Self {
+        match s {
+            SeverityArg::Info => Self::Info,
+            SeverityArg::Warning => Self::Warning,
+            SeverityArg::Error => Self::Error,
+        }
+    }
+}
+
+/// Options every analysing command shares.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Rules to run (IDs, prefixes such as `go/`, or ALL); replaces the config's `select`.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub select: Option<Vec<String>>,
+    /// Rules not to run (IDs or prefixes), on top of the config's `ignore`.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub ignore: Vec<String>,
+    /// Config file (default: the nearest `debtctl.toml` upward from the first path).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Exit 0 even when there are findings.
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Print findings only: no summary, no warnings about skipped files.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScanArgs {
+    /// Files or directories to analyse.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Also skip files matching this glob (gitignore syntax); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Threads to use (default: all cores).
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Read and write no result cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Where the result cache lives (default: `.debtctl/cache` at the project root).
+    #[arg(long, value_name = "DIR", env = "DEBTCTL_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Report suppression comments that suppress nothing.
+    #[arg(long)]
+    pub report_unused_suppressions: bool,
+    /// The lowest severity that makes the exit status 1 (default: info, i.e. any finding).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityArg>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RulesArgs {
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// A rule ID such as `py/mutable-default-arg`.
+    pub rule: String,
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}

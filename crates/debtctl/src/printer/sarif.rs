@@ -1,0 +1,141 @@
+//! SARIF 2.1.0: one run, every rule in `tool.driver.rules`, each finding a result with a
+//! physical location and its fingerprint in `partialFingerprints`.
+
+use debtctl_diagnostics::{Finding, Severity};
+use debtctl_linter::registry::all_meta;
+use debtctl_workspace::engine::ScanOutcome;
+use debtctl_workspace::Settings;
+use serde_json::{json, Value};
+use std::io::Write;
+
+pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+pub fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// The `tool` object with every rule's id, descriptions, help and default level.
+pub fn tool(settings: &Settings) -> Value {
+    let rules: Vec<Value> = all_meta()
+        .iter()
+        .map(|m| {
+            json!({
+                "id": m.id,
+                "name": m.id.rsplit('/').next().unwrap_or(m.id),
+                "shortDescription": {"text": m.summary},
+                "fullDescription": {"text": m.summary},
+                "help": {"text": m.doc, "markdown": m.doc},
+                "defaultConfiguration": {
+                    "level": level(settings.linter.severity_of(m.rule)),
+                    "enabled": settings.linter.rules.contains(m.rule),
+                },
+                "properties": {
+                    "tags": [m.id.split('/').next().unwrap_or("debt")],
+                    "debt_minutes": settings.linter.debt_of(m.rule),
+                },
+            })
+        })
+        .collect();
+    json!({
+        "driver": {
+            "name": "debtctl",
+            "version": env!("CARGO_PKG_VERSION"),
+            "semanticVersion": env!("CARGO_PKG_VERSION"),
+            "informationUri": "https://github.com/debtctl/debtctl",
+            "rules": rules,
+        }
+    })
+}
+
+/// One SARIF result for a finding.
+pub fn result(f: &Finding) -> Value {
+    let index = all_meta().iter().position(|m| m.id == f.rule);
+    let mut r = json!({
+        "ruleId": f.rule,
+        "level": level(f.severity),
+        "message": {"text": f.message},
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": artifact(&f.path),
+                "region": {
+                    "startLine": f.line,
+                    "startColumn": f.column,
+                    "endLine": f.end_line,
+                    "endColumn": f.end_column,
+                },
+            }
+        }],
+        "partialFingerprints": {"debtctl/v1": f.fingerprint},
+        "properties": {"debt_minutes": f.debt_minutes},
+    });
+    if let Some(i) = index {
+        r["ruleIndex"] = json!(i);
+    }
+    if let Some(t) = &f.ticket {
+        r["properties"]["ticket"] = json!(t);
+    }
+    r
+}
+
+pub fn document(runs_results: Vec<Value>, settings: &Settings) -> Value {
+    json!({
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": tool(settings),
+            "columnKind": "unicodeCodePoints",
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": src_root()}},
+            "results": runs_results,
+        }]
+    })
+}
+
+pub fn print(out: &mut impl Write, outcome: &ScanOutcome, settings: &Settings) -> std::io::Result<()> {
+    let results = outcome.findings.iter().map(result).collect();
+    serde_json::to_writer_pretty(&mut *out, &document(results, settings))?;
+    writeln!(out)
+}
+
+fn src_root() -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut uri = format!("file://{}", encode(&cwd.to_string_lossy().replace('\\', "/")));
+    if !uri.ends_with('/') {
+        uri.push('/');
+    }
+    uri
+}
+
+fn artifact(path: &str) -> Value {
+    if path.starts_with('/') {
+        json!({"uri": format!("file://{}", encode(path))})
+    } else {
+        json!({"uri": encode(path), "uriBaseId": "%SRCROOT%"})
+    }
+}
+
+/// Percent-encodes what may not stand in a URI path.
+fn encode(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn uris_are_encoded() {
+        assert_eq!(super::encode("a b/c#d.py"), "a%20b/c%23d.py");
+        assert_eq!(super::encode("é.py"), "%C3%A9.py");
+    }
+}

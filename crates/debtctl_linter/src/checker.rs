@@ -1,0 +1,213 @@
+use crate::registry::{Rule, RuleSet};
+use crate::rules;
+use crate::settings::LinterSettings;
+use crate::suppression::Suppressions;
+use debtctl_diagnostics::{fingerprint, Diagnostic, Finding, FixSummary, TextRange};
+use debtctl_syntax::{parse, Language, LineIndex};
+use std::collections::HashMap;
+use tree_sitter::Node;
+
+/// What rules see while they check one file, and where they report.
+pub(crate) struct Checker<'a> {
+    pub source: &'a str,
+    pub rules: RuleSet,
+    pub diagnostics: Vec<(Rule, Diagnostic)>,
+    pub suppressions: Suppressions,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(source: &'a str, rules: RuleSet) -> Self {
+        Checker { source, rules, diagnostics: Vec::new(), suppressions: Suppressions::default() }
+    }
+
+    #[inline]
+    pub fn enabled(&self, rule: Rule) -> bool {
+        self.rules.contains(rule)
+    }
+
+    pub fn text(&self, node: Node<'_>) -> &'a str {
+        &self.source[node.byte_range()]
+    }
+
+    /// Reports `rule` at `range`; the returned diagnostic can take a fix or a ticket.
+    pub fn report(
+        &mut self,
+        rule: Rule,
+        range: impl Into<Span>,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        let Span(range) = range.into();
+        self.diagnostics.push((
+            rule,
+            Diagnostic {
+                rule: rule.id(),
+                range,
+                message: message.into(),
+                fix: None,
+                ticket: None,
+                scope: String::new(),
+            },
+        ));
+        &mut self.diagnostics.last_mut().expect("just pushed").1
+    }
+}
+
+/// A byte range to report at, from a node or a range.
+pub(crate) struct Span(pub TextRange);
+
+impl From<Node<'_>> for Span {
+    fn from(n: Node<'_>) -> Span {
+        Span(TextRange::new(n.start_byte(), n.end_byte()))
+    }
+}
+
+impl From<TextRange> for Span {
+    fn from(r: TextRange) -> Span {
+        Span(r)
+    }
+}
+
+/// The outcome of checking one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileResult {
+    pub findings: Vec<Finding>,
+    /// The syntax tree had ERROR or MISSING nodes; the file was analysed all the same.
+    pub parse_error: bool,
+    /// Findings hidden by suppression comments.
+    pub suppressed: u32,
+}
+
+/// Whether a file declares itself generated: Go's `// Code generated ... DO NOT EDIT.`
+/// line before the package clause, or Python's `@generated` marker in its first lines.
+pub fn is_generated(lang: Language, source: &str) -> bool {
+    match lang {
+        Language::Go => source
+            .lines()
+            .take_while(|l| !l.starts_with("package "))
+            .any(|l| l.starts_with("// Code generated ") && l.trim_end().ends_with(" DO NOT EDIT.")),
+        Language::Python => source
+            .lines()
+            .take(40)
+            .any(|l| l.contains("@generated") && (l.trim_start().starts_with('#') || l.contains("\"\"\""))),
+        Language::GoMod | Language::Yaml | Language::HelmTemplate => false,
+    }
+}
+
+/// Checks one file's source with `rules` (the settings' rules after per-path ignores).
+/// `path` is the path as findings show it; it is part of every fingerprint.
+pub fn check_source(
+    path: &str,
+    lang: Language,
+    source: &str,
+    rules: RuleSet,
+    settings: &LinterSettings,
+) -> FileResult {
+    let mut checker = Checker::new(source, rules);
+    let tree = parse(lang, source);
+    let parse_error = tree.as_ref().is_some_and(|t| t.root_node().has_error());
+    if let Some(tree) = &tree {
+        let root = tree.root_node();
+        match lang {
+            Language::Python => rules::py::check(&mut checker, root),
+            Language::Go => rules::go::check(&mut checker, root),
+            Language::Yaml | Language::HelmTemplate => rules::yaml::check(&mut checker, root),
+            Language::GoMod => {}
+        }
+        for (_, diag) in &mut checker.diagnostics {
+            diag.scope = scope_of(lang, root, diag.range, source);
+        }
+    }
+    let line_index = LineIndex::new(source);
+    let suppressed = checker.apply_suppressions(&line_index);
+    let findings = to_findings(path, source, &line_index, checker.diagnostics, settings);
+    FileResult { findings, parse_error, suppressed }
+}
+
+impl Checker<'_> {
+    /// Drops suppressed diagnostics and reports what suppression comments got wrong.
+    fn apply_suppressions(&mut self, line_index: &LineIndex) -> u32 {
+        let suppressions = std::mem::take(&mut self.suppressions);
+        let mut diagnostics = std::mem::take(&mut self.diagnostics);
+        let mut suppressed = Vec::new();
+        diagnostics.retain(|(rule, diag)| {
+            let line = line_index.line_of(diag.range.start);
+            let hidden = suppressions.suppresses(*rule, line);
+            if hidden {
+                suppressed.push((*rule, line));
+            }
+            !hidden
+        });
+        self.diagnostics = diagnostics;
+        suppressions.report(self, &suppressed);
+        suppressed.len() as u32
+    }
+}
+
+/// The enclosing functions and classes (or Go function and receiver) of a range.
+fn scope_of(lang: Language, root: Node<'_>, range: TextRange, source: &str) -> String {
+    let Some(mut node) = root.descendant_for_byte_range(range.start, range.end) else {
+        return String::new();
+    };
+    let mut parts = Vec::new();
+    // The descent from the root is bounded by depth; the walk up is cheap for real code.
+    let mut steps = 0;
+    while let Some(parent) = node.parent() {
+        steps += 1;
+        if steps > 256 {
+            break;
+        }
+        let named = match (lang, parent.kind()) {
+            (Language::Python, "function_definition" | "class_definition") => {
+                parent.child_by_field_name("name")
+            }
+            (Language::Go, "function_declaration" | "method_declaration") => {
+                parent.child_by_field_name("name")
+            }
+            _ => None,
+        };
+        if let Some(name) = named {
+            parts.push(&source[name.byte_range()]);
+        }
+        node = parent;
+    }
+    parts.reverse();
+    parts.join(".")
+}
+
+fn to_findings(
+    path: &str,
+    source: &str,
+    line_index: &LineIndex,
+    diagnostics: Vec<(Rule, Diagnostic)>,
+    settings: &LinterSettings,
+) -> Vec<Finding> {
+    let mut diagnostics = diagnostics;
+    diagnostics.sort_by_key(|(rule, d)| (d.range.start, d.range.end, *rule));
+    let mut occurrences: HashMap<String, u32> = HashMap::new();
+    diagnostics
+        .into_iter()
+        .map(|(rule, d)| {
+            let code = &source[d.range.start..d.range.end];
+            let base = fingerprint(rule.id(), path, &d.scope, code, &d.message, 0);
+            let n = occurrences.entry(base).or_insert(0);
+            let fp = fingerprint(rule.id(), path, &d.scope, code, &d.message, *n);
+            *n += 1;
+            let (line, column) = line_index.line_col(source, d.range.start);
+            let (end_line, end_column) = line_index.line_col(source, d.range.end);
+            Finding {
+                rule: rule.id().to_string(),
+                severity: settings.severity_of(rule),
+                path: path.to_string(),
+                line,
+                column,
+                end_line,
+                end_column,
+                message: d.message,
+                debt_minutes: settings.debt_of(rule),
+                fingerprint: fp,
+                ticket: d.ticket,
+                fix: d.fix.map(|f| FixSummary { applicability: f.applicability, title: f.title }),
+            }
+        })
+        .collect()
+}

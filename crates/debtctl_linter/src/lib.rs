@@ -1,0 +1,17 @@
+//! The rules of debtctl and the per-file pipeline that runs them: parse once, walk the tree
+//! once with every enabled rule of the language, apply suppression comments, and turn what
+//! the rules report into [`Finding`]s with stable fingerprints.
+
+mod checker;
+mod comments;
+pub mod registry;
+mod rules;
+mod settings;
+mod suppression;
+mod walk;
+
+pub use checker::{check_source, is_generated, FileResult};
+pub use registry::{Rule, RuleMeta, RuleSet};
+pub use settings::LinterSettings;
+
+pub use debtctl_syntax::Language;

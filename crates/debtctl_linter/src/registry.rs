@@ -1,0 +1,202 @@
+//! The one registry of rules: a hand-written line per rule, in the manner of ruff's
+//! `codes.rs`. A rule's metadata and documentation live in `rules/<prefix>/<slug>.md` and
+//! are compiled in, so an installed binary needs no files beside it.
+
+use debtctl_diagnostics::{Applicability, Severity};
+use std::sync::LazyLock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    PyMutableDefaultArg,
+    PySwallowedException,
+    PyRaiseWithoutFrom,
+    PyCtypesLeak,
+    PyOpenWithoutWith,
+    DebtTodo,
+    DebtUnknownSuppression,
+    DebtUnusedSuppression,
+}
+
+struct Entry {
+    rule: Rule,
+    id: &'static str,
+    doc: &'static str,
+}
+
+macro_rules! doc {
+    ($path:literal) => {
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules/", $path))
+    };
+}
+
+// One line per rule. The order is the order of `debtctl rules`.
+static ENTRIES: &[Entry] = &[
+    Entry { rule: Rule::PyMutableDefaultArg, id: "py/mutable-default-arg", doc: doc!("py/mutable-default-arg.md") },
+    Entry { rule: Rule::PySwallowedException, id: "py/swallowed-exception", doc: doc!("py/swallowed-exception.md") },
+    Entry { rule: Rule::PyRaiseWithoutFrom, id: "py/raise-without-from", doc: doc!("py/raise-without-from.md") },
+    Entry { rule: Rule::PyCtypesLeak, id: "py/ctypes-leak", doc: doc!("py/ctypes-leak.md") },
+    Entry { rule: Rule::PyOpenWithoutWith, id: "py/open-without-with", doc: doc!("py/open-without-with.md") },
+    Entry { rule: Rule::DebtTodo, id: "debt/todo", doc: doc!("debt/todo.md") },
+    Entry { rule: Rule::DebtUnknownSuppression, id: "debt/unknown-suppression", doc: doc!("debt/unknown-suppression.md") },
+    Entry { rule: Rule::DebtUnusedSuppression, id: "debt/unused-suppression", doc: doc!("debt/unused-suppression.md") },
+];
+
+/// A rule's metadata, read from the front matter of its documentation.
+#[derive(Debug, Clone)]
+pub struct RuleMeta {
+    pub rule: Rule,
+    pub id: &'static str,
+    pub severity: Severity,
+    pub debt_minutes: u32,
+    pub summary: String,
+    /// The applicability of the rule's fix, if it has one.
+    pub fix: Option<Applicability>,
+    /// The documentation without its front matter: What it does, Why is this bad?, ...
+    pub doc: &'static str,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    id: String,
+    severity: String,
+    debt_minutes: u32,
+    summary: String,
+    fix: String,
+}
+
+static META: LazyLock<Vec<RuleMeta>> = LazyLock::new(|| {
+    ENTRIES
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            assert_eq!(e.rule as usize, i, "registry order must follow the Rule enum");
+            parse_doc(e).unwrap_or_else(|err| panic!("rules doc of {}: {err}", e.id))
+        })
+        .collect()
+});
+
+fn parse_doc(e: &Entry) -> Result<RuleMeta, String> {
+    let rest = e.doc.strip_prefix("+++\n").ok_or("no `+++` front matter")?;
+    let (front, body) = rest.split_once("\n+++\n").ok_or("front matter is not closed")?;
+    let fm: FrontMatter = toml::from_str(front).map_err(|err| err.to_string())?;
+    if fm.id != e.id {
+        return Err(format!("front matter names `{}`", fm.id));
+    }
+    let severity = Severity::parse(&fm.severity).ok_or("bad severity")?;
+    let fix = match fm.fix.as_str() {
+        "none" => None,
+        other => Some(Applicability::parse(other).ok_or("bad fix applicability")?),
+    };
+    Ok(RuleMeta {
+        rule: e.rule,
+        id: e.id,
+        severity,
+        debt_minutes: fm.debt_minutes,
+        summary: fm.summary,
+        fix,
+        doc: body.trim_start_matches('\n'),
+    })
+}
+
+impl Rule {
+    pub fn id(self) -> &'static str {
+        ENTRIES[self as usize].id
+    }
+
+    pub fn meta(self) -> &'static RuleMeta {
+        &META[self as usize]
+    }
+
+    pub fn from_id(id: &str) -> Option<Rule> {
+        ENTRIES.iter().find(|e| e.id == id).map(|e| e.rule)
+    }
+
+    /// Every rule, in registry order.
+    pub fn all() -> impl Iterator<Item = Rule> {
+        ENTRIES.iter().map(|e| e.rule)
+    }
+}
+
+/// All rules' metadata, in registry order.
+pub fn all_meta() -> &'static [RuleMeta] {
+    &META
+}
+
+/// A set of rules, one bit each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct RuleSet(u64);
+
+impl RuleSet {
+    pub fn empty() -> RuleSet {
+        RuleSet(0)
+    }
+    pub fn all() -> RuleSet {
+        Rule::all().collect()
+    }
+    pub fn contains(self, rule: Rule) -> bool {
+        self.0 & (1 << rule as u32) != 0
+    }
+    pub fn insert(&mut self, rule: Rule) {
+        self.0 |= 1 << rule as u32;
+    }
+    pub fn remove(&mut self, rule: Rule) {
+        self.0 &= !(1 << rule as u32);
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    pub fn iter(self) -> impl Iterator<Item = Rule> {
+        Rule::all().filter(move |r| self.contains(*r))
+    }
+    pub fn bits(self) -> u64 {
+        self.0
+    }
+}
+
+impl FromIterator<Rule> for RuleSet {
+    fn from_iter<I: IntoIterator<Item = Rule>>(iter: I) -> RuleSet {
+        let mut set = RuleSet::empty();
+        for r in iter {
+            set.insert(r);
+        }
+        set
+    }
+}
+
+/// The rules a selector names: an exact ID, a prefix ending in `/` (`py/`), or `ALL`.
+/// `None` when it names no rule at all.
+pub fn select(selector: &str) -> Option<RuleSet> {
+    let set: RuleSet = if selector == "ALL" {
+        RuleSet::all()
+    } else if selector.ends_with('/') {
+        Rule::all().filter(|r| r.id().starts_with(selector)).collect()
+    } else {
+        Rule::from_id(selector).into_iter().collect()
+    };
+    (!set.is_empty()).then_some(set)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_doc_parses_and_ids_are_unique() {
+        let mut ids: Vec<_> = all_meta().iter().map(|m| m.id).collect();
+        let n = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+        assert!(n < 64, "RuleSet holds 64 rules");
+    }
+
+    #[test]
+    fn selectors() {
+        assert!(select("py/").unwrap().contains(Rule::PyCtypesLeak));
+        assert!(!select("py/").unwrap().contains(Rule::DebtTodo));
+        assert_eq!(select("debt/todo").unwrap().iter().count(), 1);
+        assert!(select("py/nope").is_none());
+        assert!(select("zz/").is_none());
+    }
+}

@@ -1,0 +1,291 @@
+//! The Python rules' single walk, the module facts they share (what is imported as what),
+//! and the analysis of how a bound name is used in its scope.
+
+pub(crate) mod ctypes_leak;
+pub(crate) mod mutable_default_arg;
+pub(crate) mod open_without_with;
+pub(crate) mod raise_without_from;
+pub(crate) mod swallowed_exception;
+
+use crate::checker::Checker;
+use crate::comments::visit_comment;
+use crate::registry::Rule;
+use crate::walk::walk;
+use debtctl_syntax::Language;
+use std::collections::HashMap;
+use tree_sitter::Node;
+
+pub(crate) fn check(checker: &mut Checker<'_>, root: Node<'_>) {
+    let facts = ModuleFacts::collect(checker.source, root);
+    let mut ctypes = ctypes_leak::Pending::default();
+    let open_on = checker.enabled(Rule::PyOpenWithoutWith);
+    let ctypes_on = checker.enabled(Rule::PyCtypesLeak);
+    let swallow_on = checker.enabled(Rule::PySwallowedException);
+    walk(root, |node, ancestors| match node.kind() {
+        "comment" => visit_comment(checker, Language::Python, node),
+        "function_definition" if checker.enabled(Rule::PyMutableDefaultArg) => {
+            mutable_default_arg::check(checker, &facts, node);
+        }
+        "except_clause" | "except_group_clause" if swallow_on => {
+            swallowed_exception::check_handler(checker, node);
+        }
+        "raise_statement" if checker.enabled(Rule::PyRaiseWithoutFrom) => {
+            raise_without_from::check(checker, node, ancestors);
+        }
+        "call" => {
+            if swallow_on {
+                swallowed_exception::check_suppress(checker, &facts, node);
+            }
+            if open_on {
+                open_without_with::check(checker, &facts, node, ancestors);
+            }
+            if ctypes_on {
+                ctypes.call(checker, node, ancestors);
+            }
+        }
+        "assignment" if ctypes_on => ctypes.assignment(checker, &facts, node),
+        _ => {}
+    });
+    if ctypes_on {
+        ctypes.finish(checker);
+    }
+}
+
+/// What the module imports, by the names it binds them to.
+#[derive(Debug, Default)]
+pub(crate) struct ModuleFacts {
+    /// Local name -> imported module (`import ctypes as ct` gives `ct` -> `ctypes`).
+    modules: HashMap<String, String>,
+    /// Local name -> `module.name` (`from collections import deque as dq` gives
+    /// `dq` -> `collections.deque`).
+    names: HashMap<String, String>,
+    /// The module binds `open` itself (a `def`, an assignment or a foreign import), so a
+    /// bare `open(...)` is not the builtin.
+    pub open_shadowed: bool,
+}
+
+impl ModuleFacts {
+    /// Reads the imports at module level and one block deep (`try:`/`if:` guards).
+    fn collect(source: &str, root: Node<'_>) -> ModuleFacts {
+        let mut facts = ModuleFacts::default();
+        let mut stack = vec![(root, 0)];
+        while let Some((node, depth)) = stack.pop() {
+            let mut cursor = node.walk();
+            for stmt in node.named_children(&mut cursor) {
+                match stmt.kind() {
+                    "import_statement" => facts.import(source, stmt),
+                    "import_from_statement" => facts.import_from(source, stmt),
+                    "function_definition" | "class_definition" => {
+                        if field_text(stmt, "name", source) == Some("open") {
+                            facts.open_shadowed = true;
+                        }
+                    }
+                    "decorated_definition" => {
+                        if let Some(def) = stmt.child_by_field_name("definition") {
+                            if field_text(def, "name", source) == Some("open") {
+                                facts.open_shadowed = true;
+                            }
+                        }
+                    }
+                    "expression_statement" => {
+                        if let Some(a) = stmt.named_child(0).filter(|a| a.kind() == "assignment") {
+                            if field_text(a, "left", source) == Some("open") {
+                                facts.open_shadowed = true;
+                            }
+                        }
+                    }
+                    "try_statement" | "if_statement" | "block" | "else_clause" | "except_clause"
+                    | "elif_clause" | "finally_clause"
+                        if depth < 3 =>
+                    {
+                        stack.push((stmt, depth + 1));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        facts
+    }
+
+    fn import(&mut self, source: &str, stmt: Node<'_>) {
+        let mut cursor = stmt.walk();
+        for item in stmt.children_by_field_name("name", &mut cursor) {
+            match item.kind() {
+                "dotted_name" => {
+                    let name = text(item, source);
+                    let top = name.split('.').next().unwrap_or(name);
+                    self.modules.insert(top.to_string(), top.to_string());
+                }
+                "aliased_import" => {
+                    if let (Some(n), Some(a)) = (field_text(item, "name", source), field_text(item, "alias", source)) {
+                        self.modules.insert(a.to_string(), n.to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn import_from(&mut self, source: &str, stmt: Node<'_>) {
+        let Some(module) = field_text(stmt, "module_name", source) else { return };
+        let mut cursor = stmt.walk();
+        for item in stmt.children_by_field_name("name", &mut cursor) {
+            let (orig, local) = match item.kind() {
+                "dotted_name" => (text(item, source), text(item, source)),
+                "aliased_import" => match (field_text(item, "name", source), field_text(item, "alias", source)) {
+                    (Some(n), Some(a)) => (n, a),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            if local == "open" && !matches!(module, "io" | "codecs" | "builtins") {
+                self.open_shadowed = true;
+            }
+            self.names.insert(local.to_string(), format!("{module}.{orig}"));
+        }
+    }
+
+    /// The dotted name an expression refers to through the module's imports:
+    /// `ct.CDLL` gives `ctypes.CDLL` after `import ctypes as ct`, a bare `deque` gives
+    /// `collections.deque` after `from collections import deque`. Names that are not
+    /// imported resolve to themselves (`open`, `list`).
+    pub fn resolve(&self, source: &str, node: Node<'_>) -> Option<String> {
+        match node.kind() {
+            "identifier" => {
+                let name = text(node, source);
+                Some(self.names.get(name).cloned().unwrap_or_else(|| name.to_string()))
+            }
+            "attribute" => {
+                let object = node.child_by_field_name("object")?;
+                let attr = field_text(node, "attribute", source)?;
+                let base = match object.kind() {
+                    "identifier" => {
+                        let name = text(object, source);
+                        self.modules
+                            .get(name)
+                            .or_else(|| self.names.get(name))
+                            .cloned()
+                            .unwrap_or_else(|| name.to_string())
+                    }
+                    _ => self.resolve(source, object)?,
+                };
+                Some(format!("{base}.{attr}"))
+            }
+            _ => None,
+        }
+    }
+}
+
+pub(crate) fn text<'a>(node: Node<'_>, source: &'a str) -> &'a str {
+    &source[node.byte_range()]
+}
+
+pub(crate) fn field_text<'a>(node: Node<'_>, field: &str, source: &'a str) -> Option<&'a str> {
+    node.child_by_field_name(field).map(|n| text(n, source))
+}
+
+/// Code for a message: white space folded, at most `max` characters.
+pub(crate) fn snippet(code: &str, max: usize) -> String {
+    let folded = code.split_whitespace().collect::<Vec<_>>().join(" ");
+    if folded.chars().count() <= max {
+        folded
+    } else {
+        let mut s: String = folded.chars().take(max).collect();
+        s.push('…');
+        s
+    }
+}
+
+/// The last name of a call's callee: `free` for `lib.free(p)` and for `free(p)`.
+pub(crate) fn callee_name<'a>(call: Node<'_>, source: &'a str) -> Option<&'a str> {
+    let f = call.child_by_field_name("function")?;
+    match f.kind() {
+        "identifier" => Some(text(f, source)),
+        "attribute" => field_text(f, "attribute", source),
+        _ => None,
+    }
+}
+
+/// The nearest enclosing function's body among `ancestors`, else the module.
+pub(crate) fn enclosing_scope<'t>(ancestors: &[Node<'t>]) -> Option<Node<'t>> {
+    ancestors
+        .iter()
+        .rev()
+        .find(|a| a.kind() == "function_definition")
+        .and_then(|f| f.child_by_field_name("body"))
+        .or_else(|| ancestors.first().copied())
+}
+
+/// How a name bound in a scope is used there (nested functions included: a closure that
+/// frees the value counts).
+#[derive(Debug, Default)]
+pub(crate) struct Uses {
+    /// Methods called or read on it: `close` for `f.close()`.
+    pub methods: Vec<String>,
+    /// Callees of every call it is an argument of, directly or nested:
+    /// `free` and `c_void_p` for `lib.free(c_void_p(p))`.
+    pub callees: Vec<String>,
+    /// Returned or yielded, or the body of a lambda.
+    pub returned: bool,
+    /// Assigned on (to an attribute, an item, another name) or put in a literal container.
+    pub stored: bool,
+    /// Named in a `with` item.
+    pub in_with: bool,
+}
+
+pub(crate) fn uses_of(source: &str, scope: Node<'_>, name: &str, binding: Node<'_>) -> Uses {
+    let mut uses = Uses::default();
+    walk(scope, |node, ancestors| {
+        if node.kind() != "identifier" || text(node, source) != name || node == binding {
+            return;
+        }
+        let mut child = node;
+        // Whether the value itself (not something computed from it) reaches the ancestor.
+        let mut direct = true;
+        for parent in ancestors.iter().rev() {
+            match parent.kind() {
+                "attribute" if direct => {
+                    if parent.child_by_field_name("object") == Some(child) {
+                        if let Some(attr) = field_text(*parent, "attribute", source) {
+                            uses.methods.push(attr.to_string());
+                        }
+                        return;
+                    }
+                    direct = false;
+                }
+                "call" => {
+                    if let Some(callee) = callee_name(*parent, source) {
+                        if parent.child_by_field_name("function") != Some(child) {
+                            uses.callees.push(callee.to_string());
+                        }
+                    }
+                    direct = false;
+                }
+                "return_statement" | "yield" | "lambda" => {
+                    uses.returned = true;
+                    return;
+                }
+                "with_item" => {
+                    uses.in_with = true;
+                    return;
+                }
+                "assignment" | "augmented_assignment" => {
+                    let right = parent.child_by_field_name("right");
+                    if direct && right == Some(child) {
+                        uses.stored = true;
+                    }
+                    return;
+                }
+                "list" | "tuple" | "set" | "dictionary" | "pair" | "expression_list" if direct => {
+                    uses.stored = true;
+                    return;
+                }
+                "parenthesized_expression" | "argument_list" | "keyword_argument" => {}
+                "block" | "module" | "expression_statement" => return,
+                _ => direct = false,
+            }
+            child = *parent;
+        }
+    });
+    uses
+}

@@ -1,0 +1,72 @@
+use tree_sitter::{Node, TreeCursor};
+
+/// Visits every node under `root` (itself included) in document order, handing the visitor
+/// the node's ancestors, nearest last. Iterative, so 10,000 nested brackets cost a deep
+/// stack of nodes, not a deep call stack; and the ancestors come from the walk itself,
+/// since `Node::parent` searches down from the root on every call.
+pub(crate) fn walk<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>, &[Node<'t>])) {
+    let mut cursor: TreeCursor<'t> = root.walk();
+    let mut ancestors: Vec<Node<'t>> = Vec::with_capacity(64);
+    loop {
+        let node = cursor.node();
+        visit(node, &ancestors);
+        if cursor.goto_first_child() {
+            ancestors.push(node);
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+            ancestors.pop();
+            if ancestors.is_empty() && cursor.node() == root {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use debtctl_syntax::{parse, Language};
+
+    #[test]
+    fn walk_reports_true_ancestors_and_survives_deep_nesting() {
+        let src = "x = [[[1]]]\n";
+        let tree = parse(Language::Python, src).unwrap();
+        let mut seen = 0;
+        walk(tree.root_node(), |node, anc| {
+            if node.kind() == "integer" {
+                let lists = anc.iter().filter(|a| a.kind() == "list").count();
+                assert_eq!(lists, 3);
+                assert_eq!(anc[0].kind(), "module");
+                seen += 1;
+            }
+        });
+        assert_eq!(seen, 1);
+
+        let deep = format!("x = {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        let tree = parse(Language::Python, &deep).unwrap();
+        let mut max = 0;
+        walk(tree.root_node(), |_, anc| max = max.max(anc.len()));
+        assert!(max > 1000);
+    }
+
+    #[test]
+    fn walk_of_a_subtree_stays_inside_it() {
+        let src = "def f():\n    a = 1\nb = 2\n";
+        let tree = parse(Language::Python, src).unwrap();
+        let func = tree.root_node().named_child(0).unwrap();
+        let mut idents = vec![];
+        walk(func, |n, _| {
+            if n.kind() == "identifier" {
+                idents.push(n.utf8_text(src.as_bytes()).unwrap().to_string());
+            }
+        });
+        assert_eq!(idents, ["f", "a"]);
+    }
+}

@@ -1,0 +1,140 @@
+//! `debtctl.toml`: its format (described by `schemas/config.schema.json`), where it is found,
+//! and how it is read. Unknown keys and unknown rule IDs are errors that name them.
+
+use crate::WorkspaceError;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const CONFIG_NAME: &str = "debtctl.toml";
+
+/// The contents of `debtctl.toml`. Every key is optional; command-line flags override it.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "debtctl configuration (debtctl.toml)")]
+pub struct Config {
+    /// Rules to run, by ID, by prefix (`py/`) or `ALL`. Default: every rule except
+    /// `debt/unused-suppression`.
+    pub select: Option<Vec<String>>,
+    /// Rules not to run, by ID or prefix.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Globs (gitignore syntax, relative to this file's directory) of files and directories
+    /// not to scan, on top of `.gitignore` and the default `vendor/`, `node_modules/` and
+    /// `third_party/`.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Report suppression comments that suppress nothing (`debt/unused-suppression`).
+    #[serde(default)]
+    pub report_unused_suppressions: bool,
+    /// The lowest severity that makes `scan` exit 1. Default: `info` (every finding).
+    pub fail_on: Option<SeverityName>,
+    /// Per-rule severity and cost, by rule ID.
+    #[serde(default)]
+    pub rules: BTreeMap<String, RuleConfig>,
+    /// Globs (relative to this file's directory) mapped to the rules (IDs or prefixes) not
+    /// to run on matching files.
+    #[serde(default)]
+    pub per_path_ignores: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RuleConfig {
+    pub severity: Option<SeverityName>,
+    /// Remediation cost in minutes, summed into debt.
+    pub debt_minutes: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SeverityName {
+    Info,
+    Warning,
+    Error,
+}
+
+impl From<SeverityName> for debtctl_diagnostics::Severity {
+    fn from(s: SeverityName) -> Self {
+        match s {
+            SeverityName::Info => debtctl_diagnostics::Severity::Info,
+            SeverityName::Warning => debtctl_diagnostics::Severity::Warning,
+            SeverityName::Error => debtctl_diagnostics::Severity::Error,
+        }
+    }
+}
+
+/// The nearest `debtctl.toml` at or above `start` (a file's directory, or a directory).
+pub fn find_config(start: &Path) -> Option<PathBuf> {
+    let start = std::path::absolute(start).ok()?;
+    let mut dir = if start.is_dir() { Some(start.as_path()) } else { start.parent() };
+    while let Some(d) = dir {
+        let candidate = d.join(CONFIG_NAME);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// Reads and parses a config file; errors are one line naming the file, line and column.
+pub fn load_config(path: &Path) -> Result<Config, WorkspaceError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| WorkspaceError::ConfigRead { path: path.to_path_buf(), source })?;
+    parse_config(path, &text)
+}
+
+pub fn parse_config(path: &Path, text: &str) -> Result<Config, WorkspaceError> {
+    toml::from_str(text).map_err(|err| {
+        let location = err.span().map(|span| {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!(":{line}:{col}")
+        });
+        WorkspaceError::Config {
+            path: path.to_path_buf(),
+            location: location.unwrap_or_default(),
+            message: err.message().replace('\n', " "),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_is_one_line_naming_it() {
+        let err = parse_config(Path::new("debtctl.toml"), "select = [\"py/\"]\nbogus = 1\n").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("bogus"), "{text}");
+        assert!(text.contains("debtctl.toml:2:1"), "{text}");
+        assert!(!text.contains('\n'));
+    }
+
+    #[test]
+    fn full_config_parses() {
+        let cfg = parse_config(
+            Path::new("x"),
+            r#"
+select = ["py/", "debt/todo"]
+ignore = ["py/raise-without-from"]
+exclude = ["gen/**"]
+report-unused-suppressions = true
+fail-on = "warning"
+[rules."py/mutable-default-arg"]
+severity = "error"
+debt-minutes = 20
+[per-path-ignores]
+"tests/**" = ["py/open-without-with"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.rules["py/mutable-default-arg"].debt_minutes, Some(20));
+        assert_eq!(cfg.fail_on, Some(SeverityName::Warning));
+        assert_eq!(cfg.per_path_ignores["tests/**"], ["py/open-without-with"]);
+    }
+}

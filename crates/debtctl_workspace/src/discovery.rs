@@ -1,0 +1,163 @@
+//! Which files a scan reads: a parallel walk that honours `.gitignore`, `.ignore` and
+//! hidden files, skips `vendor/`, `node_modules/`, `third_party/` and excluded globs, and
+//! adds back the files git tracks although a `.gitignore` pattern matches them.
+
+use crate::settings::Settings;
+use crate::WorkspaceError;
+use debtctl_syntax::Language;
+use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Directories never scanned: other people's code.
+pub const SKIPPED_DIRS: &[&str] = &["vendor", "node_modules", "third_party"];
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub lang: Language,
+}
+
+/// Every file to scan under `paths`, sorted, without duplicates. A path that does not
+/// exist is an error; a file named explicitly is scanned whatever the ignore rules say.
+pub fn discover(
+    paths: &[PathBuf],
+    settings: &Settings,
+    threads: usize,
+) -> Result<Vec<SourceFile>, WorkspaceError> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path)
+            .map_err(|source| WorkspaceError::Path { path: path.clone(), source })?;
+        if meta.is_file() {
+            if let Some(lang) = Language::from_path(path) {
+                files.push(SourceFile { path: path.clone(), lang });
+            }
+            continue;
+        }
+        let walked = walk_dir(path, settings, threads);
+        let tracked = tracked_but_ignored(path, settings, &walked);
+        files.extend(walked);
+        files.extend(tracked);
+    }
+    for f in &mut files {
+        if f.lang == Language::Yaml && is_helm_template(&f.path) {
+            f.lang = Language::HelmTemplate;
+        }
+    }
+    files.sort();
+    files.dedup_by(|a, b| a.path == b.path);
+    Ok(files)
+}
+
+/// A file below a `templates/` directory whose parent holds `Chart.yaml`.
+pub fn is_helm_template(path: &Path) -> bool {
+    path.ancestors()
+        .skip(1)
+        .filter(|dir| dir.file_name().is_some_and(|n| n == "templates"))
+        .any(|templates| templates.parent().is_some_and(|chart| chart.join("Chart.yaml").is_file()))
+}
+
+fn skipped_dir(name: &str) -> bool {
+    SKIPPED_DIRS.contains(&name)
+}
+
+fn walk_dir(dir: &Path, settings: &Settings, threads: usize) -> Vec<SourceFile> {
+    let mut builder = WalkBuilder::new(dir);
+    builder
+        .hidden(true)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(true)
+        .ignore(true)
+        .parents(true)
+        .threads(threads);
+    let filter_settings: &Settings = settings;
+    // `filter_entry` wants 'static; the exclusion check happens in the visitor instead, and
+    // directories are cut off there by returning `WalkState::Skip`.
+    let collected = Mutex::new(Vec::new());
+    let mut visitors = Collector { settings: filter_settings, sink: &collected };
+    builder.build_parallel().visit(&mut visitors);
+    collected.into_inner().expect("no visitor panicked")
+}
+
+struct Collector<'s> {
+    settings: &'s Settings,
+    sink: &'s Mutex<Vec<SourceFile>>,
+}
+
+impl<'s> ParallelVisitorBuilder<'s> for Collector<'s> {
+    fn build(&mut self) -> Box<dyn ParallelVisitor + 's> {
+        Box::new(ThreadCollector { settings: self.settings, sink: self.sink, files: Vec::new() })
+    }
+}
+
+/// Collects one thread's files and hands them over once, when the walk ends.
+struct ThreadCollector<'s> {
+    settings: &'s Settings,
+    sink: &'s Mutex<Vec<SourceFile>>,
+    files: Vec<SourceFile>,
+}
+
+impl ParallelVisitor for ThreadCollector<'_> {
+    fn visit(&mut self, entry: Result<DirEntry, ignore::Error>) -> WalkState {
+        let Ok(entry) = entry else { return WalkState::Continue };
+        let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+        if entry.depth() > 0 {
+            if is_dir && entry.file_name().to_str().is_some_and(skipped_dir) {
+                return WalkState::Skip;
+            }
+            if self.settings.is_excluded(entry.path(), is_dir) {
+                return WalkState::Skip;
+            }
+        }
+        if entry.file_type().is_some_and(|t| t.is_file()) {
+            if let Some(lang) = Language::from_path(entry.path()) {
+                self.files.push(SourceFile { path: entry.into_path(), lang });
+            }
+        }
+        WalkState::Continue
+    }
+}
+
+impl Drop for ThreadCollector<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut sink) = self.sink.lock() {
+            sink.append(&mut self.files);
+        }
+    }
+}
+
+/// Files under `dir` that git tracks but the walk left out because a `.gitignore` pattern
+/// matches them: they are part of the code. Hidden paths, skipped directories and excluded
+/// globs still keep them out.
+fn tracked_but_ignored(dir: &Path, settings: &Settings, walked: &[SourceFile]) -> Vec<SourceFile> {
+    let Ok(repo) = git2::Repository::discover(dir) else { return Vec::new() };
+    let (Some(workdir), Ok(index)) = (repo.workdir(), repo.index()) else { return Vec::new() };
+    let (Ok(workdir), Ok(canon_dir)) = (workdir.canonicalize(), dir.canonicalize()) else {
+        return Vec::new();
+    };
+    let seen: HashSet<&Path> =
+        walked.iter().filter_map(|f| f.path.strip_prefix(dir).ok()).collect();
+    let mut extra = Vec::new();
+    for entry in index.iter() {
+        let Ok(rel_repo) = std::str::from_utf8(&entry.path) else { continue };
+        let Some(lang) = Language::from_path(Path::new(rel_repo)) else { continue };
+        let abs = workdir.join(rel_repo);
+        let Ok(rel) = abs.strip_prefix(&canon_dir) else { continue };
+        if seen.contains(rel) {
+            continue;
+        }
+        let hidden_or_skipped = rel.components().any(|c| {
+            let s = c.as_os_str().to_string_lossy();
+            s.starts_with('.') || skipped_dir(&s)
+        });
+        let path = dir.join(rel);
+        if hidden_or_skipped || settings.is_excluded(&path, false) || !path.is_file() {
+            continue;
+        }
+        extra.push(SourceFile { path, lang });
+    }
+    extra
+}

@@ -1,0 +1,182 @@
+//! Settings for one run: the config file merged with command-line flags.
+
+use crate::config::{find_config, load_config, Config};
+use crate::WorkspaceError;
+use debtctl_diagnostics::Severity;
+use debtctl_linter::registry::select;
+use debtctl_linter::{LinterSettings, Rule, RuleSet};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use std::path::{Path, PathBuf};
+
+/// What the command line says, before it is merged with the config file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub select: Option<Vec<String>>,
+    pub ignore: Vec<String>,
+    pub exclude: Vec<String>,
+    pub report_unused_suppressions: bool,
+    pub fail_on: Option<Severity>,
+}
+
+#[derive(Debug)]
+pub struct Settings {
+    pub linter: LinterSettings,
+    /// The directory of the config file, else the repository root, else the current
+    /// directory: excludes and per-path ignores are relative to it, and the cache is in it.
+    pub root: PathBuf,
+    pub config_path: Option<PathBuf>,
+    pub excludes: Gitignore,
+    per_path: Vec<(GlobSet, RuleSet)>,
+    pub fail_on: Severity,
+}
+
+impl Settings {
+    /// Finds the config (from `--config`, else upward from the first path), reads it, and
+    /// applies the flags on top.
+    pub fn resolve(first_path: &Path, overrides: &Overrides) -> Result<Settings, WorkspaceError> {
+        let config_path = match &overrides.config {
+            Some(p) => Some(p.clone()),
+            None => find_config(first_path),
+        };
+        let config = match &config_path {
+            Some(p) => load_config(p)?,
+            None => Config::default(),
+        };
+        let root = match &config_path {
+            Some(p) => std::path::absolute(p)
+                .ok()
+                .and_then(|p| p.parent().map(Path::to_path_buf))
+                .unwrap_or_else(|| PathBuf::from(".")),
+            None => repo_root(first_path)
+                .or_else(|| std::env::current_dir().ok())
+                .unwrap_or_else(|| PathBuf::from(".")),
+        };
+        let origin = |what: &str| match &config_path {
+            Some(p) => format!("{} ({what})", p.display()),
+            None => what.to_string(),
+        };
+
+        let mut rules = match (&overrides.select, &config.select) {
+            (Some(cli), _) => select_all(cli, "--select")?,
+            (None, Some(cfg)) => select_all(cfg, &origin("select"))?,
+            (None, None) => LinterSettings::default().rules,
+        };
+        if overrides.report_unused_suppressions || config.report_unused_suppressions {
+            rules.insert(Rule::DebtUnusedSuppression);
+        }
+        for r in select_all(&config.ignore, &origin("ignore"))?.iter() {
+            rules.remove(r);
+        }
+        for r in select_all(&overrides.ignore, "--ignore")?.iter() {
+            rules.remove(r);
+        }
+
+        let mut linter = LinterSettings { rules, ..LinterSettings::default() };
+        for (id, rc) in &config.rules {
+            let rule = Rule::from_id(id).ok_or_else(|| WorkspaceError::UnknownRule {
+                id: id.clone(),
+                origin: origin("rules"),
+            })?;
+            if let Some(sev) = rc.severity {
+                linter.severity.insert(rule, sev.into());
+            }
+            if let Some(m) = rc.debt_minutes {
+                linter.debt_minutes.insert(rule, m);
+            }
+        }
+
+        let mut excludes = GitignoreBuilder::new(&root);
+        for glob in config.exclude.iter().chain(&overrides.exclude) {
+            excludes.add_line(None, glob).map_err(|e| WorkspaceError::Glob {
+                glob: glob.clone(),
+                message: e.to_string(),
+            })?;
+        }
+        let excludes = excludes
+            .build()
+            .map_err(|e| WorkspaceError::Glob { glob: String::new(), message: e.to_string() })?;
+
+        let mut per_path = Vec::new();
+        for (glob, ids) in &config.per_path_ignores {
+            let g = Glob::new(glob)
+                .map_err(|e| WorkspaceError::Glob { glob: glob.clone(), message: e.to_string() })?;
+            let mut set = GlobSetBuilder::new();
+            set.add(g);
+            // `tests/**` also matches files at any depth below a `tests` directory.
+            if !glob.contains('/') {
+                if let Ok(g) = Glob::new(&format!("**/{glob}")) {
+                    set.add(g);
+                }
+            }
+            let set = set
+                .build()
+                .map_err(|e| WorkspaceError::Glob { glob: glob.clone(), message: e.to_string() })?;
+            per_path.push((set, select_all(ids, &origin("per-path-ignores"))?));
+        }
+
+        let fail_on = overrides
+            .fail_on
+            .or(config.fail_on.map(Into::into))
+            .unwrap_or(Severity::Info);
+        Ok(Settings { linter, root, config_path, excludes, per_path, fail_on })
+    }
+
+    /// The rules that run on a file, after per-path ignores.
+    pub fn rules_for(&self, path: &Path) -> RuleSet {
+        let mut rules = self.linter.rules;
+        if self.per_path.is_empty() {
+            return rules;
+        }
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let rel = abs.strip_prefix(&self.root).unwrap_or(&abs);
+        for (set, ignored) in &self.per_path {
+            if set.is_match(rel) {
+                for r in ignored.iter() {
+                    rules.remove(r);
+                }
+            }
+        }
+        rules
+    }
+
+    /// Whether `--exclude` or the config's `exclude` names this path or a directory above it.
+    pub fn is_excluded(&self, path: &Path, is_dir: bool) -> bool {
+        if self.excludes.is_empty() {
+            return false;
+        }
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        match abs.strip_prefix(&self.root) {
+            Ok(rel) => self.excludes.matched_path_or_any_parents(rel, is_dir).is_ignore(),
+            Err(_) => self.excludes.matched(&abs, is_dir).is_ignore(),
+        }
+    }
+}
+
+fn select_all(selectors: &[String], origin: &str) -> Result<RuleSet, WorkspaceError> {
+    let mut set = RuleSet::empty();
+    for s in selectors {
+        let found = select(s.trim()).ok_or_else(|| WorkspaceError::UnknownRule {
+            id: s.clone(),
+            origin: origin.to_string(),
+        })?;
+        for r in found.iter() {
+            set.insert(r);
+        }
+    }
+    Ok(set)
+}
+
+/// The nearest directory at or above `path` that holds `.git`.
+pub fn repo_root(path: &Path) -> Option<PathBuf> {
+    let abs = std::path::absolute(path).ok()?;
+    let mut dir = if abs.is_dir() { Some(abs.as_path()) } else { abs.parent() };
+    while let Some(d) = dir {
+        if d.join(".git").exists() {
+            return Some(d.to_path_buf());
+        }
+        dir = d.parent();
+    }
+    None
+}
