@@ -7,6 +7,8 @@ use std::sync::LazyLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Rule {
+    // Go rules: insert here, in the same order as in ENTRIES.
+    // YAML rules (k8s/, helm/): insert here, in the same order as in ENTRIES.
     PyMutableDefaultArg,
     PySwallowedException,
     PyRaiseWithoutFrom,
@@ -31,6 +33,8 @@ macro_rules! doc {
 
 // One line per rule. The order is the order of `debtctl rules`.
 static ENTRIES: &[Entry] = &[
+    // Go rules: insert here.
+    // YAML rules (k8s/, helm/): insert here.
     Entry { rule: Rule::PyMutableDefaultArg, id: "py/mutable-default-arg", doc: doc!("py/mutable-default-arg.md") },
     Entry { rule: Rule::PySwallowedException, id: "py/swallowed-exception", doc: doc!("py/swallowed-exception.md") },
     Entry { rule: Rule::PyRaiseWithoutFrom, id: "py/raise-without-from", doc: doc!("py/raise-without-from.md") },

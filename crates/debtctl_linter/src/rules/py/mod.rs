@@ -145,6 +145,11 @@ impl ModuleFacts {
         }
     }
 
+    /// Whether `name` was bound by a `from ... import`.
+    pub fn is_imported_name(&self, name: &str) -> bool {
+        self.names.contains_key(name)
+    }
+
     /// The dotted name an expression refers to through the module's imports:
     /// `ct.CDLL` gives `ctypes.CDLL` after `import ctypes as ct`, a bare `deque` gives
     /// `collections.deque` after `from collections import deque`. Names that are not
@@ -233,6 +238,10 @@ pub(crate) struct Uses {
     pub in_with: bool,
 }
 
+/// Methods that put their argument into a container.
+const CONTAINER_METHODS: &[&str] =
+    &["append", "appendleft", "add", "insert", "extend", "put", "put_nowait", "setdefault", "push"];
+
 pub(crate) fn uses_of(source: &str, scope: Node<'_>, name: &str, binding: Node<'_>) -> Uses {
     let mut uses = Uses::default();
     walk(scope, |node, ancestors| {
@@ -256,6 +265,9 @@ pub(crate) fn uses_of(source: &str, scope: Node<'_>, name: &str, binding: Node<'
                 "call" => {
                     if let Some(callee) = callee_name(*parent, source) {
                         if parent.child_by_field_name("function") != Some(child) {
+                            if direct && CONTAINER_METHODS.contains(&callee) {
+                                uses.stored = true;
+                            }
                             uses.callees.push(callee.to_string());
                         }
                     }
