@@ -123,6 +123,7 @@ pub struct Diagnostic {
 
 /// The fix as the JSON output shows it: whether one exists, how safe, and what it does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FixSummary {
     pub applicability: Applicability,
     /// What the fix does, as a verb phrase.
@@ -131,22 +132,29 @@ pub struct FixSummary {
 
 /// One finding, as `--format json` prints it (see `cli.md`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Finding {
     /// The rule's ID, `lang/slug`.
+    #[schemars(regex(pattern = r"^[a-z0-9]+/[a-z0-9-]+$"))]
     pub rule: String,
     pub severity: Severity,
     /// Relative to the current directory when the file lies below it, else as given;
     /// always with `/`.
     pub path: String,
     /// 1-based.
+    #[schemars(range(min = 1))]
     pub line: u32,
     /// 1-based, in Unicode code points.
+    #[schemars(range(min = 1))]
     pub column: u32,
+    #[schemars(range(min = 1))]
     pub end_line: u32,
+    #[schemars(range(min = 1))]
     pub end_column: u32,
     pub message: String,
     pub debt_minutes: u32,
     /// 16 hex digits; stable when lines move or whitespace changes.
+    #[schemars(regex(pattern = r"^[0-9a-f]{16}$"))]
     pub fingerprint: String,
     /// A ticket key such as `PAY-142` that the finding names, if any.
     pub ticket: Option<String>,
@@ -156,6 +164,7 @@ pub struct Finding {
 
 /// Counts over one run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Summary {
     /// Files analysed.
     pub files: u64,
@@ -174,6 +183,7 @@ pub struct Summary {
 /// Files passed over, by reason. Each was also named in a warning on stderr, except
 /// generated files, which are skipped silently.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Skipped {
     pub binary: u64,
     pub invalid_utf8: u64,
@@ -183,6 +193,7 @@ pub struct Skipped {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ToolInfo {
     pub name: String,
     pub version: String,
@@ -190,6 +201,7 @@ pub struct ToolInfo {
 
 /// The whole `--format json` document of `scan` and `fix`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 #[schemars(title = "debtctl findings")]
 pub struct Report {
     /// The format's version: 1.

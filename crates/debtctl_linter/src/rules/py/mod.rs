@@ -155,6 +155,13 @@ impl ModuleFacts {
     /// `collections.deque` after `from collections import deque`. Names that are not
     /// imported resolve to themselves (`open`, `list`).
     pub fn resolve(&self, source: &str, node: Node<'_>) -> Option<String> {
+        self.resolve_at(source, node, 0)
+    }
+
+    fn resolve_at(&self, source: &str, node: Node<'_>, depth: u32) -> Option<String> {
+        if depth > 8 {
+            return None; // no import is eight attributes deep
+        }
         match node.kind() {
             "identifier" => {
                 let name = text(node, source);
@@ -172,7 +179,7 @@ impl ModuleFacts {
                             .cloned()
                             .unwrap_or_else(|| name.to_string())
                     }
-                    _ => self.resolve(source, object)?,
+                    _ => self.resolve_at(source, object, depth + 1)?,
                 };
                 Some(format!("{base}.{attr}"))
             }

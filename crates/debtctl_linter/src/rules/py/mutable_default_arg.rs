@@ -50,13 +50,16 @@ pub(crate) fn check(checker: &mut Checker<'_>, facts: &ModuleFacts, func: Node<'
     }
 }
 
-fn is_mutable(source: &str, facts: &ModuleFacts, value: Node<'_>) -> bool {
+fn is_mutable(source: &str, facts: &ModuleFacts, mut value: Node<'_>) -> bool {
+    while value.kind() == "parenthesized_expression" {
+        match value.named_child(0) {
+            Some(inner) => value = inner,
+            None => return false,
+        }
+    }
     match value.kind() {
         "list" | "dictionary" | "set" | "list_comprehension" | "dictionary_comprehension"
         | "set_comprehension" => true,
-        "parenthesized_expression" => {
-            value.named_child(0).is_some_and(|inner| is_mutable(source, facts, inner))
-        }
         "call" => value
             .child_by_field_name("function")
             .and_then(|f| facts.resolve(source, f))

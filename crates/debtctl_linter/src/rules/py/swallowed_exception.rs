@@ -21,7 +21,7 @@ pub(crate) fn check_handler(checker: &mut Checker<'_>, clause: Node<'_>) {
             }
         }
     }
-    let broad = types.iter().find(|t| names_broad(source, **t));
+    let broad = types.iter().find(|t| names_broad(source, **t, 0));
     if !types.is_empty() && broad.is_none() {
         return;
     }
@@ -70,12 +70,13 @@ fn is_broad_name(source: &str, node: Node<'_>) -> bool {
 }
 
 /// The type expression names `Exception` or `BaseException`, alone or in a tuple.
-fn names_broad(source: &str, node: Node<'_>) -> bool {
+fn names_broad(source: &str, node: Node<'_>, depth: u32) -> bool {
     match node.kind() {
         "identifier" | "attribute" => is_broad_name(source, node),
-        "tuple" | "parenthesized_expression" | "expression_list" => {
+        // Real code nests a tuple in parentheses once or twice; deeper is not worth a stack.
+        "tuple" | "parenthesized_expression" | "expression_list" if depth < 8 => {
             let mut cursor = node.walk();
-            let found = node.named_children(&mut cursor).any(|c| names_broad(source, c));
+            let found = node.named_children(&mut cursor).any(|c| names_broad(source, c, depth + 1));
             found
         }
         _ => false,
