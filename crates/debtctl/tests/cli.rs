@@ -136,6 +136,12 @@ fn config_selects_overrides_and_ignores_per_path() {
         .map(|f| f["rule"].as_str().unwrap())
         .collect();
     assert_eq!(in_tests, ["debt/todo"]);
+    // `debt/` does not switch on unused-suppression reports; the flag does.
+    write(dir.path(), "app/s.py", "x = 1  # debtctl: ignore[py/open-without-with] stale\n");
+    let (v, _) = json_in(dir.path(), &["--no-cache", "--select", "debt/,py/", "app/s.py"]);
+    assert_eq!(v["summary"]["findings"], 0, "{v}");
+    let (v, _) = json_in(dir.path(), &["--no-cache", "--select", "debt/,py/", "--report-unused-suppressions", "app/s.py"]);
+    assert_eq!(rules_of(&v), ["debt/unused-suppression"]);
     // Flags override the file.
     let (v, _) = json_in(dir.path(), &["--no-cache", "--select", "debt/todo"]);
     assert!(rules_of(&v).iter().all(|r| r == "debt/todo"));

@@ -29,6 +29,51 @@ pub(crate) fn walk<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>, &[Node<'t
     }
 }
 
+/// Like [`walk`], but visits only the nodes whose byte range holds one of `offsets`
+/// (sorted ascending), and descends only into those: a rule keyed on a token (`def`,
+/// `raise`, a TODO marker) sees every node that contains such a token, and the rest of
+/// the tree costs one sibling step per node beside the paths to the tokens.
+pub(crate) fn walk_pruned<'t>(
+    root: Node<'t>,
+    offsets: &[usize],
+    mut visit: impl FnMut(Node<'t>, &[Node<'t>]),
+) {
+    debug_assert!(offsets.windows(2).all(|w| w[0] <= w[1]));
+    let mut cursor: TreeCursor<'t> = root.walk();
+    let mut ancestors: Vec<Node<'t>> = Vec::with_capacity(64);
+    // Pre-order visits nodes in order of their start, so the first offset at or after
+    // the current node's start only ever moves forward.
+    let mut next = 0;
+    loop {
+        let node = cursor.node();
+        while next < offsets.len() && offsets[next] < node.start_byte() {
+            next += 1;
+        }
+        if next < offsets.len() && offsets[next] < node.end_byte() {
+            visit(node, &ancestors);
+            if cursor.goto_first_child() {
+                ancestors.push(node);
+                continue;
+            }
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+            ancestors.pop();
+            if ancestors.is_empty() && cursor.node() == root {
+                return;
+            }
+        }
+        if next >= offsets.len() {
+            return;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +113,27 @@ mod tests {
             }
         });
         assert_eq!(idents, ["f", "a"]);
+    }
+
+    #[test]
+    fn pruned_walk_visits_exactly_the_nodes_holding_an_offset() {
+        let src = "a = 1\ndef f():\n    raise X()\nb = [2]\n";
+        let tree = parse(Language::Python, src).unwrap();
+        let raise = src.find("raise").unwrap();
+        let mut kinds = vec![];
+        walk_pruned(tree.root_node(), &[raise], |n, anc| {
+            assert_eq!(anc.len(), kinds.len());
+            kinds.push(n.kind());
+        });
+        assert_eq!(kinds, ["module", "function_definition", "block", "raise_statement", "raise"]);
+        let mut full = 0;
+        walk(tree.root_node(), |_, _| full += 1);
+        let mut none = 0;
+        walk_pruned(tree.root_node(), &[], |_, _| none += 1);
+        assert_eq!(none, 0);
+        let mut all = 0;
+        let every: Vec<usize> = (0..src.len()).collect();
+        walk_pruned(tree.root_node(), &every, |_, _| all += 1);
+        assert!(all <= full && all > full / 2);
     }
 }

@@ -157,10 +157,15 @@ impl Settings {
 fn select_all(selectors: &[String], origin: &str) -> Result<RuleSet, WorkspaceError> {
     let mut set = RuleSet::empty();
     for s in selectors {
-        let found = select(s.trim()).ok_or_else(|| WorkspaceError::UnknownRule {
+        let mut found = select(s.trim()).ok_or_else(|| WorkspaceError::UnknownRule {
             id: s.clone(),
             origin: origin.to_string(),
         })?;
+        // Unused suppressions are reported only when asked for by name or by
+        // `--report-unused-suppressions`, never through `debt/` or `ALL`.
+        if s.trim() != Rule::DebtUnusedSuppression.id() {
+            found.remove(Rule::DebtUnusedSuppression);
+        }
         for r in found.iter() {
             set.insert(r);
         }

@@ -15,12 +15,8 @@ const FREE_WORDS: &[&str] = &["free", "release", "destroy", "delete", "dealloc"]
 const LOADERS: &[&str] = &[
     "ctypes.CDLL",
     "ctypes.PyDLL",
-    "ctypes.WinDLL",
-    "ctypes.OleDLL",
     "ctypes.cdll.LoadLibrary",
     "ctypes.pydll.LoadLibrary",
-    "ctypes.windll.LoadLibrary",
-    "ctypes.LibraryLoader",
 ];
 
 #[derive(Default)]
@@ -40,7 +36,7 @@ impl<'t> Pending<'t> {
             return;
         }
         let Some(name) = field_text(function, "attribute", checker.source) else { return };
-        if !is_allocator(name) {
+        if !is_allocator(name) || has_out_parameter(checker.source, call) {
             return;
         }
         // The context is decided at the end; keep the nearest few ancestors for it.
@@ -138,6 +134,21 @@ impl<'t> Pending<'t> {
     }
 }
 
+/// `lib.ctx_create(byref(handle))`: the object comes back through the out-parameter and
+/// the call returns a status code, not a pointer to free.
+fn has_out_parameter(source: &str, call: Node<'_>) -> bool {
+    let Some(args) = call.child_by_field_name("arguments") else { return false };
+    let mut cursor = args.walk();
+    let found = args.named_children(&mut cursor).any(|a| {
+        a.kind() == "call"
+            && a.child_by_field_name("function").is_some_and(|f| {
+                let name = text(f, source);
+                matches!(name.rsplit('.').next(), Some("byref" | "pointer" | "addressof"))
+            })
+    });
+    found
+}
+
 fn is_free(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     FREE_WORDS.iter().any(|w| lower.contains(w))
@@ -160,7 +171,7 @@ fn is_library(source: &str, facts: &ModuleFacts, value: Node<'_>) -> bool {
             .and_then(|f| facts.resolve(source, f))
             .is_some_and(|f| LOADERS.contains(&f.as_str())),
         "attribute" => facts.resolve(source, value).is_some_and(|f| {
-            ["ctypes.cdll.", "ctypes.pydll.", "ctypes.windll.", "ctypes.oledll."]
+            ["ctypes.cdll.", "ctypes.pydll."]
                 .iter()
                 .any(|p| f.starts_with(p) && !f.ends_with(".LoadLibrary"))
         }),

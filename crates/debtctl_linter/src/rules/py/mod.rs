@@ -10,18 +10,52 @@ pub(crate) mod swallowed_exception;
 use crate::checker::Checker;
 use crate::comments::visit_comment;
 use crate::registry::Rule;
-use crate::walk::walk;
+use crate::walk::{walk, walk_pruned};
 use debtctl_syntax::Language;
+use regex::Regex;
 use std::collections::HashMap;
+use std::sync::LazyLock;
 use tree_sitter::Node;
 
-pub(crate) fn check(checker: &mut Checker<'_>, root: Node<'_>) {
+/// The tokens every Python rule starts from. A node that holds none of them cannot be
+/// flagged, so the walk never enters it (see [`walk_pruned`]).
+static TOKENS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:def|except|raise|open|suppress)\b|TODO|FIXME|HACK|XXX|debtctl:").expect("valid regex")
+});
+
+/// The offsets of the tokens of the enabled rules, sorted.
+fn token_offsets(checker: &Checker<'_>, facts: &ModuleFacts) -> Vec<usize> {
+    let source = checker.source;
+    let wanted = |token: &str| match token {
+        "def" => checker.enabled(Rule::PyMutableDefaultArg),
+        "except" | "suppress" => checker.enabled(Rule::PySwallowedException),
+        "raise" => checker.enabled(Rule::PyRaiseWithoutFrom),
+        "open" => checker.enabled(Rule::PyOpenWithoutWith),
+        "debtctl:" => true,
+        _ => checker.enabled(Rule::DebtTodo),
+    };
+    let mut offsets: Vec<usize> =
+        TOKENS.find_iter(source).filter(|m| wanted(m.as_str())).map(|m| m.start()).collect();
+    // `from contextlib import suppress as quiet` makes `quiet` a token too.
+    if checker.enabled(Rule::PySwallowedException) {
+        for alias in facts.aliases_of("contextlib.suppress") {
+            offsets.extend(source.match_indices(alias).map(|(i, _)| i));
+        }
+        offsets.sort_unstable();
+    }
+    offsets
+}
+
+pub(crate) fn check<'t>(checker: &mut Checker<'_>, root: Node<'t>) {
     let facts = ModuleFacts::collect(checker.source, root);
     let mut ctypes = ctypes_leak::Pending::default();
     let open_on = checker.enabled(Rule::PyOpenWithoutWith);
-    let ctypes_on = checker.enabled(Rule::PyCtypesLeak);
+    // ctypes code is rare and its rule follows names, not tokens: such a module gets the
+    // full walk.
+    let ctypes_on = checker.enabled(Rule::PyCtypesLeak) && checker.source.contains("ctypes");
     let swallow_on = checker.enabled(Rule::PySwallowedException);
-    walk(root, |node, ancestors| match node.kind() {
+    let offsets = if ctypes_on { Vec::new() } else { token_offsets(checker, &facts) };
+    let visit = |node: Node<'t>, ancestors: &[Node<'t>]| match node.kind() {
         "comment" => visit_comment(checker, Language::Python, node),
         "function_definition" if checker.enabled(Rule::PyMutableDefaultArg) => {
             mutable_default_arg::check(checker, &facts, node);
@@ -45,7 +79,12 @@ pub(crate) fn check(checker: &mut Checker<'_>, root: Node<'_>) {
         }
         "assignment" if ctypes_on => ctypes.assignment(checker, &facts, node),
         _ => {}
-    });
+    };
+    if ctypes_on {
+        walk(root, visit);
+    } else {
+        walk_pruned(root, &offsets, visit);
+    }
     if ctypes_on {
         ctypes.finish(checker);
     }
@@ -143,6 +182,13 @@ impl ModuleFacts {
             }
             self.names.insert(local.to_string(), format!("{module}.{orig}"));
         }
+    }
+
+    /// The local names bound to `dotted` by `from ... import ... as ...`, other than its own
+    /// last name.
+    pub fn aliases_of<'a>(&'a self, dotted: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        let last = dotted.rsplit('.').next().unwrap_or(dotted);
+        self.names.iter().filter(move |(local, full)| *full == dotted && *local != last).map(|(l, _)| l.as_str())
     }
 
     /// Whether `name` was bound by a `from ... import`.

@@ -58,6 +58,12 @@ pub(crate) fn check(
     };
     match context.kind() {
         "return_statement" | "yield" | "lambda" => {}
+        // `open(p, "w").close()`: the touch idiom closes at once.
+        "attribute"
+            if context.child_by_field_name("attribute")
+                .is_some_and(|a| &source[a.byte_range()] == "close") => {}
+        // Put in a container: whoever holds the container owns the file.
+        "list" | "tuple" | "set" | "pair" | "dictionary" => {}
         "argument_list" | "keyword_argument" => {
             let owner = ancestors
                 .iter()

@@ -13,17 +13,18 @@ pub(crate) fn check(checker: &mut Checker<'_>, raise: Node<'_>, ancestors: &[Nod
     let Some(exc) = raise.named_child(0).filter(|n| n.kind() != "comment") else {
         return; // a bare `raise` re-raises with its context
     };
-    let Some(handler) = ancestors.iter().rev().find_map(|a| match a.kind() {
-        "except_clause" | "except_group_clause" => Some(Some(*a)),
-        "function_definition" | "class_definition" | "lambda" => Some(None),
-        _ => None,
-    }) else {
-        return;
-    };
-    let Some(handler) = handler else { return };
+    // The handlers around the raise, nearest first, up to the enclosing function.
+    let handlers: Vec<Node<'_>> = ancestors
+        .iter()
+        .rev()
+        .take_while(|a| !matches!(a.kind(), "function_definition" | "class_definition" | "lambda"))
+        .filter(|a| matches!(a.kind(), "except_clause" | "except_group_clause"))
+        .copied()
+        .collect();
+    let Some(&handler) = handlers.first() else { return };
     let source = checker.source;
     let bound = bound_name(source, handler);
-    if exc.kind() == "identifier" && bound.is_some_and(|b| b == &source[exc.byte_range()]) {
+    if !raises_new_exception(source, exc, &handlers) {
         return;
     }
     let message = format!(
@@ -33,6 +34,26 @@ pub(crate) fn check(checker: &mut Checker<'_>, raise: Node<'_>, ancestors: &[Nod
     let scope = enclosing_scope(ancestors).unwrap_or(handler);
     let fix = fix(source, handler, exc, bound, scope);
     checker.report(Rule::PyRaiseWithoutFrom, raise, message).fix = fix;
+}
+
+/// Whether `raise EXC` raises a new exception (`X(...)`, or a class `X` / `mod.X` named in
+/// CapWords as PEP 8 names classes), rather than re-raising one already caught: the name a
+/// handler around it binds, or a variable or attribute holding an earlier exception
+/// (`raise last_error`, `raise exc.__cause__`).
+fn raises_new_exception(source: &str, exc: Node<'_>, handlers: &[Node<'_>]) -> bool {
+    match exc.kind() {
+        "call" => true,
+        "identifier" | "attribute" => {
+            let text = &source[exc.byte_range()];
+            if handlers.iter().any(|h| bound_name(source, *h) == Some(text)) {
+                return false;
+            }
+            let last = text.rsplit('.').next().unwrap_or(text);
+            last.chars().next().is_some_and(char::is_uppercase)
+                && last.chars().any(char::is_lowercase)
+        }
+        _ => false,
+    }
 }
 
 /// The name an `except E as NAME` handler binds.
