@@ -56,18 +56,48 @@ fn extra_rules(source: &str) -> RuleSet {
     set
 }
 
+/// Go fixtures are checked as packages, one per directory, as the engine does: package
+/// facts (functions returning `error`, whether `_test.go` files exist) span files.
+fn go_packages(
+    files: &[debtctl_workspace::discovery::SourceFile],
+    rule: Rule,
+) -> std::collections::HashMap<PathBuf, debtctl_linter::FileResult> {
+    let mut dirs: std::collections::BTreeMap<PathBuf, Vec<(PathBuf, String, String, RuleSet)>> = Default::default();
+    for file in files.iter().filter(|f| f.lang == debtctl_linter::Language::Go) {
+        let source = std::fs::read_to_string(&file.path).unwrap();
+        let mut rules = extra_rules(&source);
+        rules.insert(rule);
+        let shown = file.path.strip_prefix(repo_root()).unwrap().to_string_lossy().to_string();
+        let dir = file.path.parent().unwrap().to_path_buf();
+        dirs.entry(dir).or_default().push((file.path.clone(), shown, source, rules));
+    }
+    let mut out = std::collections::HashMap::new();
+    for pkg in dirs.into_values() {
+        let args: Vec<(&str, &str, RuleSet)> = pkg.iter().map(|(_, s, src, r)| (s.as_str(), src.as_str(), *r)).collect();
+        let results = debtctl_linter::check_package(&args, &LinterSettings::default());
+        for ((path, ..), result) in pkg.iter().zip(results) {
+            out.insert(path.clone(), result);
+        }
+    }
+    out
+}
+
 /// Checks every fixture of one rule; returns the problems found.
 fn run_rule_fixtures(rule: Rule) -> Vec<String> {
     let dir = repo_root().join("fixtures").join(rule.id());
     let settings = Settings::resolve(&dir, &Overrides::default()).unwrap();
     let files = discover(std::slice::from_ref(&dir), &settings, 1).unwrap();
+    let go_results = go_packages(&files, rule);
     let mut problems = Vec::new();
     for file in files {
         let source = std::fs::read_to_string(&file.path).unwrap();
         let mut rules = extra_rules(&source);
         rules.insert(rule);
         let shown = file.path.strip_prefix(repo_root()).unwrap().to_string_lossy().to_string();
-        let result = check_source(&shown, file.lang, &source, rules, &LinterSettings::default());
+        let result = match go_results.get(&file.path) {
+            Some(r) => r.clone(),
+            None => check_source(&shown, file.lang, &source, rules, &LinterSettings::default()),
+        };
         let mut wants = expectations(&source);
         for f in &result.findings {
             match wants.iter().position(|w| w.line == f.line && w.pattern.is_match(&f.message)) {

@@ -3,9 +3,10 @@ use crate::rules;
 use crate::settings::LinterSettings;
 use crate::suppression::Suppressions;
 use debtctl_diagnostics::{fingerprint, Diagnostic, Finding, FixSummary, TextRange};
+use crate::rules::go::package::{PackageFacts, PackageFile};
 use debtctl_syntax::{parse, Language, LineIndex};
 use std::collections::HashMap;
-use tree_sitter::Node;
+use tree_sitter::{Node, Tree};
 
 /// What rules see while they check one file, and where they report.
 pub(crate) struct Checker<'a> {
@@ -103,24 +104,80 @@ pub fn check_source(
     settings: &LinterSettings,
 ) -> FileResult {
     let mut checker = Checker::new(source, rules);
-    let tree = parse(lang, source);
-    let parse_error = tree.as_ref().is_some_and(|t| t.root_node().has_error());
+    // YAML parses itself: Helm actions masked first, one tree per document.
+    let yaml = matches!(lang, Language::Yaml | Language::HelmTemplate);
+    let tree = if yaml { None } else { parse(lang, source) };
+    let mut parse_error = tree.as_ref().is_some_and(|t| t.root_node().has_error());
+    if yaml {
+        parse_error = rules::yaml::check(&mut checker, lang);
+    }
     if let Some(tree) = &tree {
         let root = tree.root_node();
         match lang {
             Language::Python => rules::py::check(&mut checker, root),
-            Language::Go => rules::go::check(&mut checker, root),
-            Language::Yaml | Language::HelmTemplate => rules::yaml::check(&mut checker, root),
-            Language::GoMod => {}
+            Language::Go => {
+                // A lone file is a package of one.
+                let file = PackageFile { name: path, source, tree: Some(tree) };
+                let facts = PackageFacts::collect(std::slice::from_ref(&file));
+                rules::go::check(&mut checker, root, &facts, &settings.go, path);
+            }
+            Language::Yaml | Language::HelmTemplate | Language::GoMod => {}
         }
         for (_, diag) in &mut checker.diagnostics {
             diag.scope = scope_of(lang, root, diag.range, source);
+        }
+    }
+    if lang == Language::GoMod {
+        rules::go::module_major_suffix::check(&mut checker);
+    }
+    let line_index = LineIndex::new(source);
+    let suppressed = checker.apply_suppressions(&line_index);
+    let findings = to_findings(path, source, &line_index, checker.diagnostics, settings);
+    FileResult { findings, parse_error, suppressed }
+}
+
+/// Checks one Go file of a package whose facts the package stage computed from every file
+/// of its directory; `tree` is the file's one parse, shared with the package stage.
+pub fn check_go_file(
+    path: &str,
+    source: &str,
+    tree: Option<&Tree>,
+    facts: &PackageFacts,
+    rules: RuleSet,
+    settings: &LinterSettings,
+) -> FileResult {
+    let mut checker = Checker::new(source, rules);
+    let parse_error = tree.is_some_and(|t| t.root_node().has_error());
+    if let Some(tree) = tree {
+        let root = tree.root_node();
+        rules::go::check(&mut checker, root, facts, &settings.go, path);
+        for (_, diag) in &mut checker.diagnostics {
+            diag.scope = scope_of(Language::Go, root, diag.range, source);
         }
     }
     let line_index = LineIndex::new(source);
     let suppressed = checker.apply_suppressions(&line_index);
     let findings = to_findings(path, source, &line_index, checker.diagnostics, settings);
     FileResult { findings, parse_error, suppressed }
+}
+
+/// Checks the Go files of one directory as a package: each is parsed once, the package
+/// facts are computed once from all of them, then each file is checked with its rules.
+/// `files` are (path as shown, source, rules); results come back in the same order.
+/// Sequential; the engine runs the same stages in parallel.
+pub fn check_package(files: &[(&str, &str, RuleSet)], settings: &LinterSettings) -> Vec<FileResult> {
+    let trees: Vec<Option<Tree>> = files.iter().map(|(_, source, _)| parse(Language::Go, source)).collect();
+    let units: Vec<PackageFile<'_>> = files
+        .iter()
+        .zip(&trees)
+        .map(|((path, source, _), tree)| PackageFile { name: path, source, tree: tree.as_ref() })
+        .collect();
+    let facts = PackageFacts::collect(&units);
+    files
+        .iter()
+        .zip(&trees)
+        .map(|((path, source, rules), tree)| check_go_file(path, source, tree.as_ref(), &facts, *rules, settings))
+        .collect()
 }
 
 impl Checker<'_> {

@@ -10,8 +10,9 @@ mod settings;
 mod suppression;
 mod walk;
 
-pub use checker::{check_source, is_generated, FileResult};
+pub use checker::{check_go_file, check_package, check_source, is_generated, FileResult};
+pub use rules::go::package::{PackageFacts, PackageFile};
 pub use registry::{Rule, RuleMeta, RuleSet};
-pub use settings::LinterSettings;
+pub use settings::{GoSettings, LinterSettings};
 
 pub use debtctl_syntax::Language;

@@ -8,7 +8,18 @@ use std::sync::LazyLock;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Rule {
     // Go rules: insert here, in the same order as in ENTRIES.
+    GoIgnoredError,
+    GoShadow,
+    GoErrorWrapVerb,
+    GoCgoLeak,
+    GoAppendAlias,
+    GoDeferInLoop,
+    GoUnclosedBody,
+    GoUntestedController,
+    GoModuleMajorSuffix,
     // YAML rules (k8s/, helm/): insert here, in the same order as in ENTRIES.
+    K8sMissingProbe,
+    HelmHardcodedSecret,
     PyMutableDefaultArg,
     PySwallowedException,
     PyRaiseWithoutFrom,
@@ -34,7 +45,18 @@ macro_rules! doc {
 // One line per rule. The order is the order of `debtctl rules`.
 static ENTRIES: &[Entry] = &[
     // Go rules: insert here.
+    Entry { rule: Rule::GoIgnoredError, id: "go/ignored-error", doc: doc!("go/ignored-error.md") },
+    Entry { rule: Rule::GoShadow, id: "go/shadow", doc: doc!("go/shadow.md") },
+    Entry { rule: Rule::GoErrorWrapVerb, id: "go/error-wrap-verb", doc: doc!("go/error-wrap-verb.md") },
+    Entry { rule: Rule::GoCgoLeak, id: "go/cgo-leak", doc: doc!("go/cgo-leak.md") },
+    Entry { rule: Rule::GoAppendAlias, id: "go/append-alias", doc: doc!("go/append-alias.md") },
+    Entry { rule: Rule::GoDeferInLoop, id: "go/defer-in-loop", doc: doc!("go/defer-in-loop.md") },
+    Entry { rule: Rule::GoUnclosedBody, id: "go/unclosed-body", doc: doc!("go/unclosed-body.md") },
+    Entry { rule: Rule::GoUntestedController, id: "go/untested-controller", doc: doc!("go/untested-controller.md") },
+    Entry { rule: Rule::GoModuleMajorSuffix, id: "go/module-major-suffix", doc: doc!("go/module-major-suffix.md") },
     // YAML rules (k8s/, helm/): insert here.
+    Entry { rule: Rule::K8sMissingProbe, id: "k8s/missing-probe", doc: doc!("k8s/missing-probe.md") },
+    Entry { rule: Rule::HelmHardcodedSecret, id: "helm/hardcoded-secret", doc: doc!("helm/hardcoded-secret.md") },
     Entry { rule: Rule::PyMutableDefaultArg, id: "py/mutable-default-arg", doc: doc!("py/mutable-default-arg.md") },
     Entry { rule: Rule::PySwallowedException, id: "py/swallowed-exception", doc: doc!("py/swallowed-exception.md") },
     Entry { rule: Rule::PyRaiseWithoutFrom, id: "py/raise-without-from", doc: doc!("py/raise-without-from.md") },

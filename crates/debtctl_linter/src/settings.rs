@@ -9,13 +9,30 @@ pub struct LinterSettings {
     pub rules: RuleSet,
     pub severity: HashMap<Rule, Severity>,
     pub debt_minutes: HashMap<Rule, u32>,
+    /// The `[go]` options of the config.
+    pub go: GoSettings,
+}
+
+/// Options of the Go rules (`[go]` in `debtctl.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GoSettings {
+    /// `go/ignored-error` also checks calls in `defer` statements.
+    pub check_deferred: bool,
+    /// `go/ignored-error` checks `_test.go` files.
+    pub tests: bool,
+}
+
+impl Default for GoSettings {
+    fn default() -> Self {
+        GoSettings { check_deferred: false, tests: true }
+    }
 }
 
 impl Default for LinterSettings {
     fn default() -> Self {
         let mut rules = RuleSet::all();
         rules.remove(Rule::DebtUnusedSuppression);
-        LinterSettings { rules, severity: HashMap::new(), debt_minutes: HashMap::new() }
+        LinterSettings { rules, severity: HashMap::new(), debt_minutes: HashMap::new(), go: GoSettings::default() }
     }
 }
 
@@ -40,6 +57,7 @@ impl LinterSettings {
         let mut debt: Vec<_> = self.debt_minutes.iter().collect();
         debt.sort();
         debt.hash(&mut h);
+        self.go.hash(&mut h);
         h.finish()
     }
 }

@@ -6,7 +6,9 @@ use std::cell::RefCell;
 use std::path::Path;
 use tree_sitter::{Node, Parser, Tree};
 
+pub mod helm;
 mod line_index;
+pub mod yaml;
 pub use line_index::LineIndex;
 
 /// The languages debtctl reads.
@@ -59,7 +61,13 @@ thread_local! {
 
 /// Parses `source` with the thread's parser for `lang`. Returns `None` for `go.mod`, which
 /// has no grammar, and if tree-sitter gives up (it does not on any input we have seen).
+/// YAML streams are better parsed with [`yaml::parse_documents`].
 pub fn parse(lang: Language, source: &str) -> Option<Tree> {
+    with_parser(lang, |parser| parser.parse(source, None)).flatten()
+}
+
+/// Runs `f` with the thread's parser for `lang`; `None` for `go.mod`.
+fn with_parser<R>(lang: Language, f: impl FnOnce(&mut Parser) -> R) -> Option<R> {
     let slot = match lang {
         Language::Go => 0,
         Language::Python => 1,
@@ -73,7 +81,7 @@ pub fn parse(lang: Language, source: &str) -> Option<Tree> {
             p.set_language(&lang.grammar()).expect("grammar ABI matches tree-sitter");
             p
         });
-        parser.parse(source, None)
+        Some(f(parser))
     })
 }
 

@@ -37,6 +37,31 @@ pub struct Config {
     /// to run on matching files.
     #[serde(default)]
     pub per_path_ignores: BTreeMap<String, Vec<String>>,
+    /// Options of the Go rules.
+    #[serde(default)]
+    pub go: GoConfig,
+}
+
+/// `[go]`: options of the Go rules.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct GoConfig {
+    /// `go/ignored-error` also checks calls in `defer` statements (`defer f.Close()`).
+    #[serde(default)]
+    pub check_deferred: bool,
+    /// `go/ignored-error` checks `_test.go` files.
+    #[serde(default = "yes")]
+    pub tests: bool,
+}
+
+impl Default for GoConfig {
+    fn default() -> Self {
+        GoConfig { check_deferred: false, tests: true }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -113,6 +138,16 @@ mod tests {
         assert!(text.contains("bogus"), "{text}");
         assert!(text.contains("debtctl.toml:2:1"), "{text}");
         assert!(!text.contains('\n'));
+    }
+
+    #[test]
+    fn go_table_parses_with_defaults_and_rejects_unknown_keys() {
+        let cfg = parse_config(Path::new("x"), "[go]\ncheck-deferred = true\n").unwrap();
+        assert!(cfg.go.check_deferred);
+        assert!(cfg.go.tests, "tests defaults to true");
+        assert!(!Config::default().go.check_deferred);
+        let err = parse_config(Path::new("x"), "[go]\nbogus = 1\n").unwrap_err();
+        assert!(err.to_string().contains("bogus"));
     }
 
     #[test]

@@ -5,7 +5,9 @@ use crate::cache::{content_hash, Cache};
 use crate::discovery::SourceFile;
 use crate::settings::Settings;
 use debtctl_diagnostics::{Finding, Summary};
-use debtctl_linter::{check_source, is_generated, FileResult};
+use debtctl_linter::{check_go_file, check_source, is_generated, FileResult, PackageFacts, PackageFile};
+use debtctl_syntax::{parse, Language};
+use std::collections::BTreeMap;
 use rayon::prelude::*;
 use std::path::Path;
 
@@ -40,6 +42,8 @@ pub struct ScanOutcome {
 enum FileOutcome {
     Checked { result: FileResult, cache: Option<(String, u64)> },
     Skipped { reason: SkipReason, message: String },
+    /// A package file between reading and checking; never leaves the package stage.
+    Pending,
 }
 
 /// How a path is shown: relative to the current directory when below it, else as given;
@@ -83,13 +87,18 @@ pub fn scan(
     let cwd = std::env::current_dir().ok();
     let cache_ref = cache.as_deref();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build();
+    // Go files are checked per directory (one package unit), everything else per file.
+    let units = units(files);
     let run = || -> Vec<(String, FileOutcome)> {
-        files
+        units
             .par_iter()
-            .map(|file| {
-                let shown = display_path(&file.path, cwd.as_deref());
-                let outcome = check_one(file, &shown, settings, cache_ref);
-                (shown, outcome)
+            .flat_map_iter(|unit| match unit {
+                Unit::File(file) => {
+                    let shown = display_path(&file.path, cwd.as_deref());
+                    let outcome = check_one(file, &shown, settings, cache_ref);
+                    vec![(shown, outcome)]
+                }
+                Unit::GoPackage(pkg) => check_go_package(pkg, cwd.as_deref(), settings, cache_ref),
             })
             .collect()
     };
@@ -111,6 +120,7 @@ pub fn scan(
                 }
                 out.findings.extend(result.findings);
             }
+            FileOutcome::Pending => unreachable!("the package stage resolves every file"),
             FileOutcome::Skipped { reason, message } => {
                 let skipped = &mut out.summary.skipped;
                 match reason {
@@ -137,6 +147,194 @@ pub fn scan(
     out.summary.findings = out.findings.len() as u64;
     out.summary.debt_minutes = out.findings.iter().map(|f| u64::from(f.debt_minutes)).sum();
     out
+}
+
+enum Unit<'a> {
+    File(&'a SourceFile),
+    /// The `.go` files of one directory.
+    GoPackage(Vec<&'a SourceFile>),
+}
+
+/// Groups the Go files of each directory into one unit; other files stay alone.
+fn units(files: &[SourceFile]) -> Vec<Unit<'_>> {
+    let mut out = Vec::new();
+    let mut packages: BTreeMap<&Path, Vec<&SourceFile>> = BTreeMap::new();
+    for file in files {
+        if file.lang == Language::Go {
+            packages.entry(file.path.parent().unwrap_or(Path::new(""))).or_default().push(file);
+        } else {
+            out.push(Unit::File(file));
+        }
+    }
+    // Big packages first, so that the pool does not end on one long tail.
+    let mut packages: Vec<_> = packages.into_values().collect();
+    packages.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    out.extend(packages.into_iter().map(Unit::GoPackage));
+    out
+}
+
+/// A file read and checked for being text, before it is parsed.
+struct Loaded {
+    shown: String,
+    text: String,
+    hash: u64,
+    generated: bool,
+}
+
+/// Reads a file and decides whether it can be analysed; the same checks, in the same order,
+/// as [`check_one`].
+fn load(file: &SourceFile, shown: &str) -> Result<(Vec<u8>, u64), FileOutcome> {
+    let skip = |reason, message: String| FileOutcome::Skipped { reason, message };
+    match std::fs::metadata(&file.path) {
+        Ok(m) if m.len() > MAX_FILE_BYTES => {
+            return Err(skip(
+                SkipReason::TooLarge,
+                format!("skipped: {} bytes is over the {MAX_FILE_BYTES}-byte limit", m.len()),
+            ))
+        }
+        Ok(_) => {}
+        Err(e) => return Err(skip(SkipReason::Unreadable, format!("unreadable: {e}"))),
+    }
+    let _ = shown;
+    let bytes = std::fs::read(&file.path).map_err(|e| skip(SkipReason::Unreadable, format!("unreadable: {e}")))?;
+    if bytes[..bytes.len().min(8192)].contains(&0) {
+        return Err(skip(SkipReason::Binary, "skipped: binary file".to_string()));
+    }
+    let hash = content_hash(&bytes);
+    Ok((bytes, hash))
+}
+
+/// The package stage: every `.go` file of a directory is read and parsed once, the
+/// package facts are computed once from all of them (generated files included: their
+/// functions are called by the others), then each file is checked with the facts. The
+/// cache keys each file on its own hash combined with the hash of all the package's
+/// files, so a changed sibling invalidates the facts and every file's result.
+fn check_go_package(
+    files: &[&SourceFile],
+    cwd: Option<&Path>,
+    settings: &Settings,
+    cache: Option<&Cache>,
+) -> Vec<(String, FileOutcome)> {
+    let mut out: Vec<(String, FileOutcome)> = Vec::with_capacity(files.len());
+    let mut loaded: Vec<(usize, Loaded)> = Vec::with_capacity(files.len());
+    for file in files {
+        let shown = display_path(&file.path, cwd);
+        match load(file, &shown) {
+            Err(outcome) => out.push((shown, outcome)),
+            Ok((bytes, hash)) => match String::from_utf8(bytes) {
+                Err(e) => {
+                    let at = e.utf8_error().valid_up_to();
+                    out.push((
+                        shown,
+                        FileOutcome::Skipped {
+                            reason: SkipReason::InvalidUtf8,
+                            message: format!("skipped: invalid UTF-8 at byte {at}"),
+                        },
+                    ));
+                }
+                Ok(mut text) => {
+                    if text.starts_with('\u{feff}') {
+                        text.drain(..3);
+                    }
+                    let generated = is_generated(Language::Go, &text);
+                    out.push((shown.clone(), FileOutcome::Pending));
+                    let slot = out.len() - 1;
+                    loaded.push((slot, Loaded { shown, text, hash, generated }));
+                }
+            },
+        }
+    }
+    let package_hash = {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        for (_, l) in &loaded {
+            h.update(l.shown.as_bytes());
+            h.update(&l.hash.to_le_bytes());
+        }
+        h.digest()
+    };
+    let key = |l: &Loaded| l.hash ^ package_hash.rotate_left(17);
+    // All cached: nothing to parse.
+    if let Some(cache) = cache {
+        let hits: Option<Vec<FileResult>> = loaded
+            .iter()
+            .filter(|(_, l)| !l.generated)
+            .map(|(_, l)| cache.get(&l.shown, key(l)).cloned())
+            .collect();
+        if let Some(hits) = hits {
+            let mut hits = hits.into_iter();
+            for (slot, l) in &loaded {
+                out[*slot].1 = if l.generated {
+                    generated_skip()
+                } else {
+                    FileOutcome::Checked { result: hits.next().expect("one hit per file"), cache: None }
+                };
+            }
+            return out;
+        }
+    }
+    let staged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let trees: Vec<_> = loaded.par_iter().map(|(_, l)| parse(Language::Go, &l.text)).collect();
+        let units: Vec<PackageFile<'_>> = loaded
+            .iter()
+            .zip(&trees)
+            .map(|((_, l), t)| PackageFile { name: &l.shown, source: &l.text, tree: t.as_ref() })
+            .collect();
+        let facts = PackageFacts::collect(&units);
+        drop(units);
+        // Each tree is dropped as soon as its file is checked.
+        loaded
+            .par_iter()
+            .zip(trees.into_par_iter())
+            .map(|((_, l), tree)| {
+                if l.generated {
+                    return generated_skip();
+                }
+                let rules = settings.rules_for(Path::new(&l.shown));
+                let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    check_go_file(&l.shown, &l.text, tree.as_ref(), &facts, rules, &settings.linter)
+                }));
+                match checked {
+                    Ok(result) => FileOutcome::Checked { result, cache: cache.map(|_| (l.shown.clone(), key(l))) },
+                    Err(panic) => internal_error(panic),
+                }
+            })
+            .collect::<Vec<_>>()
+    }));
+    match staged {
+        Ok(outcomes) => {
+            for ((slot, _), outcome) in loaded.iter().zip(outcomes) {
+                out[*slot].1 = outcome;
+            }
+        }
+        Err(panic) => {
+            let outcome = internal_error(panic);
+            for (slot, _) in &loaded {
+                out[*slot].1 = match &outcome {
+                    FileOutcome::Skipped { reason, message } => {
+                        FileOutcome::Skipped { reason: *reason, message: message.clone() }
+                    }
+                    _ => unreachable!("internal_error gives a skip"),
+                };
+            }
+        }
+    }
+    out
+}
+
+fn generated_skip() -> FileOutcome {
+    FileOutcome::Skipped { reason: SkipReason::Generated, message: "skipped: generated file".to_string() }
+}
+
+fn internal_error(panic: Box<dyn std::any::Any + Send>) -> FileOutcome {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    FileOutcome::Skipped {
+        reason: SkipReason::InternalError,
+        message: format!("internal error, file skipped (please report): {what}"),
+    }
 }
 
 fn check_one(
@@ -203,6 +401,31 @@ fn check_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The package stage's cache key: a file's result depends on its siblings, so changing
+    /// only `b.go` must re-check the unchanged `a.go`.
+    #[test]
+    fn a_changed_sibling_invalidates_the_cached_package() {
+        use crate::{discovery::discover, Overrides};
+        let dir = tempfile::tempdir().unwrap();
+        let a = "package p\n\nfunc f() {\n\tsave()\n}\n";
+        std::fs::write(dir.path().join("a.go"), a).unwrap();
+        std::fs::write(dir.path().join("b.go"), "package p\n\nfunc save() {}\n").unwrap();
+        let overrides = Overrides { select: Some(vec!["go/ignored-error".into()]), ..Overrides::default() };
+        let settings = Settings::resolve(dir.path(), &overrides).unwrap();
+        let cache_dir = dir.path().join("cache");
+        let run = || {
+            let files = discover(&[dir.path().to_path_buf()], &settings, 1).unwrap();
+            let mut cache = Cache::open(&cache_dir, settings.linter.cache_key());
+            let out = scan(&files, &settings, Some(&mut cache), 1);
+            cache.save();
+            out.findings.len()
+        };
+        assert_eq!(run(), 0);
+        assert_eq!(run(), 0, "cached");
+        std::fs::write(dir.path().join("b.go"), "package p\n\nfunc save() error { return nil }\n").unwrap();
+        assert_eq!(run(), 1, "a.go is re-checked with the new facts");
+    }
 
     #[test]
     fn paths_are_shown_relative_with_slashes() {

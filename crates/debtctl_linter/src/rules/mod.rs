@@ -3,5 +3,7 @@
 
 pub(crate) mod debt;
 pub(crate) mod go;
+pub(crate) mod helm;
+pub(crate) mod k8s;
 pub(crate) mod py;
 pub(crate) mod yaml;

@@ -1,0 +1,395 @@
+//! Just enough of Go's types to resolve a method call without a type checker: a type is
+//! its name, `T` for a type of the package and `path.T` for an imported one (`os.File`,
+//! `net/http.Client`), pointers and type arguments stripped. Where a type is not written
+//! in the code, it is unknown, and rules that need it stay silent.
+
+use super::NodeExt;
+use super::imports::Imports;
+use super::package::{Decls, Results};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::LazyLock;
+use tree_sitter::Node;
+
+pub(crate) type Ty = String;
+
+/// The type a type expression names. Iterative: a type can nest ten thousand parentheses.
+pub(crate) fn type_of(node: Node<'_>, source: &str, imports: &Imports) -> Option<Ty> {
+    let mut node = node;
+    loop {
+        match node.kind_str() {
+            "pointer_type" | "parenthesized_type" => node = node.named_child(0)?,
+            "generic_type" => node = node.field("type")?,
+            "type_identifier" => return Some(source[node.byte_range()].to_string()),
+            "qualified_type" => {
+                let pkg = node.field("package")?;
+                let name = node.field("name")?;
+                let path = imports.path(&source[pkg.byte_range()])?;
+                return Some(format!("{path}.{}", &source[name.byte_range()]));
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// The type of a value whose type is written in it: `T{}`, `&T{}`, `new(T)`.
+pub(crate) fn literal_type(expr: Node<'_>, source: &str, imports: &Imports) -> Option<Ty> {
+    let mut expr = expr;
+    loop {
+        match expr.kind_str() {
+            "composite_literal" => return type_of(expr.field("type")?, source, imports),
+            "unary_expression" => {
+                let op = expr.field("operator")?;
+                if &source[op.byte_range()] != "&" {
+                    return None;
+                }
+                expr = expr.field("operand")?;
+            }
+            "parenthesized_expression" => expr = expr.named_child(0)?,
+            "call_expression" => {
+                let f = expr.field("function")?;
+                if &source[f.byte_range()] != "new" {
+                    return None;
+                }
+                let arg = expr.field("arguments")?.named_child(0)?;
+                return type_of(arg, source, imports);
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// The curated table of standard-library and common-module functions: which return
+/// `error`, what constructors return, which fields have which type.
+/// Source of truth: `rules/data/go-stdlib.toml`.
+pub(crate) struct Table {
+    /// Import path -> functions whose last result is `error`.
+    funcs: HashMap<String, HashSet<String>>,
+    /// `path.Type` -> methods whose last result is `error`.
+    methods: HashMap<String, HashSet<String>>,
+    /// Import path -> function -> the type of its first result.
+    results: HashMap<String, HashMap<String, Ty>>,
+    /// `path.Type` -> method -> the type of its first result.
+    method_results: HashMap<String, HashMap<String, Ty>>,
+    /// `path.Type` -> field -> its type; package variables as path -> name -> type.
+    fields: HashMap<String, HashMap<String, Ty>>,
+}
+
+pub(crate) const TABLE_SOURCE: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules/data/go-stdlib.toml"));
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawTable {
+    pub functions: BTreeMap<String, Vec<String>>,
+    pub methods: BTreeMap<String, Vec<String>>,
+    pub results: BTreeMap<String, String>,
+    pub method_results: BTreeMap<String, BTreeMap<String, String>>,
+    pub fields: BTreeMap<String, BTreeMap<String, String>>,
+    pub vars: BTreeMap<String, String>,
+}
+
+pub(crate) static TABLE: LazyLock<Table> = LazyLock::new(|| {
+    let raw: RawTable = toml::from_str(TABLE_SOURCE).expect("rules/data/go-stdlib.toml is checked by a test");
+    let mut t = Table {
+        funcs: HashMap::new(),
+        methods: HashMap::new(),
+        results: HashMap::new(),
+        method_results: HashMap::new(),
+        fields: HashMap::new(),
+    };
+    for (path, names) in raw.functions {
+        t.funcs.entry(path).or_default().extend(names);
+    }
+    for (ty, names) in raw.methods {
+        t.methods.entry(ty).or_default().extend(names);
+    }
+    let split = |key: &str| key.rsplit_once('.').map(|(a, b)| (a.to_string(), b.to_string()));
+    for (f, ty) in raw.results {
+        if let Some((path, name)) = split(&f) {
+            t.results.entry(path).or_default().insert(name, ty);
+        }
+    }
+    for (ty, ms) in raw.method_results {
+        t.method_results.entry(ty).or_default().extend(ms);
+    }
+    for (ty, fs) in raw.fields {
+        t.fields.entry(ty).or_default().extend(fs);
+    }
+    for (var, ty) in raw.vars {
+        if let Some((path, name)) = split(&var) {
+            t.fields.entry(path).or_default().insert(name, ty);
+        }
+    }
+    t
+});
+
+impl Table {
+    pub fn func_returns_error(&self, path: &str, name: &str) -> bool {
+        self.funcs.get(path).is_some_and(|s| s.contains(name))
+    }
+    pub fn method_returns_error(&self, ty: &str, name: &str) -> bool {
+        self.methods.get(ty).is_some_and(|s| s.contains(name))
+    }
+    pub fn func_result(&self, path: &str, name: &str) -> Option<&Ty> {
+        self.results.get(path)?.get(name)
+    }
+    pub fn method_result(&self, ty: &str, name: &str) -> Option<&Ty> {
+        self.method_results.get(ty)?.get(name)
+    }
+    pub fn field(&self, ty: &str, name: &str) -> Option<&Ty> {
+        self.fields.get(ty)?.get(name)
+    }
+}
+
+/// The names a function binds, with their types where the code writes them. A name
+/// bound twice with different types (shadowing in a nested block) becomes unknown.
+#[derive(Debug, Default)]
+pub(crate) struct TypeEnv {
+    names: HashMap<String, Option<Ty>>,
+}
+
+impl TypeEnv {
+    pub fn clear(&mut self) {
+        self.names.clear();
+    }
+
+    pub fn bind(&mut self, name: &str, ty: Option<Ty>) {
+        if name == "_" {
+            return;
+        }
+        match self.names.get_mut(name) {
+            Some(old) => {
+                if *old != ty {
+                    *old = None;
+                }
+            }
+            None => {
+                self.names.insert(name.to_string(), ty);
+            }
+        }
+    }
+
+    /// `Some(ty)` when the function binds the name: `Some(None)` when its type is unknown.
+    pub fn get(&self, name: &str) -> Option<&Option<Ty>> {
+        self.names.get(name)
+    }
+}
+
+/// Where a name, a type and the table are looked up while checking one file.
+pub(crate) struct Resolver<'a> {
+    pub source: &'a str,
+    pub imports: &'a Imports,
+    pub decls: &'a Decls,
+    pub env: &'a TypeEnv,
+}
+
+/// What a call's callee is.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Callee {
+    /// A function of this package.
+    Local(String),
+    /// `path.Func` of an imported package.
+    Imported(String, String),
+    /// A method on a receiver of a known type.
+    Method(Ty, String),
+}
+
+impl Resolver<'_> {
+    fn text(&self, n: Node<'_>) -> &str {
+        &self.source[n.byte_range()]
+    }
+
+    /// The import path a name stands for, unless the function binds it itself.
+    pub fn package(&self, name: &str) -> Option<&str> {
+        if self.env.get(name).is_some() || self.decls.names.contains(name) {
+            return None;
+        }
+        self.imports.path(name)
+    }
+
+    pub fn callee(&self, call: Node<'_>) -> Option<Callee> {
+        self.callee_at(call, 0)
+    }
+
+    fn callee_at(&self, call: Node<'_>, depth: usize) -> Option<Callee> {
+        let f = call.field("function")?;
+        match f.kind_str() {
+            "identifier" => {
+                let name = self.text(f);
+                if self.env.get(name).is_some() {
+                    return None;
+                }
+                if self.decls.funcs.contains_key(name) || self.decls.names.contains(name) {
+                    return Some(Callee::Local(name.to_string()));
+                }
+                // A dot import: the name resolves in the imported package.
+                for path in &self.imports.dot {
+                    if TABLE.func_returns_error(path, name) || TABLE.func_result(path, name).is_some() {
+                        return Some(Callee::Imported(path.clone(), name.to_string()));
+                    }
+                }
+                None
+            }
+            "selector_expression" => {
+                let operand = f.field("operand")?;
+                let field = self.text(f.field("field")?).to_string();
+                if operand.kind_str() == "identifier" {
+                    if let Some(path) = self.package(self.text(operand)) {
+                        return Some(Callee::Imported(path.to_string(), field));
+                    }
+                }
+                let ty = self.expr_type_at(operand, depth + 1)?;
+                Some(Callee::Method(ty, field))
+            }
+            "parenthesized_expression" => None,
+            _ => None,
+        }
+    }
+
+    /// The result list of a callee declared in this package.
+    pub fn local_results(&self, callee: &Callee) -> Option<&Results> {
+        match callee {
+            Callee::Local(name) => self.decls.funcs.get(name),
+            Callee::Method(ty, m) if !ty.contains('.') => self.decls.methods.get(ty)?.get(m),
+            _ => None,
+        }
+    }
+
+    /// Whether a callee's last result is `error`.
+    pub fn returns_error(&self, callee: &Callee) -> bool {
+        match callee {
+            Callee::Local(_) => self.local_results(callee).is_some_and(Results::returns_error),
+            Callee::Imported(path, name) => TABLE.func_returns_error(path, name),
+            Callee::Method(ty, m) => {
+                if ty.contains('.') {
+                    TABLE.method_returns_error(ty, m)
+                } else {
+                    self.local_results(callee).is_some_and(Results::returns_error)
+                }
+            }
+        }
+    }
+
+    /// The type of result `index` of a call.
+    pub fn call_result(&self, call: Node<'_>, index: usize) -> Option<Ty> {
+        self.call_result_at(call, index, 0)
+    }
+
+    fn call_result_at(&self, call: Node<'_>, index: usize, depth: usize) -> Option<Ty> {
+        let callee = self.callee_at(call, depth)?;
+        if let Some(r) = self.local_results(&callee) {
+            return r.types.get(index).cloned().flatten();
+        }
+        if index != 0 {
+            return None;
+        }
+        match &callee {
+            Callee::Imported(path, name) => TABLE.func_result(path, name).cloned(),
+            Callee::Method(ty, m) => TABLE.method_result(ty, m).cloned(),
+            Callee::Local(_) => None,
+        }
+    }
+
+    /// The type of an expression, where the code writes it.
+    pub fn expr_type(&self, expr: Node<'_>) -> Option<Ty> {
+        self.expr_type_at(expr, 0)
+    }
+
+    /// Bounded: `a.b.c...` and parentheses can nest deeper than the stack allows.
+    fn expr_type_at(&self, expr: Node<'_>, depth: usize) -> Option<Ty> {
+        if depth > 32 {
+            return None;
+        }
+        match expr.kind_str() {
+            "identifier" => {
+                let name = self.text(expr);
+                match self.env.get(name) {
+                    Some(ty) => ty.clone(),
+                    None => self.decls.vars.get(name).cloned(),
+                }
+            }
+            "selector_expression" => {
+                let operand = expr.field("operand")?;
+                let field = self.text(expr.field("field")?);
+                if operand.kind_str() == "identifier" {
+                    if let Some(path) = self.package(self.text(operand)) {
+                        return TABLE.field(path, field).cloned();
+                    }
+                }
+                let ty = self.expr_type_at(operand, depth + 1)?;
+                if ty.contains('.') {
+                    TABLE.field(&ty, field).cloned()
+                } else {
+                    self.decls.fields.get(&ty)?.get(field).cloned()
+                }
+            }
+            "call_expression" => {
+                literal_type(expr, self.source, self.imports).or_else(|| self.call_result_at(expr, 0, depth + 1))
+            }
+            "composite_literal" | "unary_expression" => literal_type(expr, self.source, self.imports),
+            "parenthesized_expression" => self.expr_type_at(expr.named_child(0)?, depth + 1),
+            "type_assertion_expression" => type_of(expr.field("type")?, self.source, self.imports),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_ident(s: &str) -> bool {
+        let mut chars = s.chars();
+        chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
+    }
+
+    /// `path.Name`: an import path, a dot, a Go identifier.
+    fn is_qualified(s: &str) -> bool {
+        s.rsplit_once('.').is_some_and(|(path, name)| {
+            !path.is_empty() && !path.contains(' ') && !path.ends_with('/') && is_ident(name)
+        })
+    }
+
+    fn unique(what: &str, names: &[String]) {
+        let mut seen = HashSet::new();
+        for n in names {
+            assert!(is_ident(n), "{what}: `{n}` is not a Go identifier");
+            assert!(seen.insert(n), "{what}: `{n}` is listed twice");
+        }
+    }
+
+    #[test]
+    fn the_table_is_well_formed_and_entries_are_unique() {
+        // TOML itself rejects a key given twice; lists are checked here.
+        let raw: RawTable = toml::from_str(TABLE_SOURCE).unwrap();
+        for (path, names) in &raw.functions {
+            assert!(!path.is_empty() && !path.contains(' '), "bad import path `{path}`");
+            assert!(!names.is_empty(), "`{path}` lists no function");
+            unique(path, names);
+        }
+        for (ty, names) in &raw.methods {
+            assert!(is_qualified(ty), "bad type `{ty}`");
+            unique(ty, names);
+        }
+        for (f, ty) in &raw.results {
+            assert!(is_qualified(f) && is_qualified(ty), "bad result `{f}` = `{ty}`");
+        }
+        for (ty, ms) in raw.method_results.iter().chain(&raw.fields) {
+            assert!(is_qualified(ty), "bad type `{ty}`");
+            for (m, r) in ms {
+                assert!(is_ident(m) && is_qualified(r), "bad entry `{ty}`.`{m}` = `{r}`");
+            }
+        }
+        for (v, ty) in &raw.vars {
+            assert!(is_qualified(v) && is_qualified(ty), "bad var `{v}` = `{ty}`");
+        }
+        // The exclusions of the catalog must not sneak in through the table.
+        assert!(!TABLE.func_returns_error("fmt", "Println"));
+        assert!(!TABLE.method_returns_error("bytes.Buffer", "WriteString"));
+        assert!(!TABLE.func_returns_error("math/rand", "Read"));
+        assert!(TABLE.func_returns_error("os", "Remove"));
+        assert!(TABLE.method_returns_error("os.File", "Close"));
+        assert_eq!(TABLE.func_result("os", "Open").map(String::as_str), Some("os.File"));
+    }
+}

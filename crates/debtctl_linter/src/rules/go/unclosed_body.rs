@@ -1,0 +1,116 @@
+//! `go/unclosed-body`: an `*http.Response` whose `Body` the function never closes, and that
+//! it does not hand to anyone who could.
+
+use super::types::{Callee, TypeEnv};
+use super::NodeExt;
+use super::{enclosing_function, list_items, text, Ctx};
+use crate::checker::Checker;
+use crate::registry::Rule;
+use crate::walk::walk;
+use tree_sitter::Node;
+
+const REQUESTS: &[&str] = &["Get", "Post", "Head", "PostForm"];
+
+pub(crate) fn check(checker: &mut Checker<'_>, ctx: &Ctx<'_>, env: &TypeEnv, call: Node<'_>, ancestors: &[Node<'_>]) {
+    let source = checker.source;
+    // Cheap test first: only `X.Get(...)`-shaped calls can be requests.
+    let Some(f) = call.field("function").filter(|f| f.kind_str() == "selector_expression") else {
+        return;
+    };
+    let Some(method) = f.field("field").map(|n| text(n, source)) else { return };
+    if method != "Do" && !REQUESTS.contains(&method) {
+        return;
+    }
+    let is_request = match ctx.resolver(source, env).callee(call) {
+        Some(Callee::Imported(path, name)) => path == "net/http" && REQUESTS.contains(&name.as_str()),
+        Some(Callee::Method(ty, _)) => ty == "net/http.Client",
+        _ => false,
+    };
+    if !is_request {
+        return;
+    }
+    let Some(list) = ancestors.last().filter(|a| a.kind_str() == "expression_list") else { return };
+    let Some(stmt) = ancestors.len().checked_sub(2).map(|i| ancestors[i]) else { return };
+    if !matches!(stmt.kind_str(), "short_var_declaration" | "assignment_statement" | "var_spec") {
+        return;
+    }
+    if list_items(Some(*list)).len() != 1 {
+        return;
+    }
+    let left = match stmt.kind_str() {
+        "var_spec" => {
+            let mut c = stmt.walk();
+            stmt.children_by_field_name("name", &mut c).collect()
+        }
+        _ => list_items(stmt.field("left")),
+    };
+    let Some(target) = left.first().filter(|t| t.kind_str() == "identifier") else { return };
+    let name = text(*target, source);
+    if name == "_" {
+        return;
+    }
+    let Some(func) = enclosing_function(ancestors).filter(|f| !f.has_error()) else { return };
+    if closed_or_handed_off(func, name, *target, source) {
+        return;
+    }
+    let message = format!("body of the response `{name}` is never closed");
+    checker.report(Rule::GoUnclosedBody, call, message);
+}
+
+fn closed_or_handed_off(func: Node<'_>, name: &str, binding: Node<'_>, source: &str) -> bool {
+    let mut found = false;
+    walk(func, |node, ancestors| {
+        if found || node.kind_str() != "identifier" || node == binding || text(node, source) != name {
+            return;
+        }
+        let n = ancestors.len();
+        let parent = |k: usize| n.checked_sub(k).map(|i| ancestors[i]);
+        let field = |s: Node<'_>| s.field("field").map(|f| text(f, source));
+        // `resp.Body...`
+        let mut value = node;
+        let mut depth = 1;
+        if let Some(sel) = parent(1).filter(|p| p.kind_str() == "selector_expression") {
+            if field(sel) != Some("Body") {
+                return;
+            }
+            if let Some(close) = parent(2).filter(|p| p.kind_str() == "selector_expression") {
+                if field(close) == Some("Close") {
+                    found = true;
+                }
+                return;
+            }
+            value = sel;
+            depth = 2;
+        }
+        // What is done with `resp` or `resp.Body`.
+        let Some(ctx) = parent(depth) else { return };
+        match ctx.kind_str() {
+            "argument_list" => {
+                let call = parent(depth + 1);
+                let callee = call
+                    .and_then(|c| c.field("function"))
+                    .map(|f| text(f, source).to_ascii_lowercase())
+                    .unwrap_or_default();
+                // The response itself goes to a helper that may close it; its body only
+                // counts when the helper's name says it closes or drains it.
+                if value == node || ["close", "drain", "discard"].iter().any(|w| callee.contains(w)) {
+                    found = true;
+                }
+            }
+            "return_statement" | "send_statement" | "literal_element" | "keyed_element" => found = true,
+            "expression_list" => {
+                let stmt = parent(depth + 1);
+                if let Some(stmt) = stmt {
+                    let is_right = stmt.field("right") == Some(ctx)
+                        || stmt.field("value") == Some(ctx);
+                    if is_right || stmt.kind_str() == "return_statement" {
+                        found = true;
+                    }
+                }
+            }
+            _ => {}
+        }
+        let _ = value;
+    });
+    found
+}
