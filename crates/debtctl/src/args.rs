@@ -13,6 +13,8 @@ pub struct Cli {
 pub enum Command {
     /// Analyse files under the paths (default `.`) and report findings.
     Scan(ScanArgs),
+    /// Apply fixes (safe ones; `--unsafe` for all), then report what remains.
+    Fix(ScanArgs),
     /// List the rules.
     Rules(RulesArgs),
     /// Print one rule's documentation.
@@ -98,6 +100,15 @@ pub struct ScanArgs {
     /// The lowest severity that makes the exit status 1 (default: info, i.e. any finding).
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<SeverityArg>,
+    /// Apply fixes, as `debtctl fix` does.
+    #[arg(long)]
+    pub fix: bool,
+    /// Also apply unsafe fixes (they may change behaviour).
+    #[arg(long = "unsafe")]
+    pub unsafe_fixes: bool,
+    /// Print the fixes as a unified diff and write nothing; exit 1 when there is one.
+    #[arg(long)]
+    pub diff: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -6,7 +6,9 @@ use debtctl_linter::registry::all_meta;
 use debtctl_linter::Rule;
 use debtctl_workspace::cache::{default_cache_dir, Cache};
 use debtctl_workspace::discovery::discover;
+use debtctl_diagnostics::Applicability;
 use debtctl_workspace::engine::scan as run_scan;
+use debtctl_workspace::fixer;
 use debtctl_workspace::{Overrides, Settings};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -14,6 +16,10 @@ use std::path::PathBuf;
 pub fn run(cli: Cli) -> Result<Status> {
     match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Fix(mut args) => {
+            args.fix = true;
+            scan(args)
+        }
         Command::Rules(args) => rules(args),
         Command::Explain(args) => explain(args),
     }
@@ -36,11 +42,46 @@ fn scan(args: ScanArgs) -> Result<Status> {
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let files = discover(&paths, &settings, threads)?;
+    let mut fixed = std::collections::BTreeMap::new();
+    if args.fix || args.diff {
+        let min = if args.unsafe_fixes { Applicability::Unsafe } else { Applicability::Safe };
+        let plan = fixer::plan(&files, &settings, min, threads);
+        let mut err = std::io::stderr().lock();
+        for (rule, n) in &plan.rejected {
+            writeln!(err, "warning: {n} {rule} fix(es) dropped: the result did not parse")?;
+        }
+        if args.diff {
+            let mut out = BufWriter::new(std::io::stdout().lock());
+            let mut count = 0;
+            for f in &plan.files {
+                out.write_all(fixer::unified_diff(f).as_bytes())?;
+                count += f.applied.values().sum::<u32>();
+            }
+            out.flush()?;
+            if !args.common.quiet {
+                let files = plan.files.len();
+                let (fx, fl) = (if count == 1 { "fix" } else { "fixes" }, if files == 1 { "file" } else { "files" });
+                writeln!(err, "Would apply {count} {fx} to {files} {fl}.")?;
+            }
+            return Ok(if plan.files.is_empty() { Status::Clean } else { Status::Findings });
+        }
+        for f in &plan.files {
+            match fixer::write(f) {
+                Ok(()) => {
+                    for (rule, n) in &f.applied {
+                        *fixed.entry(rule.to_string()).or_insert(0u64) += u64::from(*n);
+                    }
+                }
+                Err(e) => writeln!(err, "warning: {}: {e}", f.shown)?,
+            }
+        }
+    }
     let mut cache = (!args.no_cache).then(|| {
         let dir = args.cache_dir.clone().unwrap_or_else(|| default_cache_dir(&settings.root));
         Cache::open(&dir, settings.linter.cache_key())
     });
-    let outcome = run_scan(&files, &settings, cache.as_mut(), threads);
+    let mut outcome = run_scan(&files, &settings, cache.as_mut(), threads);
+    outcome.summary.fixed = fixed;
     if let Some(cache) = &cache {
         cache.save();
     }

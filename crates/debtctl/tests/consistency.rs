@@ -56,6 +56,29 @@ fn every_doc_has_its_sections() {
     }
 }
 
+/// A rule whose fix can be applied has `.fixed` goldens; a rule without one has none.
+#[test]
+fn fixed_goldens_exist_exactly_for_rules_with_fixes() {
+    use debtctl_diagnostics::Applicability;
+    for m in all_meta() {
+        let dir = repo_root().join("fixtures").join(m.id);
+        let mut goldens = 0;
+        let mut stack = vec![dir];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let p = entry.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|e| e == "fixed") {
+                    goldens += 1;
+                }
+            }
+        }
+        let applicable = matches!(m.fix, Some(Applicability::Safe | Applicability::Unsafe));
+        assert_eq!(goldens > 0, applicable, "{}: .fixed goldens must exist exactly when the rule has a fix", m.id);
+    }
+}
+
 #[test]
 fn every_rule_has_an_expectation_in_its_fixtures() {
     for m in all_meta() {

@@ -8,6 +8,8 @@
 //!   expectation fails the test, so `ok` lines are documentation.
 //! - `debtctl-fixture: rules=ID,ID` in a comment runs those rules too (for suppressions).
 
+use debtctl_diagnostics::Applicability;
+use debtctl_linter::fix::{error_count, fix_source};
 use debtctl_linter::{check_source, LinterSettings, Rule, RuleSet};
 use debtctl_workspace::discovery::discover;
 use debtctl_workspace::{Overrides, Settings};
@@ -113,6 +115,36 @@ fn run_rule_fixtures(rule: Rule) -> Vec<String> {
         for w in wants {
             problems.push(format!("{}:{}: expected a finding matching {:?}", shown, w.line, w.raw));
         }
+        problems.extend(check_fixed(&file.path, &shown, file.lang, &source, rules));
+    }
+    problems
+}
+
+/// With a `<file>.fixed` golden beside the fixture: every fix (unsafe ones included),
+/// applied in rounds, gives exactly the golden, which parses as well as the original, and
+/// a second run changes nothing.
+fn check_fixed(path: &Path, shown: &str, lang: debtctl_linter::Language, source: &str, rules: RuleSet) -> Vec<String> {
+    let golden_path = PathBuf::from(format!("{}.fixed", path.display()));
+    let Ok(golden) = std::fs::read_to_string(&golden_path) else { return Vec::new() };
+    let settings = LinterSettings::default();
+    let lint = |text: &str| check_source(shown, lang, text, rules, &settings).fixes;
+    let fixed = fix_source(lang, source, Applicability::Unsafe, lint);
+    let mut problems = Vec::new();
+    if std::env::var_os("DEBTCTL_UPDATE_FIXED").is_some() {
+        std::fs::write(&golden_path, &fixed.source).unwrap();
+    } else if fixed.source != golden {
+        let diff = similar::TextDiff::from_lines(golden.as_str(), fixed.source.as_str())
+            .unified_diff()
+            .header("golden", "fixed")
+            .to_string();
+        problems.push(format!("{shown}: fixes differ from {}:\n{diff}", golden_path.display()));
+    }
+    if error_count(lang, &fixed.source) > error_count(lang, source) || !fixed.rejected.is_empty() {
+        problems.push(format!("{shown}: a fix broke the syntax ({:?})", fixed.rejected));
+    }
+    let again = fix_source(lang, &fixed.source, Applicability::Unsafe, lint);
+    if again.source != fixed.source {
+        problems.push(format!("{shown}: a second fix run changed the file again"));
     }
     problems
 }

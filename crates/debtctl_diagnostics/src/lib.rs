@@ -178,6 +178,9 @@ pub struct Summary {
     /// Findings hidden by suppression comments.
     #[serde(default)]
     pub suppressed: u64,
+    /// Fixes applied by `debtctl fix`, by rule ID (absent when nothing was fixed).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub fixed: std::collections::BTreeMap<String, u64>,
 }
 
 /// Files passed over, by reason. Each was also named in a warning on stderr, except

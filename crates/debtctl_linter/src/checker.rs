@@ -2,8 +2,8 @@ use crate::registry::{Rule, RuleSet};
 use crate::rules;
 use crate::settings::LinterSettings;
 use crate::suppression::Suppressions;
-use debtctl_diagnostics::{fingerprint, Diagnostic, Finding, FixSummary, TextRange};
 use crate::rules::go::package::{PackageFacts, PackageFile};
+use debtctl_diagnostics::{fingerprint, Diagnostic, Finding, Fix, FixSummary, TextRange};
 use debtctl_syntax::{parse, Language, LineIndex};
 use std::collections::HashMap;
 use tree_sitter::{Node, Tree};
@@ -76,6 +76,10 @@ pub struct FileResult {
     pub parse_error: bool,
     /// Findings hidden by suppression comments.
     pub suppressed: u32,
+    /// The fixes with edits that the findings offer, by rule ID, for `debtctl fix`; never
+    /// cached.
+    #[serde(skip)]
+    pub fixes: Vec<(&'static str, Fix)>,
 }
 
 /// Whether a file declares itself generated: Go's `// Code generated ... DO NOT EDIT.`
@@ -132,8 +136,8 @@ pub fn check_source(
     }
     let line_index = LineIndex::new(source);
     let suppressed = checker.apply_suppressions(&line_index);
-    let findings = to_findings(path, source, &line_index, checker.diagnostics, settings);
-    FileResult { findings, parse_error, suppressed }
+    let (findings, fixes) = to_findings(path, source, &line_index, checker.diagnostics, settings);
+    FileResult { findings, parse_error, suppressed, fixes }
 }
 
 /// Checks one Go file of a package whose facts the package stage computed from every file
@@ -157,8 +161,8 @@ pub fn check_go_file(
     }
     let line_index = LineIndex::new(source);
     let suppressed = checker.apply_suppressions(&line_index);
-    let findings = to_findings(path, source, &line_index, checker.diagnostics, settings);
-    FileResult { findings, parse_error, suppressed }
+    let (findings, fixes) = to_findings(path, source, &line_index, checker.diagnostics, settings);
+    FileResult { findings, parse_error, suppressed, fixes }
 }
 
 /// Checks the Go files of one directory as a package: each is parsed once, the package
@@ -237,11 +241,12 @@ fn to_findings(
     line_index: &LineIndex,
     diagnostics: Vec<(Rule, Diagnostic)>,
     settings: &LinterSettings,
-) -> Vec<Finding> {
+) -> (Vec<Finding>, Vec<(&'static str, Fix)>) {
+    let mut fixes = Vec::new();
     let mut diagnostics = diagnostics;
     diagnostics.sort_by_key(|(rule, d)| (d.range.start, d.range.end, *rule));
     let mut occurrences: HashMap<String, u32> = HashMap::new();
-    diagnostics
+    let findings = diagnostics
         .into_iter()
         .map(|(rule, d)| {
             let code = &source[d.range.start..d.range.end];
@@ -263,8 +268,15 @@ fn to_findings(
                 debt_minutes: settings.debt_of(rule),
                 fingerprint: fp,
                 ticket: d.ticket,
-                fix: d.fix.map(|f| FixSummary { applicability: f.applicability, title: f.title }),
+                fix: d.fix.map(|f| {
+                    let summary = FixSummary { applicability: f.applicability, title: f.title.clone() };
+                    if !f.edits.is_empty() {
+                        fixes.push((rule.id(), f));
+                    }
+                    summary
+                }),
             }
         })
-        .collect()
+        .collect();
+    (findings, fixes)
 }

@@ -3,6 +3,7 @@
 //! the rules report into [`Finding`]s with stable fingerprints.
 
 mod checker;
+pub mod fix;
 mod comments;
 pub mod registry;
 mod rules;

@@ -5,6 +5,7 @@ pub mod cache;
 pub mod config;
 pub mod discovery;
 pub mod engine;
+pub mod fixer;
 pub mod settings;
 
 pub use settings::{Overrides, Settings};

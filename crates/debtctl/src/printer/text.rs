@@ -26,7 +26,7 @@ pub fn print(out: &mut impl Write, outcome: &ScanOutcome, quiet: bool) -> std::i
         let lines = sources.entry(f.path.as_str()).or_insert_with(|| {
             std::fs::read_to_string(&f.path)
                 .ok()
-                .map(|s| s.lines().map(str::to_string).collect())
+                .map(|s| s.trim_start_matches('\u{feff}').lines().map(str::to_string).collect())
         });
         print_finding(out, f, lines.as_deref())?;
     }
@@ -34,6 +34,11 @@ pub fn print(out: &mut impl Write, outcome: &ScanOutcome, quiet: bool) -> std::i
         return Ok(());
     }
     let s = &outcome.summary;
+    if !s.fixed.is_empty() {
+        let total: u64 = s.fixed.values().sum();
+        let per_rule: Vec<String> = s.fixed.iter().map(|(r, n)| format!("{r}: {n}")).collect();
+        writeln!(out, "Fixed {} ({}).", plural(total, "finding"), per_rule.join(", "))?;
+    }
     if s.findings == 0 {
         writeln!(out, "No findings in {}.", plural(s.files, "file"))?;
     } else {

@@ -191,6 +191,11 @@ impl ModuleFacts {
         self.names.iter().filter(move |(local, full)| *full == dotted && *local != last).map(|(l, _)| l.as_str())
     }
 
+    /// The dotted name a bare `name` was imported as, if it was.
+    pub fn resolve_name(&self, name: &str) -> Option<String> {
+        self.names.get(name).cloned()
+    }
+
     /// Whether `name` was bound by a `from ... import`.
     pub fn is_imported_name(&self, name: &str) -> bool {
         self.names.contains_key(name)
@@ -240,6 +245,28 @@ pub(crate) fn text<'a>(node: Node<'_>, source: &'a str) -> &'a str {
 
 pub(crate) fn field_text<'a>(node: Node<'_>, field: &str, source: &'a str) -> Option<&'a str> {
     node.child_by_field_name(field).map(|n| text(n, source))
+}
+
+/// The white space that starts the line holding byte `at`.
+pub(crate) fn line_indent(source: &str, at: usize) -> &str {
+    let start = source[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = &source[start..];
+    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
+}
+
+/// One level of indentation as the file writes it: a tab where `indent` uses tabs, else
+/// the smallest indentation of any line (4 spaces when nothing is indented).
+pub(crate) fn indent_unit(source: &str, indent: &str) -> String {
+    if indent.contains('\t') {
+        return "\t".to_string();
+    }
+    let smallest = source
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches(' ').len())
+        .filter(|n| *n > 0)
+        .min();
+    " ".repeat(smallest.unwrap_or(4).min(8))
 }
 
 /// Code for a message: white space folded, at most `max` characters.

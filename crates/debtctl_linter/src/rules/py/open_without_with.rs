@@ -1,9 +1,10 @@
 //! `py/open-without-with`: a file opened outside `with` and never closed in its scope.
 
-use super::{callee_name, enclosing_scope, uses_of, ModuleFacts};
+use super::{callee_name, enclosing_scope, indent_unit, line_indent, text, uses_of, ModuleFacts};
 use crate::checker::Checker;
 use crate::registry::Rule;
-use debtctl_diagnostics::{Applicability, Fix};
+use crate::walk::walk;
+use debtctl_diagnostics::{Applicability, Edit, Fix};
 use tree_sitter::Node;
 
 /// Calls that take over a file object and close it later.
@@ -100,25 +101,98 @@ pub(crate) fn check(
                 return;
             }
             let message = format!("file `{name}` is opened without `with` and never closed");
+            let edits = with_rewrite(source, context, call, scope, name);
             let diag = checker.report(Rule::PyOpenWithoutWith, call, message);
-            if straight_line(context) {
-                diag.fix = Some(Fix {
-                    applicability: Applicability::Unsafe,
-                    title: format!("open `{name}` in a `with` statement"),
-                    edits: Vec::new(),
-                });
-            }
+            diag.fix = edits.map(|edits| Fix {
+                applicability: Applicability::Unsafe,
+                title: format!("open `{name}` in a `with` statement"),
+                edits,
+            });
         }
         _ => inline(checker),
     }
 }
 
-/// The binding is a plain statement of a block (not inside a condition or a loop header),
-/// which a `with` statement can wrap together with the statements after it.
-fn straight_line(binding: Node<'_>) -> bool {
-    binding.kind() == "assignment"
-        && binding.parent().is_some_and(|stmt| {
-            stmt.kind() == "expression_statement"
-                && stmt.parent().is_some_and(|b| matches!(b.kind(), "block" | "module"))
-        })
+/// Rewrites `f = open(p)` and the statements after it that use `f` into
+/// `with open(p) as f:` holding those statements, where the file's use is a straight line
+/// in one block: the binding is a plain statement on its own line, every use of the name
+/// in the scope is in the statements that follow it in the same block, none of them binds
+/// the name again or holds a multi-line string (whose text re-indenting would change).
+fn with_rewrite(source: &str, binding: Node<'_>, call: Node<'_>, scope: Node<'_>, name: &str) -> Option<Vec<Edit>> {
+    let stmt = binding.parent().filter(|s| s.kind() == "expression_statement")?;
+    let block = stmt.parent().filter(|b| matches!(b.kind(), "block" | "module"))?;
+    if binding.child_by_field_name("type").is_some() || stmt.named_child_count() != 1 {
+        return None;
+    }
+    let line_start = source[..stmt.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = source[stmt.end_byte()..].find('\n').map_or(source.len(), |i| stmt.end_byte() + i);
+    let after = source[stmt.end_byte()..line_end].trim();
+    if !source[line_start..stmt.start_byte()].trim().is_empty() || !(after.is_empty() || after.starts_with('#')) {
+        return None;
+    }
+    // The statements after the binding, up to the last that names the file.
+    let mut cursor = block.walk();
+    let siblings: Vec<Node<'_>> = block.named_children(&mut cursor).collect();
+    let index = siblings.iter().position(|s| *s == stmt)?;
+    let mentions = |n: Node<'_>| {
+        let mut found = false;
+        walk(n, |m, _| found |= m.kind() == "identifier" && text(m, source) == name);
+        found
+    };
+    // A comment on the binding's own line stays with the `with` line.
+    let first = index + 1 + siblings[index + 1..].iter().take_while(|s| s.start_byte() < line_end).count();
+    let last = siblings[first..].iter().rposition(|s| s.kind() != "comment" && mentions(*s));
+    let wrapped: &[Node<'_>] = match last {
+        Some(i) => &siblings[first..=first + i],
+        None => &[],
+    };
+    // Every use of the name in the scope lies in the binding or the wrapped statements.
+    let (lo, hi) = (stmt.start_byte(), wrapped.last().map_or(stmt.end_byte(), |s| s.end_byte()));
+    let mut outside = false;
+    let mut rebinds = false;
+    let mut multiline_string = false;
+    walk(scope, |m, ancestors| {
+        let inside = m.start_byte() >= lo && m.end_byte() <= hi;
+        if m.kind() == "identifier" && text(m, source) == name {
+            if !inside {
+                outside = true;
+            } else if m.start_byte() > stmt.end_byte()
+                && ancestors.last().is_some_and(|p| {
+                    matches!(p.kind(), "assignment" | "augmented_assignment" | "for_statement" | "as_pattern_target")
+                        && p.child_by_field_name("right") != Some(m)
+                })
+            {
+                rebinds = true;
+            }
+        }
+        if inside && m.start_byte() > stmt.end_byte() && m.kind() == "string" && text(m, source).contains('\n') {
+            multiline_string = true;
+        }
+    });
+    if outside || rebinds || multiline_string {
+        return None;
+    }
+    let indent = line_indent(source, stmt.start_byte());
+    let unit = indent_unit(source, indent);
+    let mut edits = vec![Edit::replace(
+        stmt.start_byte(),
+        stmt.end_byte(),
+        format!("with {} as {name}:", text(call, source)),
+    )];
+    match wrapped.last() {
+        None => edits.push(Edit::insert(line_end, format!("\n{indent}{unit}pass"))),
+        Some(last) => {
+            // Indent every non-blank line from the first wrapped statement to the last.
+            let first_line = source[..wrapped[0].start_byte()].rfind('\n').map_or(0, |i| i + 1);
+            let mut at = first_line;
+            while at < last.end_byte() {
+                let end = source[at..].find('\n').map_or(source.len(), |i| at + i);
+                if !source[at..end].trim().is_empty() {
+                    edits.push(Edit::insert(at, unit.clone()));
+                }
+                at = end + 1;
+            }
+        }
+    }
+    Some(edits)
 }
