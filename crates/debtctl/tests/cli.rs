@@ -477,3 +477,33 @@ fn python_goldens_compile() {
         assert!(out.status.success(), "{}: {}", g.display(), String::from_utf8_lossy(&out.stderr));
     }
 }
+
+/// Every Go golden is valid Go as `gofmt -e` sees it (.ci/run installs Debian's golang-go).
+#[test]
+fn go_goldens_parse_with_gofmt() {
+    let mut goldens = Vec::new();
+    let mut stack = vec![repo_root().join("fixtures")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.to_string_lossy().ends_with(".go.fixed") {
+                goldens.push(p);
+            }
+        }
+    }
+    assert!(!goldens.is_empty());
+    let dir = TempDir::new().unwrap();
+    for (i, g) in goldens.iter().enumerate() {
+        // gofmt wants a .go name.
+        let copy = dir.path().join(format!("g{i}.go"));
+        std::fs::copy(g, &copy).unwrap();
+        let out = Command::new("gofmt")
+            .arg("-e")
+            .arg(&copy)
+            .output()
+            .expect("gofmt is needed by the tests (.ci/run installs golang-go)");
+        assert!(out.status.success(), "{}: {}", g.display(), String::from_utf8_lossy(&out.stderr));
+    }
+}

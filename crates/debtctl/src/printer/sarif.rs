@@ -78,6 +78,12 @@ pub fn result(f: &Finding) -> Value {
     if let Some(t) = &f.ticket {
         r["properties"]["ticket"] = json!(t);
     }
+    // A SARIF `fix` needs concrete artifact changes; the fix's kind and title (for a
+    // display-only fix, the suggestion itself) travel as properties and in the markdown.
+    if let Some(fix) = &f.fix {
+        r["properties"]["fix"] = json!({"applicability": fix.applicability, "title": fix.title});
+        r["message"]["markdown"] = json!(format!("{}\n\nSuggested fix: {}", f.message, fix.title));
+    }
     r
 }
 
