@@ -455,19 +455,7 @@ fn fix_applies_safe_fixes_and_unsafe_ones_on_request() {
 /// Every Python golden is valid Python, as CPython's own parser sees it.
 #[test]
 fn python_goldens_compile() {
-    let mut goldens = Vec::new();
-    let mut stack = vec![repo_root().join("fixtures")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.to_string_lossy().ends_with(".py.fixed") {
-                goldens.push(p);
-            }
-        }
-    }
-    assert!(!goldens.is_empty());
+    let goldens = goldens(".py.fixed");
     for g in goldens {
         let out = Command::new("python3")
             .args(["-c", "import ast, sys; ast.parse(open(sys.argv[1], encoding='utf-8-sig').read())"])
@@ -481,19 +469,7 @@ fn python_goldens_compile() {
 /// Every Go golden is valid Go as `gofmt -e` sees it (.ci/run installs Debian's golang-go).
 #[test]
 fn go_goldens_parse_with_gofmt() {
-    let mut goldens = Vec::new();
-    let mut stack = vec![repo_root().join("fixtures")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.to_string_lossy().ends_with(".go.fixed") {
-                goldens.push(p);
-            }
-        }
-    }
-    assert!(!goldens.is_empty());
+    let goldens = goldens(".go.fixed");
     let dir = TempDir::new().unwrap();
     for (i, g) in goldens.iter().enumerate() {
         // gofmt wants a .go name.
@@ -506,4 +482,22 @@ fn go_goldens_parse_with_gofmt() {
             .expect("gofmt is needed by the tests (.ci/run installs golang-go)");
         assert!(out.status.success(), "{}: {}", g.display(), String::from_utf8_lossy(&out.stderr));
     }
+}
+
+/// Every fixture golden whose name ends with `suffix`; at least one.
+fn goldens(suffix: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![repo_root().join("fixtures")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.to_string_lossy().ends_with(suffix) {
+                found.push(p);
+            }
+        }
+    }
+    assert!(!found.is_empty(), "no {suffix} goldens");
+    found
 }

@@ -1,18 +1,33 @@
 use tree_sitter::{Node, TreeCursor};
 
-/// Visits every node under `root` (itself included) in document order, handing the visitor
-/// the node's ancestors, nearest last. Iterative, so 10,000 nested brackets cost a deep
-/// stack of nodes, not a deep call stack; and the ancestors come from the walk itself,
-/// since `Node::parent` searches down from the root on every call.
-pub(crate) fn walk<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>, &[Node<'t>])) {
+/// What a visitor of [`walk_with`] wants next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Visit this node's children.
+    Descend,
+    /// Go on with the next sibling, skipping the children.
+    Skip,
+    /// End the walk.
+    Stop,
+}
+
+/// The one walk of the crate: visits nodes under `root` (itself included) in document
+/// order, handing the visitor the node's ancestors, nearest last. Iterative, so 10,000
+/// nested brackets cost a deep stack of nodes, not a deep call stack; and the ancestors
+/// come from the walk itself, since `Node::parent` searches down from the root on every
+/// call.
+pub(crate) fn walk_with<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>, &[Node<'t>]) -> Next) {
     let mut cursor: TreeCursor<'t> = root.walk();
     let mut ancestors: Vec<Node<'t>> = Vec::with_capacity(64);
     loop {
         let node = cursor.node();
-        visit(node, &ancestors);
-        if cursor.goto_first_child() {
-            ancestors.push(node);
-            continue;
+        match visit(node, &ancestors) {
+            Next::Stop => return,
+            Next::Descend if cursor.goto_first_child() => {
+                ancestors.push(node);
+                continue;
+            }
+            Next::Descend | Next::Skip => {}
         }
         loop {
             if cursor.goto_next_sibling() {
@@ -29,49 +44,41 @@ pub(crate) fn walk<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>, &[Node<'t
     }
 }
 
-/// Like [`walk`], but visits only the nodes whose byte range holds one of `offsets`
-/// (sorted ascending), and descends only into those: a rule keyed on a token (`def`,
-/// `raise`, a TODO marker) sees every node that contains such a token, and the rest of
-/// the tree costs one sibling step per node beside the paths to the tokens.
+/// Visits every node under `root`; see [`walk_with`].
+pub(crate) fn walk<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>, &[Node<'t>])) {
+    walk_with(root, |node, ancestors| {
+        visit(node, ancestors);
+        Next::Descend
+    });
+}
+
+/// Visits only the nodes whose byte range holds one of `offsets` (sorted ascending), and
+/// descends only into those: a rule keyed on a token (`def`, `raise`, a TODO marker) sees
+/// every node that contains such a token, and the rest of the tree costs one sibling step
+/// per node beside the paths to the tokens.
 pub(crate) fn walk_pruned<'t>(
     root: Node<'t>,
     offsets: &[usize],
     mut visit: impl FnMut(Node<'t>, &[Node<'t>]),
 ) {
     debug_assert!(offsets.windows(2).all(|w| w[0] <= w[1]));
-    let mut cursor: TreeCursor<'t> = root.walk();
-    let mut ancestors: Vec<Node<'t>> = Vec::with_capacity(64);
     // Pre-order visits nodes in order of their start, so the first offset at or after
     // the current node's start only ever moves forward.
     let mut next = 0;
-    loop {
-        let node = cursor.node();
+    walk_with(root, |node, ancestors| {
         while next < offsets.len() && offsets[next] < node.start_byte() {
             next += 1;
         }
-        if next < offsets.len() && offsets[next] < node.end_byte() {
-            visit(node, &ancestors);
-            if cursor.goto_first_child() {
-                ancestors.push(node);
-                continue;
-            }
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return;
-            }
-            ancestors.pop();
-            if ancestors.is_empty() && cursor.node() == root {
-                return;
-            }
-        }
         if next >= offsets.len() {
-            return;
+            return Next::Stop;
         }
-    }
+        if offsets[next] < node.end_byte() {
+            visit(node, ancestors);
+            Next::Descend
+        } else {
+            Next::Skip
+        }
+    });
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub(crate) mod unclosed_body;
 pub(crate) mod untested_controller;
 
 use crate::checker::Checker;
+use crate::walk::{walk_with, Next};
 use crate::comments::visit_comment;
 use crate::registry::Rule;
 use crate::settings::GoSettings;
@@ -63,15 +64,15 @@ pub(crate) fn check(
     let controller_on = checker.enabled(Rule::GoUntestedController) && !ctx.is_test && !facts.has_tests;
     let mut controller_done = false;
 
-    walk_pruned(root, |node, ancestors| {
+    walk_with(root, |node, ancestors| {
         let kind = node.kind_str();
         if kind == "comment" {
             visit_comment(checker, Language::Go, node);
-            return false;
+            return Next::Skip;
         }
         // String literals hold no comment, name or statement: the walk does not descend.
         if matches!(kind, "interpreted_string_literal" | "raw_string_literal") {
-            return false;
+            return Next::Skip;
         }
         shadow.visit(checker, &ctx, &env, node, kind, ancestors);
         // Names and their types, before any rule looks at the node.
@@ -96,7 +97,7 @@ pub(crate) fn check(
             _ => {}
         }
         if !is_interesting(kind) || (has_error && in_error(node, ancestors)) {
-            return true;
+            return Next::Descend;
         }
         match kind {
             "expression_statement" | "go_statement" | "defer_statement" => {
@@ -131,35 +132,9 @@ pub(crate) fn check(
             }
             _ => {}
         }
-        true
+        Next::Descend
     });
     shadow.finish(checker, &ctx, &env);
-}
-
-/// The crate's single walk ([`crate::walk::walk`]), with one addition: the visitor
-/// returns whether to descend into the node's children.
-fn walk_pruned<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>, &[Node<'t>]) -> bool) {
-    let mut cursor = root.walk();
-    let mut ancestors: Vec<Node<'t>> = Vec::with_capacity(64);
-    loop {
-        let node = cursor.node();
-        if visit(node, &ancestors) && cursor.goto_first_child() {
-            ancestors.push(node);
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return;
-            }
-            ancestors.pop();
-            if ancestors.is_empty() && cursor.node() == root {
-                return;
-            }
-        }
-    }
 }
 
 fn is_interesting(kind: &str) -> bool {
