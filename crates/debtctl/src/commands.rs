@@ -2,11 +2,11 @@ use crate::args::{Cli, Command, ExplainArgs, Format, ListFormat, RulesArgs, Scan
 use crate::printer;
 use crate::Status;
 use anyhow::{bail, Context, Result};
+use debtctl_diagnostics::Applicability;
 use debtctl_linter::registry::all_meta;
 use debtctl_linter::Rule;
 use debtctl_workspace::cache::{default_cache_dir, Cache};
 use debtctl_workspace::discovery::discover;
-use debtctl_diagnostics::Applicability;
 use debtctl_workspace::engine::scan as run_scan;
 use debtctl_workspace::fixer;
 use debtctl_workspace::{Overrides, Settings};
@@ -60,7 +60,8 @@ fn scan(args: ScanArgs) -> Result<Status> {
             out.flush()?;
             if !args.common.quiet {
                 let files = plan.files.len();
-                let (fx, fl) = (if count == 1 { "fix" } else { "fixes" }, if files == 1 { "file" } else { "files" });
+                let (fx, fl) =
+                    (if count == 1 { "fix" } else { "fixes" }, if files == 1 { "file" } else { "files" });
                 writeln!(err, "Would apply {count} {fx} to {files} {fl}.")?;
             }
             return Ok(if plan.files.is_empty() { Status::Clean } else { Status::Findings });
@@ -152,11 +153,7 @@ fn explain(args: ExplainArgs) -> Result<Status> {
         }
         ListFormat::Text => {
             let fix = meta.fix.map_or("none", printer::applicability_name);
-            writeln!(
-                out,
-                "{} ({}, {} min, fix: {})\n",
-                meta.id, meta.severity, meta.debt_minutes, fix
-            )?;
+            writeln!(out, "{} ({}, {} min, fix: {})\n", meta.id, meta.severity, meta.debt_minutes, fix)?;
             out.write_all(meta.doc.as_bytes())?;
         }
     }

@@ -75,7 +75,12 @@ fn fixed_goldens_exist_exactly_for_rules_with_fixes() {
             }
         }
         let applicable = matches!(m.fix, Some(Applicability::Safe | Applicability::Unsafe));
-        assert_eq!(goldens > 0, applicable, "{}: .fixed goldens must exist exactly when the rule has a fix", m.id);
+        assert_eq!(
+            goldens > 0,
+            applicable,
+            "{}: .fixed goldens must exist exactly when the rule has a fix",
+            m.id
+        );
     }
 }
 

@@ -64,7 +64,8 @@ fn go_packages(
     files: &[debtctl_workspace::discovery::SourceFile],
     rule: Rule,
 ) -> std::collections::HashMap<PathBuf, debtctl_linter::FileResult> {
-    let mut dirs: std::collections::BTreeMap<PathBuf, Vec<(PathBuf, String, String, RuleSet)>> = Default::default();
+    let mut dirs: std::collections::BTreeMap<PathBuf, Vec<(PathBuf, String, String, RuleSet)>> =
+        Default::default();
     for file in files.iter().filter(|f| f.lang == debtctl_linter::Language::Go) {
         let source = std::fs::read_to_string(&file.path).unwrap();
         let mut rules = extra_rules(&source);
@@ -75,7 +76,8 @@ fn go_packages(
     }
     let mut out = std::collections::HashMap::new();
     for pkg in dirs.into_values() {
-        let args: Vec<(&str, &str, RuleSet)> = pkg.iter().map(|(_, s, src, r)| (s.as_str(), src.as_str(), *r)).collect();
+        let args: Vec<(&str, &str, RuleSet)> =
+            pkg.iter().map(|(_, s, src, r)| (s.as_str(), src.as_str(), *r)).collect();
         let results = debtctl_linter::check_package(&args, &LinterSettings::default());
         for ((path, ..), result) in pkg.iter().zip(results) {
             out.insert(path.clone(), result);
@@ -123,7 +125,13 @@ fn run_rule_fixtures(rule: Rule) -> Vec<String> {
 /// With a `<file>.fixed` golden beside the fixture: every fix (unsafe ones included),
 /// applied in rounds, gives exactly the golden, which parses as well as the original, and
 /// a second run changes nothing.
-fn check_fixed(path: &Path, shown: &str, lang: debtctl_linter::Language, source: &str, rules: RuleSet) -> Vec<String> {
+fn check_fixed(
+    path: &Path,
+    shown: &str,
+    lang: debtctl_linter::Language,
+    source: &str,
+    rules: RuleSet,
+) -> Vec<String> {
     let golden_path = PathBuf::from(format!("{}.fixed", path.display()));
     let Ok(golden) = std::fs::read_to_string(&golden_path) else { return Vec::new() };
     let settings = LinterSettings::default();
@@ -193,7 +201,13 @@ fn harness_rejects_a_missing_and_an_unexpected_finding() {
     // The harness itself must be able to fail: an expectation nobody meets, and a finding
     // nobody expects.
     let source = "def f(a=[]):  # want \"no such message\"\n    pass\n";
-    let result = check_source("t.py", debtctl_linter::Language::Python, source, RuleSet::all(), &LinterSettings::default());
+    let result = check_source(
+        "t.py",
+        debtctl_linter::Language::Python,
+        source,
+        RuleSet::all(),
+        &LinterSettings::default(),
+    );
     let wants = expectations(source);
     assert_eq!(wants.len(), 1);
     assert_eq!(result.findings.len(), 1);

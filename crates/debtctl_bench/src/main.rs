@@ -65,7 +65,17 @@ fn main() -> Result<()> {
     })?;
     let scan_cmd = |cached: bool| {
         let mut c = Command::new(&debtctl);
-        c.args(["scan", "--quiet", "--format", "json", "--exit-zero", "--jobs", &jobs_s, "--select", &args.select]);
+        c.args([
+            "scan",
+            "--quiet",
+            "--format",
+            "json",
+            "--exit-zero",
+            "--jobs",
+            &jobs_s,
+            "--select",
+            &args.select,
+        ]);
         if cached {
             c.arg("--cache-dir").arg(&cache);
         } else {
@@ -93,7 +103,10 @@ fn main() -> Result<()> {
 
 /// What the `parse` measurement does: discover like a scan, read, parse, drop.
 fn parse_only(args: &Args, jobs: usize) -> Result<()> {
-    let overrides = Overrides { select: Some(args.select.split(',').map(str::to_string).collect()), ..Overrides::default() };
+    let overrides = Overrides {
+        select: Some(args.select.split(',').map(str::to_string).collect()),
+        ..Overrides::default()
+    };
     let settings = Settings::resolve(&args.dir, &overrides)?;
     let files = discover(std::slice::from_ref(&args.dir), &settings, jobs)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;

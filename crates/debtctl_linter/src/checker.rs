@@ -1,8 +1,8 @@
 use crate::registry::{Rule, RuleSet};
 use crate::rules;
+use crate::rules::go::package::{PackageFacts, PackageFile};
 use crate::settings::LinterSettings;
 use crate::suppression::Suppressions;
-use crate::rules::go::package::{PackageFacts, PackageFile};
 use debtctl_diagnostics::{fingerprint, Diagnostic, Finding, Fix, FixSummary, TextRange};
 use debtctl_syntax::{parse, Language, LineIndex};
 use std::collections::HashMap;
@@ -180,7 +180,9 @@ pub fn check_package(files: &[(&str, &str, RuleSet)], settings: &LinterSettings)
     files
         .iter()
         .zip(&trees)
-        .map(|((path, source, rules), tree)| check_go_file(path, source, tree.as_ref(), &facts, *rules, settings))
+        .map(|((path, source, rules), tree)| {
+            check_go_file(path, source, tree.as_ref(), &facts, *rules, settings)
+        })
         .collect()
 }
 

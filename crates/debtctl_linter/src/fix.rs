@@ -37,9 +37,7 @@ pub fn fix_source(
         let mut fixes: Vec<(&'static str, Fix)> = lint(&out.source)
             .into_iter()
             .filter(|(rule, f)| {
-                f.applicability >= min
-                    && !f.edits.is_empty()
-                    && !broken.contains(&(*rule, f.edits.clone()))
+                f.applicability >= min && !f.edits.is_empty() && !broken.contains(&(*rule, f.edits.clone()))
             })
             .collect();
         fixes.sort_by_key(|(_, f)| f.edits.iter().map(|e| e.range.start).min());
@@ -143,7 +141,11 @@ mod tests {
     use super::*;
 
     fn fix(start: usize, end: usize, content: &str) -> Fix {
-        Fix { applicability: Applicability::Safe, title: "t".into(), edits: vec![Edit::replace(start, end, content)] }
+        Fix {
+            applicability: Applicability::Safe,
+            title: "t".into(),
+            edits: vec![Edit::replace(start, end, content)],
+        }
     }
 
     #[test]
@@ -171,7 +173,11 @@ mod tests {
     fn a_fix_that_breaks_the_parse_is_dropped() {
         let src = "def f():\n    return 1\n";
         let out = fix_source(Language::Python, src, Applicability::Safe, |text| {
-            if text.contains("2") { vec![] } else { vec![("r/bad", fix(0, 3, "de(")), ("r/good", fix(20, 21, "2"))] }
+            if text.contains("2") {
+                vec![]
+            } else {
+                vec![("r/bad", fix(0, 3, "de(")), ("r/good", fix(20, 21, "2"))]
+            }
         });
         assert_eq!(out.source, "def f():\n    return 2\n");
         assert_eq!(out.rejected.get("r/bad"), Some(&1));

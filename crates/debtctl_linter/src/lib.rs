@@ -3,8 +3,8 @@
 //! the rules report into [`Finding`]s with stable fingerprints.
 
 mod checker;
-pub mod fix;
 mod comments;
+pub mod fix;
 pub mod registry;
 mod rules;
 mod settings;
@@ -12,8 +12,8 @@ mod suppression;
 mod walk;
 
 pub use checker::{check_go_file, check_package, check_source, is_generated, FileResult};
-pub use rules::go::package::{PackageFacts, PackageFile};
 pub use registry::{Rule, RuleMeta, RuleSet};
+pub use rules::go::package::{PackageFacts, PackageFile};
 pub use settings::{GoSettings, LinterSettings};
 
 pub use debtctl_syntax::Language;

@@ -43,6 +43,7 @@ macro_rules! doc {
 }
 
 // One line per rule. The order is the order of `debtctl rules`.
+#[rustfmt::skip]
 static ENTRIES: &[Entry] = &[
     // Go rules: insert here.
     Entry { rule: Rule::GoIgnoredError, id: "go/ignored-error", doc: doc!("go/ignored-error.md") },

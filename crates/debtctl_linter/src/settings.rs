@@ -32,7 +32,12 @@ impl Default for LinterSettings {
     fn default() -> Self {
         let mut rules = RuleSet::all();
         rules.remove(Rule::DebtUnusedSuppression);
-        LinterSettings { rules, severity: HashMap::new(), debt_minutes: HashMap::new(), go: GoSettings::default() }
+        LinterSettings {
+            rules,
+            severity: HashMap::new(),
+            debt_minutes: HashMap::new(),
+            go: GoSettings::default(),
+        }
     }
 }
 

@@ -15,9 +15,8 @@ static PY: LazyLock<Regex> =
 static GO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^//\s*debtctl:ignore\s+([^\s,]+(?:\s*,\s*[^\s,]+)*)").expect("valid regex")
 });
-static YAML: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"#\s*debtctl:ignore\s+([^\s,]+(?:\s*,\s*[^\s,]+)*)").expect("valid regex")
-});
+static YAML: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"#\s*debtctl:ignore\s+([^\s,]+(?:\s*,\s*[^\s,]+)*)").expect("valid regex"));
 
 #[derive(Debug)]
 struct Code {

@@ -11,13 +11,21 @@ fn main() {
         let n = cursor.node();
         let field = cursor.field_name().map(|f| format!("{f}: ")).unwrap_or_default();
         if n.is_named() || n.is_missing() {
-            let leaf = if n.child_count() == 0 { format!(" {:?}", &src[n.byte_range()]) } else { String::new() };
+            let leaf =
+                if n.child_count() == 0 { format!(" {:?}", &src[n.byte_range()]) } else { String::new() };
             println!("{}{field}{}{} [{}]", "  ".repeat(depth), n.kind(), leaf, n.start_position().row + 1);
         }
-        if cursor.goto_first_child() { depth += 1; continue; }
+        if cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
         loop {
-            if cursor.goto_next_sibling() { break; }
-            if !cursor.goto_parent() { return; }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
             depth -= 1;
         }
     }

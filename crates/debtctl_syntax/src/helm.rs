@@ -96,9 +96,8 @@ impl Masked {
         let bytes = self.text.as_bytes();
         let line_start = bytes[..action.range.start].iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
         let before = self.actions_in(line_start..action.range.start);
-        (line_start..action.range.start).all(|i| {
-            matches!(bytes[i], b' ' | b'\t') || before.iter().any(|a| a.range.contains(&i))
-        })
+        (line_start..action.range.start)
+            .all(|i| matches!(bytes[i], b' ' | b'\t') || before.iter().any(|a| a.range.contains(&i)))
     }
 }
 
@@ -184,7 +183,10 @@ fn fill_scalars(src: &[u8], out: &mut [u8], actions: &[Action]) {
         let silent = actions[i..=j].iter().all(|a| a.kind != ActionKind::Output);
         let multi_line = src[start..end].contains(&b'\n');
         let after = src[end..].iter().position(|b| !matches!(b, b' ' | b'\t')).map(|i| src[end + i]);
-        if starts_line && silent && !multi_line && end - start >= 3
+        if starts_line
+            && silent
+            && !multi_line
+            && end - start >= 3
             && after.is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'"' | b'\'' | b'_'))
         {
             // `{{ if .x }}key: v`, `{{ if .x -}} key: v`: blanks would push the key to the
@@ -299,7 +301,10 @@ fn find_byte(bytes: &[u8], from: usize, b: u8) -> Option<usize> {
 
 /// Classifies an action from its text after `{{` and an optional `-`.
 fn kind_of(body: &[u8]) -> ActionKind {
-    let word_end = body.iter().position(|b| !(b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$')).unwrap_or(body.len());
+    let word_end = body
+        .iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$'))
+        .unwrap_or(body.len());
     let word = &body[..word_end];
     match word {
         b"if" | b"else" | b"end" | b"range" | b"with" | b"define" | b"break" | b"continue" => {
@@ -368,7 +373,8 @@ mod tests {
 
     #[test]
     fn control_only_lines_become_comments() {
-        let src = "a:\n  {{- if .Values.x }}\n  b: 1\n  {{- else if .Values.y -}}\n  {{ $v := 2 }}\n  {{- end }}\n";
+        let src =
+            "a:\n  {{- if .Values.x }}\n  b: 1\n  {{- else if .Values.y -}}\n  {{ $v := 2 }}\n  {{- end }}\n";
         let m = masked(src);
         let l = lines(&m);
         assert_eq!(l[1].trim_end(), "  #");
@@ -460,7 +466,8 @@ mod tests {
 
     #[test]
     fn actions_that_start_a_line() {
-        let src = "a:\n    {{- toYaml .Values.x | nindent 4 }}\nb: {{ .y }}\n  {{- if .z }}{{ include \"t\" . }}\n";
+        let src =
+            "a:\n    {{- toYaml .Values.x | nindent 4 }}\nb: {{ .y }}\n  {{- if .z }}{{ include \"t\" . }}\n";
         let m = masked(src);
         assert!(m.starts_line(&m.actions[0]));
         assert!(!m.starts_line(&m.actions[1]));

@@ -19,7 +19,8 @@ pub fn documents(text: &str) -> Vec<Range<usize>> {
     // Only directives, comments and blank lines so far: the next marker opens document 1.
     let mut preamble = true;
     while line_start < bytes.len() {
-        let line_end = bytes[line_start..].iter().position(|b| *b == b'\n').map_or(bytes.len(), |i| line_start + i);
+        let line_end =
+            bytes[line_start..].iter().position(|b| *b == b'\n').map_or(bytes.len(), |i| line_start + i);
         let line = &bytes[line_start..line_end];
         if is_marker(line) {
             if !preamble && line_start > *starts.last().expect("never empty") {

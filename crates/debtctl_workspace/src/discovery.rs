@@ -28,8 +28,8 @@ pub fn discover(
 ) -> Result<Vec<SourceFile>, WorkspaceError> {
     let mut files = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path)
-            .map_err(|source| WorkspaceError::Path { path: path.clone(), source })?;
+        let meta =
+            std::fs::metadata(path).map_err(|source| WorkspaceError::Path { path: path.clone(), source })?;
         if meta.is_file() {
             if let Some(lang) = Language::from_path(path) {
                 files.push(SourceFile { path: path.clone(), lang });
@@ -138,8 +138,7 @@ fn tracked_but_ignored(dir: &Path, settings: &Settings, walked: &[SourceFile]) -
     let (Ok(workdir), Ok(canon_dir)) = (workdir.canonicalize(), dir.canonicalize()) else {
         return Vec::new();
     };
-    let seen: HashSet<&Path> =
-        walked.iter().filter_map(|f| f.path.strip_prefix(dir).ok()).collect();
+    let seen: HashSet<&Path> = walked.iter().filter_map(|f| f.path.strip_prefix(dir).ok()).collect();
     let mut extra = Vec::new();
     for entry in index.iter() {
         let Ok(rel_repo) = std::str::from_utf8(&entry.path) else { continue };

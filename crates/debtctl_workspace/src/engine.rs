@@ -7,8 +7,8 @@ use crate::settings::Settings;
 use debtctl_diagnostics::{Finding, Summary};
 use debtctl_linter::{check_go_file, check_source, is_generated, FileResult, PackageFacts, PackageFile};
 use debtctl_syntax::{parse, Language};
-use std::collections::BTreeMap;
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Files larger than this are skipped with a warning: generated bundles, data dumps.
@@ -40,8 +40,14 @@ pub struct ScanOutcome {
 }
 
 enum FileOutcome {
-    Checked { result: FileResult, cache: Option<(String, u64)> },
-    Skipped { reason: SkipReason, message: String },
+    Checked {
+        result: FileResult,
+        cache: Option<(String, u64)>,
+    },
+    Skipped {
+        reason: SkipReason,
+        message: String,
+    },
     /// A package file between reading and checking; never leaves the package stage.
     Pending,
 }
@@ -141,9 +147,8 @@ pub fn scan(
             cache.insert(key, hash, result);
         }
     }
-    out.findings.sort_by(|a, b| {
-        (&a.path, a.line, a.column, &a.rule).cmp(&(&b.path, b.line, b.column, &b.rule))
-    });
+    out.findings
+        .sort_by(|a, b| (&a.path, a.line, a.column, &a.rule).cmp(&(&b.path, b.line, b.column, &b.rule)));
     out.summary.findings = out.findings.len() as u64;
     out.summary.debt_minutes = out.findings.iter().map(|f| u64::from(f.debt_minutes)).sum();
     out
@@ -196,7 +201,8 @@ fn load(file: &SourceFile, shown: &str) -> Result<(Vec<u8>, u64), FileOutcome> {
         Err(e) => return Err(skip(SkipReason::Unreadable, format!("unreadable: {e}"))),
     }
     let _ = shown;
-    let bytes = std::fs::read(&file.path).map_err(|e| skip(SkipReason::Unreadable, format!("unreadable: {e}")))?;
+    let bytes =
+        std::fs::read(&file.path).map_err(|e| skip(SkipReason::Unreadable, format!("unreadable: {e}")))?;
     if bytes[..bytes.len().min(8192)].contains(&0) {
         return Err(skip(SkipReason::Binary, "skipped: binary file".to_string()));
     }
@@ -294,7 +300,9 @@ fn check_go_package(
                     check_go_file(&l.shown, &l.text, tree.as_ref(), &facts, rules, &settings.linter)
                 }));
                 match checked {
-                    Ok(result) => FileOutcome::Checked { result, cache: cache.map(|_| (l.shown.clone(), key(l))) },
+                    Ok(result) => {
+                        FileOutcome::Checked { result, cache: cache.map(|_| (l.shown.clone(), key(l))) }
+                    }
                     Err(panic) => internal_error(panic),
                 }
             })
@@ -337,12 +345,7 @@ fn internal_error(panic: Box<dyn std::any::Any + Send>) -> FileOutcome {
     }
 }
 
-fn check_one(
-    file: &SourceFile,
-    shown: &str,
-    settings: &Settings,
-    cache: Option<&Cache>,
-) -> FileOutcome {
+fn check_one(file: &SourceFile, shown: &str, settings: &Settings, cache: Option<&Cache>) -> FileOutcome {
     let skip = |reason, message: String| FileOutcome::Skipped { reason, message };
     match std::fs::metadata(&file.path) {
         Ok(m) if m.len() > MAX_FILE_BYTES => {
@@ -383,10 +386,7 @@ fn check_one(
         check_source(shown, file.lang, source, rules, &settings.linter)
     }));
     match checked {
-        Ok(result) => FileOutcome::Checked {
-            result,
-            cache: cache.map(|_| (shown.to_string(), hash)),
-        },
+        Ok(result) => FileOutcome::Checked { result, cache: cache.map(|_| (shown.to_string(), hash)) },
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()

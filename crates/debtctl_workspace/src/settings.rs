@@ -77,10 +77,8 @@ impl Settings {
         linter.go.check_deferred = config.go.check_deferred;
         linter.go.tests = config.go.tests;
         for (id, rc) in &config.rules {
-            let rule = Rule::from_id(id).ok_or_else(|| WorkspaceError::UnknownRule {
-                id: id.clone(),
-                origin: origin("rules"),
-            })?;
+            let rule = Rule::from_id(id)
+                .ok_or_else(|| WorkspaceError::UnknownRule { id: id.clone(), origin: origin("rules") })?;
             if let Some(sev) = rc.severity {
                 linter.severity.insert(rule, sev.into());
             }
@@ -91,10 +89,9 @@ impl Settings {
 
         let mut excludes = GitignoreBuilder::new(&root);
         for glob in config.exclude.iter().chain(&overrides.exclude) {
-            excludes.add_line(None, glob).map_err(|e| WorkspaceError::Glob {
-                glob: glob.clone(),
-                message: e.to_string(),
-            })?;
+            excludes
+                .add_line(None, glob)
+                .map_err(|e| WorkspaceError::Glob { glob: glob.clone(), message: e.to_string() })?;
         }
         let excludes = excludes
             .build()
@@ -118,10 +115,7 @@ impl Settings {
             per_path.push((set, select_all(ids, &origin("per-path-ignores"))?));
         }
 
-        let fail_on = overrides
-            .fail_on
-            .or(config.fail_on.map(Into::into))
-            .unwrap_or(Severity::Info);
+        let fail_on = overrides.fail_on.or(config.fail_on.map(Into::into)).unwrap_or(Severity::Info);
         Ok(Settings { linter, root, config_path, excludes, per_path, fail_on })
     }
 
@@ -159,10 +153,8 @@ impl Settings {
 fn select_all(selectors: &[String], origin: &str) -> Result<RuleSet, WorkspaceError> {
     let mut set = RuleSet::empty();
     for s in selectors {
-        let mut found = select(s.trim()).ok_or_else(|| WorkspaceError::UnknownRule {
-            id: s.clone(),
-            origin: origin.to_string(),
-        })?;
+        let mut found = select(s.trim())
+            .ok_or_else(|| WorkspaceError::UnknownRule { id: s.clone(), origin: origin.to_string() })?;
         // Unused suppressions are reported only when asked for by name or by
         // `--report-unused-suppressions`, never through `debt/` or `ALL`.
         if s.trim() != Rule::DebtUnusedSuppression.id() {

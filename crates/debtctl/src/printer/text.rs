@@ -69,11 +69,7 @@ pub fn print(out: &mut impl Write, outcome: &ScanOutcome, quiet: bool) -> std::i
 
 fn print_finding(out: &mut impl Write, f: &Finding, lines: Option<&[String]>) -> std::io::Result<()> {
     let sev = level_style(f.severity);
-    writeln!(
-        out,
-        "{BOLD}{}:{}:{}:{BOLD:#} {sev}{}{sev:#} {}",
-        f.path, f.line, f.column, f.rule, f.message
-    )?;
+    writeln!(out, "{BOLD}{}:{}:{}:{BOLD:#} {sev}{}{sev:#} {}", f.path, f.line, f.column, f.rule, f.message)?;
     let Some(line) = lines.and_then(|l| l.get(f.line as usize - 1)) else {
         return Ok(());
     };

@@ -12,7 +12,8 @@ static TICKET: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b([A-Z][A-Z0-9]+)-[0-9]+\b").expect("valid regex"));
 
 /// Upper-case words followed by a dash and digits that name a standard, not a ticket.
-const NOT_TICKETS: &[&str] = &["UTF", "SHA", "ISO", "RFC", "AES", "RSA", "TLS", "SSL", "HTTP", "MD", "PEP", "IEEE", "ECMA", "CP"];
+const NOT_TICKETS: &[&str] =
+    &["UTF", "SHA", "ISO", "RFC", "AES", "RSA", "TLS", "SSL", "HTTP", "MD", "PEP", "IEEE", "ECMA", "CP"];
 
 /// Checks one comment, whose text starts at byte `start` of the file. One finding per
 /// line of the comment that holds a marker, at the first marker of that line.
@@ -42,8 +43,7 @@ pub(crate) fn check(checker: &mut Checker<'_>, comment: &str, start: usize) {
                 message.push_str(&note);
             }
             let at = start + line_start + m.start();
-            let diag =
-                checker.report(Rule::DebtTodo, TextRange::new(at, at + m.len()), message);
+            let diag = checker.report(Rule::DebtTodo, TextRange::new(at, at + m.len()), message);
             diag.ticket = ticket;
         }
         line_start += line.len();
@@ -51,10 +51,7 @@ pub(crate) fn check(checker: &mut Checker<'_>, comment: &str, start: usize) {
 }
 
 fn ticket(line: &str) -> Option<String> {
-    TICKET
-        .captures_iter(line)
-        .find(|c| !NOT_TICKETS.contains(&&c[1]))
-        .map(|c| c[0].to_string())
+    TICKET.captures_iter(line).find(|c| !NOT_TICKETS.contains(&&c[1])).map(|c| c[0].to_string())
 }
 
 fn truncate(s: &str, max: usize) -> String {

@@ -61,5 +61,6 @@ pub(crate) fn check(checker: &mut Checker<'_>, stmt: Node<'_>) {
 }
 
 fn same(a: &str, b: &str) -> bool {
-    a.split_whitespace().eq(b.split_whitespace()) || a.replace(char::is_whitespace, "") == b.replace(char::is_whitespace, "")
+    a.split_whitespace().eq(b.split_whitespace())
+        || a.replace(char::is_whitespace, "") == b.replace(char::is_whitespace, "")
 }

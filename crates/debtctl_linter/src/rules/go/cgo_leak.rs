@@ -29,7 +29,11 @@ pub(crate) fn check(checker: &mut Checker<'_>, ctx: &Ctx<'_>, call: Node<'_>, an
     let Some(context) = context else { return };
     match context.kind_str() {
         "argument_list" => {
-            let Some(owner) = ancestors.iter().rev().find(|a| a.byte_range().contains(&context.start_byte()) && a.kind_str() == "call_expression" && a.field("arguments") == Some(context)) else {
+            let Some(owner) = ancestors.iter().rev().find(|a| {
+                a.byte_range().contains(&context.start_byte())
+                    && a.kind_str() == "call_expression"
+                    && a.field("arguments") == Some(context)
+            }) else {
                 return;
             };
             let name = callee_name(*owner, source).unwrap_or_default();
@@ -41,7 +45,12 @@ pub(crate) fn check(checker: &mut Checker<'_>, ctx: &Ctx<'_>, call: Node<'_>, an
             checker.report(Rule::GoCgoLeak, call, message);
         }
         "expression_list" => {
-            let Some(stmt) = ancestors.iter().rev().find(|a| a.field("right") == Some(context) || a.field("value") == Some(context)).copied() else {
+            let Some(stmt) = ancestors
+                .iter()
+                .rev()
+                .find(|a| a.field("right") == Some(context) || a.field("value") == Some(context))
+                .copied()
+            else {
                 return;
             };
             let right = list_items(Some(context));
@@ -180,8 +189,10 @@ fn free_fix(ctx: &Ctx<'_>, source: &str, stmt: Node<'_>, name: &str) -> Option<F
         return None;
     }
     let line_start = source[..stmt.start_byte()].rfind('\n').map_or(0, |i| i + 1);
-    let indent: String = source[line_start..stmt.start_byte()].chars().take_while(|c| c.is_whitespace()).collect();
-    let mut edits = vec![Edit::insert(stmt.end_byte(), format!("\n{indent}defer C.free(unsafe.Pointer({name}))"))];
+    let indent: String =
+        source[line_start..stmt.start_byte()].chars().take_while(|c| c.is_whitespace()).collect();
+    let mut edits =
+        vec![Edit::insert(stmt.end_byte(), format!("\n{indent}defer C.free(unsafe.Pointer({name}))"))];
     if !ctx.imports.has_path("unsafe") {
         let root = {
             let mut n = stmt;
@@ -196,5 +207,9 @@ fn free_fix(ctx: &Ctx<'_>, source: &str, stmt: Node<'_>, name: &str) -> Option<F
             .find(|d| d.kind_str() == "import_declaration" && text(*d, source).contains("\"C\""))?;
         edits.insert(0, Edit::insert(import_c.end_byte(), "\nimport \"unsafe\""));
     }
-    Some(Fix { applicability: Applicability::Unsafe, title: format!("free `{name}` with a deferred `C.free`"), edits })
+    Some(Fix {
+        applicability: Applicability::Unsafe,
+        title: format!("free `{name}` with a deferred `C.free`"),
+        edits,
+    })
 }

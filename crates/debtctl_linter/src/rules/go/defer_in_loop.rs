@@ -10,7 +10,12 @@ pub(crate) fn check(checker: &mut Checker<'_>, stmt: Node<'_>, ancestors: &[Node
     let in_loop = ancestors
         .iter()
         .rev()
-        .find(|a| matches!(a.kind_str(), "for_statement" | "func_literal" | "function_declaration" | "method_declaration"))
+        .find(|a| {
+            matches!(
+                a.kind_str(),
+                "for_statement" | "func_literal" | "function_declaration" | "method_declaration"
+            )
+        })
         .is_some_and(|a| a.kind_str() == "for_statement");
     if !in_loop {
         return;

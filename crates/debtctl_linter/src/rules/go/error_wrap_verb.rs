@@ -17,7 +17,10 @@ pub(crate) fn check(checker: &mut Checker<'_>, ctx: &Ctx<'_>, call: Node<'_>, an
     let (Some(pkg), Some(name)) = (f.field("operand"), f.field("field")) else {
         return;
     };
-    if text(name, source) != "Errorf" || pkg.kind_str() != "identifier" || ctx.imports.path(text(pkg, source)) != Some("fmt") {
+    if text(name, source) != "Errorf"
+        || pkg.kind_str() != "identifier"
+        || ctx.imports.path(text(pkg, source)) != Some("fmt")
+    {
         return;
     }
     let Some(args) = call.field("arguments") else { return };
@@ -47,7 +50,8 @@ pub(crate) fn check(checker: &mut Checker<'_>, ctx: &Ctx<'_>, call: Node<'_>, an
             continue;
         }
         let at = format.start_byte() + offset;
-        let message = format!("error `{name}` is formatted with `%{verb}`, which breaks `errors.Is` and `errors.As`");
+        let message =
+            format!("error `{name}` is formatted with `%{verb}`, which breaks `errors.Is` and `errors.As`");
         let diag = checker.report(Rule::GoErrorWrapVerb, *arg, message);
         diag.fix = Some(Fix {
             applicability: Applicability::Safe,
@@ -85,7 +89,9 @@ fn parse_verbs(lit: &str) -> Option<Vec<(usize, char, usize)>> {
             plain = false;
             i += 1;
         }
-        while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.' || bytes[i] == b'*' || bytes[i] == b'[') {
+        while i < bytes.len()
+            && (bytes[i].is_ascii_digit() || bytes[i] == b'.' || bytes[i] == b'*' || bytes[i] == b'[')
+        {
             match bytes[i] {
                 b'[' => return None,
                 b'*' => arg += 1,
@@ -124,9 +130,10 @@ pub(crate) fn is_error_name(name: &str) -> bool {
         "msg", "message", "str", "string", "text", "code", "codes", "count", "cnt", "num", "chan", "ch", "c",
         "list", "type", "kind", "name", "func", "fn", "handler", "status", "reason", "desc", "format", "fmt",
         "rate", "total", "counter", "metric", "prefix", "suffix", "key", "label", "buf", "bytes", "detail",
-        "details", "output", "out", "log", "file", "path", "line", "regex", "re", "pattern", "want", "expected",
-        "expect", "substr", "contains", "check", "checker", "group", "ptr", "val", "value", "class", "response",
-        "resp", "body", "info", "data", "map", "set", "slice", "arr", "level", "field", "event", "events", "id",
+        "details", "output", "out", "log", "file", "path", "line", "regex", "re", "pattern", "want",
+        "expected", "expect", "substr", "contains", "check", "checker", "group", "ptr", "val", "value",
+        "class", "response", "resp", "body", "info", "data", "map", "set", "slice", "arr", "level", "field",
+        "event", "events", "id",
     ];
     if pos + 1 < words.len() {
         let last = words.last().map(|w| w.to_ascii_lowercase()).unwrap_or_default();
@@ -181,8 +188,13 @@ fn declared_types(source: &str, ancestors: &[Node<'_>]) -> Vec<(String, bool)> {
             let right = list_items(node.field("right"));
             if left.len() == right.len() {
                 for (l, r) in left.iter().zip(&right) {
-                    if matches!(r.kind_str(), "interpreted_string_literal" | "raw_string_literal" | "int_literal" | "composite_literal")
-                    {
+                    if matches!(
+                        r.kind_str(),
+                        "interpreted_string_literal"
+                            | "raw_string_literal"
+                            | "int_literal"
+                            | "composite_literal"
+                    ) {
                         out.push((text(*l, source).to_string(), false));
                     }
                 }

@@ -32,7 +32,8 @@ pub(crate) fn statement(checker: &mut Checker<'_>, ctx: &Ctx<'_>, env: &TypeEnv,
 pub(crate) fn blank(checker: &mut Checker<'_>, ctx: &Ctx<'_>, env: &TypeEnv, node: Node<'_>) {
     let source = checker.source;
     // Most assignments bind no `_`: decide that from the text before building lists.
-    let lhs_end = node.field("right").or_else(|| node.field("value")).map_or(node.end_byte(), |r| r.start_byte());
+    let lhs_end =
+        node.field("right").or_else(|| node.field("value")).map_or(node.end_byte(), |r| r.start_byte());
     if !source[node.start_byte()..lhs_end].contains('_') {
         return;
     }
@@ -44,9 +45,7 @@ pub(crate) fn blank(checker: &mut Checker<'_>, ctx: &Ctx<'_>, env: &TypeEnv, nod
             }
             (list_items(node.field("left")), list_items(node.field("right")))
         }
-        "short_var_declaration" => {
-            (list_items(node.field("left")), list_items(node.field("right")))
-        }
+        "short_var_declaration" => (list_items(node.field("left")), list_items(node.field("right"))),
         _ => {
             let mut c = node.walk();
             let names: Vec<_> = node.children_by_field_name("name", &mut c).collect();

@@ -87,7 +87,8 @@ pub(crate) fn default_name(path: &str) -> &str {
 }
 
 fn is_major(elem: &str) -> bool {
-    elem.strip_prefix('v').is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) && n != "1" && n != "0")
+    elem.strip_prefix('v')
+        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) && n != "1" && n != "0")
 }
 
 #[cfg(test)]

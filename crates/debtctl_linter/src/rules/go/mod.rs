@@ -17,10 +17,10 @@ pub(crate) mod unclosed_body;
 pub(crate) mod untested_controller;
 
 use crate::checker::Checker;
-use crate::walk::{walk_with, Next};
 use crate::comments::visit_comment;
 use crate::registry::Rule;
 use crate::settings::GoSettings;
+use crate::walk::{walk_with, Next};
 use debtctl_syntax::Language;
 use imports::Imports;
 use package::{Decls, PackageFacts};
@@ -92,7 +92,11 @@ pub(crate) fn check(
                     }
                 }
             }
-            "short_var_declaration" | "var_spec" | "const_spec" | "range_clause" | "receive_statement"
+            "short_var_declaration"
+            | "var_spec"
+            | "const_spec"
+            | "range_clause"
+            | "receive_statement"
             | "type_switch_statement" => bind_names(&ctx, &mut env, node, source),
             _ => {}
         }
@@ -318,9 +322,7 @@ impl<'t> NodeExt<'t> for Node<'t> {
 fn field_id(name: &str) -> u16 {
     static IDS: std::sync::LazyLock<Vec<(&'static str, u16)>> = std::sync::LazyLock::new(|| {
         let lang = Language::Go.grammar();
-        (1..=lang.field_count() as u16)
-            .filter_map(|id| lang.field_name_for_id(id).map(|n| (n, id)))
-            .collect()
+        (1..=lang.field_count() as u16).filter_map(|id| lang.field_name_for_id(id).map(|n| (n, id))).collect()
     });
     IDS.iter().find(|(n, _)| *n == name).map_or(0, |(_, id)| *id)
 }

@@ -114,7 +114,9 @@ pub(crate) fn problem(path: &str, version: &str) -> Option<String> {
     }
     match declared {
         Some(d) if d == major => None,
-        Some(d) => Some(format!("`{path}` is required at `{version}`, but its path declares major version {d}")),
+        Some(d) => {
+            Some(format!("`{path}` is required at `{version}`, but its path declares major version {d}"))
+        }
         None => Some(format!("`{path}` is required at `{version}` without the `/v{major}` suffix")),
     }
 }

@@ -4,9 +4,9 @@
 //! per directory from the top-level declarations of every file (generated and test files
 //! included), then shared read-only by the rules of every file.
 
-use super::NodeExt;
 use super::imports::Imports;
 use super::types::{type_of, Ty};
+use super::NodeExt;
 use std::collections::{HashMap, HashSet};
 use tree_sitter::{Node, Tree};
 
@@ -106,14 +106,15 @@ impl Decls {
                     self.funcs.insert(name.to_string(), results);
                 }
                 "method_declaration" => {
-                    let (Some(name), Some(recv)) =
-                        (decl.field("name"), decl.field("receiver"))
-                    else {
+                    let (Some(name), Some(recv)) = (decl.field("name"), decl.field("receiver")) else {
                         continue;
                     };
                     let Some(recv_ty) = receiver_type(recv, source) else { continue };
                     let results = results_of(decl, source, imports);
-                    self.methods.entry(recv_ty).or_default().insert(source[name.byte_range()].to_string(), results);
+                    self.methods
+                        .entry(recv_ty)
+                        .or_default()
+                        .insert(source[name.byte_range()].to_string(), results);
                 }
                 "type_declaration" => {
                     let mut c = decl.walk();
@@ -183,7 +184,10 @@ impl Decls {
                     };
                     let mut fc = field.walk();
                     for fname in field.children_by_field_name("name", &mut fc) {
-                        self.fields.entry(name.clone()).or_default().insert(source[fname.byte_range()].to_string(), fty.clone());
+                        self.fields
+                            .entry(name.clone())
+                            .or_default()
+                            .insert(source[fname.byte_range()].to_string(), fty.clone());
                     }
                 }
             }
@@ -195,7 +199,10 @@ impl Decls {
                     }
                     let Some(m) = elem.field("name") else { continue };
                     let results = results_of(elem, source, imports);
-                    self.methods.entry(name.clone()).or_default().insert(source[m.byte_range()].to_string(), results);
+                    self.methods
+                        .entry(name.clone())
+                        .or_default()
+                        .insert(source[m.byte_range()].to_string(), results);
                 }
             }
             _ => {}

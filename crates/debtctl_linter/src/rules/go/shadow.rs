@@ -117,7 +117,10 @@ impl<'t> Shadow<'t> {
                     && ancestors.len() >= 2
                     && ancestors[ancestors.len() - 1].kind_str() == "call_expression"
                     && ancestors[ancestors.len() - 1].field("function") == Some(node)
-                    && matches!(ancestors[ancestors.len() - 2].kind_str(), "go_statement" | "defer_statement");
+                    && matches!(
+                        ancestors[ancestors.len() - 2].kind_str(),
+                        "go_statement" | "defer_statement"
+                    );
                 self.push(node, go_defer);
                 for field in ["receiver", "parameters", "result"] {
                     let Some(list) = node.field(field) else { continue };
@@ -145,8 +148,15 @@ impl<'t> Shadow<'t> {
                     self.push(node, false);
                 }
             }
-            "if_statement" | "for_statement" | "expression_switch_statement" | "type_switch_statement"
-            | "select_statement" | "expression_case" | "default_case" | "type_case" | "communication_case" => {
+            "if_statement"
+            | "for_statement"
+            | "expression_switch_statement"
+            | "type_switch_statement"
+            | "select_statement"
+            | "expression_case"
+            | "default_case"
+            | "type_case"
+            | "communication_case" => {
                 self.push(node, false);
                 if node.kind_str() == "type_switch_statement" {
                     let alias = list_items(node.field("alias"));
@@ -176,7 +186,14 @@ impl<'t> Shadow<'t> {
     }
 
     fn new_var(&mut self, name: Node<'_>, param: bool, ty: Option<String>) -> usize {
-        self.vars.push(Var { last_use: 0, param, line: name.start_position().row + 1, ty, decl: None, copy_of: None });
+        self.vars.push(Var {
+            last_use: 0,
+            param,
+            line: name.start_position().row + 1,
+            ty,
+            decl: None,
+            copy_of: None,
+        });
         self.vars.len() - 1
     }
 
@@ -207,7 +224,10 @@ impl<'t> Shadow<'t> {
         }
         // `x := x` and `a, b := a, b` copy on purpose.
         let copies = left.len() == right.len()
-            && left.iter().zip(&right).all(|(l, r)| r.kind_str() == "identifier" && text(*l, source) == text(*r, source));
+            && left
+                .iter()
+                .zip(&right)
+                .all(|(l, r)| r.kind_str() == "identifier" && text(*l, source) == text(*r, source));
         let top = self.scopes.len() - 1;
         let mut bound = Vec::new();
         for (i, l) in left.iter().enumerate() {
@@ -267,7 +287,9 @@ impl<'t> Shadow<'t> {
                 // A struct literal's field key is not a variable.
                 "literal_element" => {
                     let grand = ancestors.len().checked_sub(2).map(|i| ancestors[i]);
-                    if grand.is_some_and(|g| g.kind_str() == "keyed_element" && g.field("key") == Some(*parent)) {
+                    if grand
+                        .is_some_and(|g| g.kind_str() == "keyed_element" && g.field("key") == Some(*parent))
+                    {
                         return;
                     }
                 }
@@ -342,11 +364,16 @@ impl<'t> Shadow<'t> {
 /// The type of each name a `:=` declares, where the code tells: a type name (`int`,
 /// `os.File`), or, for the result of a call whose type is unknown, `call:F#i`, which is
 /// the same type as another `call:F#i` and unknown against anything else.
-fn decl_types(ctx: &Ctx<'_>, env: &TypeEnv, source: &str, left: &[Node<'_>], right: &[Node<'_>]) -> Vec<Option<String>> {
+fn decl_types(
+    ctx: &Ctx<'_>,
+    env: &TypeEnv,
+    source: &str,
+    left: &[Node<'_>],
+    right: &[Node<'_>],
+) -> Vec<Option<String>> {
     let r = ctx.resolver(source, env);
-    let call_key = |call: Node<'_>, i: usize| {
-        call.field("function").map(|f| format!("call:{}#{i}", text(f, source)))
-    };
+    let call_key =
+        |call: Node<'_>, i: usize| call.field("function").map(|f| format!("call:{}#{i}", text(f, source)));
     if left.len() == right.len() {
         right
             .iter()

@@ -3,9 +3,9 @@
 //! `net/http.Client`), pointers and type arguments stripped. Where a type is not written
 //! in the code, it is unknown, and rules that need it stay silent.
 
-use super::NodeExt;
 use super::imports::Imports;
 use super::package::{Decls, Results};
+use super::NodeExt;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::LazyLock;
@@ -324,9 +324,8 @@ impl Resolver<'_> {
                     self.decls.fields.get(&ty)?.get(field).cloned()
                 }
             }
-            "call_expression" => {
-                literal_type(expr, self.source, self.imports).or_else(|| self.call_result_at(expr, 0, depth + 1))
-            }
+            "call_expression" => literal_type(expr, self.source, self.imports)
+                .or_else(|| self.call_result_at(expr, 0, depth + 1)),
             "composite_literal" | "unary_expression" => literal_type(expr, self.source, self.imports),
             "parenthesized_expression" => self.expr_type_at(expr.named_child(0)?, depth + 1),
             "type_assertion_expression" => type_of(expr.field("type")?, self.source, self.imports),
@@ -341,7 +340,8 @@ mod tests {
 
     fn is_ident(s: &str) -> bool {
         let mut chars = s.chars();
-        chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
+        chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+            && chars.all(|c| c.is_alphanumeric() || c == '_')
     }
 
     /// `path.Name`: an import path, a dot, a Go identifier.

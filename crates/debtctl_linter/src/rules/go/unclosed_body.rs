@@ -11,7 +11,13 @@ use tree_sitter::Node;
 
 const REQUESTS: &[&str] = &["Get", "Post", "Head", "PostForm"];
 
-pub(crate) fn check(checker: &mut Checker<'_>, ctx: &Ctx<'_>, env: &TypeEnv, call: Node<'_>, ancestors: &[Node<'_>]) {
+pub(crate) fn check(
+    checker: &mut Checker<'_>,
+    ctx: &Ctx<'_>,
+    env: &TypeEnv,
+    call: Node<'_>,
+    ancestors: &[Node<'_>],
+) {
     let source = checker.source;
     // Cheap test first: only `X.Get(...)`-shaped calls can be requests.
     let Some(f) = call.field("function").filter(|f| f.kind_str() == "selector_expression") else {
@@ -101,8 +107,7 @@ fn closed_or_handed_off(func: Node<'_>, name: &str, binding: Node<'_>, source: &
             "expression_list" => {
                 let stmt = parent(depth + 1);
                 if let Some(stmt) = stmt {
-                    let is_right = stmt.field("right") == Some(ctx)
-                        || stmt.field("value") == Some(ctx);
+                    let is_right = stmt.field("right") == Some(ctx) || stmt.field("value") == Some(ctx);
                     if is_right || stmt.kind_str() == "return_statement" {
                         found = true;
                     }

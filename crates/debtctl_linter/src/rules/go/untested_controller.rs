@@ -26,11 +26,10 @@ pub(crate) fn check(checker: &mut Checker<'_>, method: Node<'_>) -> bool {
     if count != 2 {
         return false;
     }
-    let recv = method
-        .field("receiver")
-        .and_then(|r| super::package::receiver_type(r, source))
-        .unwrap_or_default();
-    let message = format!("controller `{recv}` has a `Reconcile` method but its directory has no `_test.go` file");
+    let recv =
+        method.field("receiver").and_then(|r| super::package::receiver_type(r, source)).unwrap_or_default();
+    let message =
+        format!("controller `{recv}` has a `Reconcile` method but its directory has no `_test.go` file");
     checker.report(Rule::GoUntestedController, name, message);
     true
 }

@@ -14,7 +14,8 @@ use tree_sitter::Node;
 /// `secret/data/app`, `secret/app`, `kv/app`, `kv-v2/app`, and any `<mount>/data/<path>`
 /// (the shape of a KV version 2 read).
 static VAULT_PATH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:(?:secret|kv)(?:-v[12])?/[^\s/]\S*|[A-Za-z0-9_.-]+/data/[^\s/]\S*)$").expect("valid regex")
+    Regex::new(r"^(?:(?:secret|kv)(?:-v[12])?/[^\s/]\S*|[A-Za-z0-9_.-]+/data/[^\s/]\S*)$")
+        .expect("valid regex")
 });
 
 pub(crate) fn check(checker: &mut Checker<'_>, doc: &Doc<'_, '_>, object: &Object<'_, '_>) {
@@ -30,7 +31,9 @@ pub(crate) fn check(checker: &mut Checker<'_>, doc: &Doc<'_, '_>, object: &Objec
                     match key.as_deref() {
                         Some("imagePullSecrets") => continue,
                         Some(key @ "secretName") => {
-                            literal(checker, doc, object, value, |v| format!("literal secret name `{v}` in `{key}`"));
+                            literal(checker, doc, object, value, |v| {
+                                format!("literal secret name `{v}` in `{key}`")
+                            });
                         }
                         Some(key @ ("secretKeyRef" | "secretRef")) => {
                             if let Some(name) = doc.content(value).and_then(|m| doc.get(m, "name")) {
@@ -59,7 +62,9 @@ pub(crate) fn check(checker: &mut Checker<'_>, doc: &Doc<'_, '_>, object: &Objec
             "block_sequence" | "flow_sequence" => stack.extend(doc.items(node)),
             "block_node" | "flow_node" => {
                 let mut cursor = node.walk();
-                let inner = node.named_children(&mut cursor).find(|c| !matches!(c.kind(), "anchor" | "tag" | "comment"));
+                let inner = node
+                    .named_children(&mut cursor)
+                    .find(|c| !matches!(c.kind(), "anchor" | "tag" | "comment"));
                 stack.extend(inner.filter(|i| i.kind() != "alias"));
             }
             _ => {}

@@ -18,8 +18,7 @@ const WORKLOADS: &[&str] =
 const PROBES: [&str; 2] = ["readinessProbe", "livenessProbe"];
 
 /// The indentation a template gives what it prints: `nindent 10`, `indent 10`.
-static INDENT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\bn?indent\s+(\d+)\b").expect("valid regex"));
+static INDENT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bn?indent\s+(\d+)\b").expect("valid regex"));
 
 pub(crate) fn check(checker: &mut Checker<'_>, doc: &Doc<'_, '_>, object: &Object<'_, '_>) {
     if !WORKLOADS.contains(&object.kind.as_ref()) {
@@ -43,7 +42,9 @@ pub(crate) fn check(checker: &mut Checker<'_>, doc: &Doc<'_, '_>, object: &Objec
         let pairs = doc.pairs(container);
         let missing: Vec<&str> = PROBES
             .into_iter()
-            .filter(|probe| !pairs.iter().any(|p| doc.key(p).as_deref() == Some(probe) && present(doc, p.value)))
+            .filter(|probe| {
+                !pairs.iter().any(|p| doc.key(p).as_deref() == Some(probe) && present(doc, p.value))
+            })
             .collect();
         if missing.is_empty() {
             continue;
@@ -93,7 +94,9 @@ fn runs_to_completion(doc: &Doc<'_, '_>, pod: Node<'_>, spec: Node<'_>) -> bool 
 /// template text when templated (`{{ .Chart.Name }}`).
 fn display_value(doc: &Doc<'_, '_>, pair: Node<'_>, range: TextRange) -> String {
     let value = pair.child_by_field_name("value");
-    if let Some(literal) = value.and_then(|v| doc.content(v)).filter(|v| !doc.templated(*v)).and_then(|v| doc.scalar(v)) {
+    if let Some(literal) =
+        value.and_then(|v| doc.content(v)).filter(|v| !doc.templated(*v)).and_then(|v| doc.scalar(v))
+    {
         return literal.into_owned();
     }
     let key_end = pair.child_by_field_name("key").map_or(range.start, |k| k.end_byte());
@@ -162,7 +165,8 @@ fn prints_keys_at(text: &str, masked: &Masked, at: usize, col: usize) -> bool {
         if dash && indent == col {
             return false;
         }
-        let content = if dash { indent + 1 + (rest[1..].len() - rest[1..].trim_start().len()) } else { indent };
+        let content =
+            if dash { indent + 1 + (rest[1..].len() - rest[1..].trim_start().len()) } else { indent };
         if content != col {
             return false;
         }

@@ -12,12 +12,8 @@ use tree_sitter::Node;
 const FREE_WORDS: &[&str] = &["free", "release", "destroy", "delete", "dealloc"];
 
 /// Library constructors: `CDLL(...)` and kin, called.
-const LOADERS: &[&str] = &[
-    "ctypes.CDLL",
-    "ctypes.PyDLL",
-    "ctypes.cdll.LoadLibrary",
-    "ctypes.pydll.LoadLibrary",
-];
+const LOADERS: &[&str] =
+    &["ctypes.CDLL", "ctypes.PyDLL", "ctypes.cdll.LoadLibrary", "ctypes.pydll.LoadLibrary"];
 
 #[derive(Default)]
 pub(crate) struct Pending<'t> {
@@ -70,9 +66,7 @@ impl<'t> Pending<'t> {
 
     pub fn finish(self, checker: &mut Checker<'_>) {
         let source = checker.source;
-        let is_lib = |object: Option<Node<'_>>| {
-            object.is_some_and(|o| self.libs.contains(text(o, source)))
-        };
+        let is_lib = |object: Option<Node<'_>>| object.is_some_and(|o| self.libs.contains(text(o, source)));
         for assign in &self.restypes {
             let Some(left) = assign.child_by_field_name("left") else { continue };
             let Some(func) = left.child_by_field_name("object").filter(|f| f.kind() == "attribute") else {
@@ -112,10 +106,13 @@ impl<'t> Pending<'t> {
                 }
                 "assignment" | "named_expression" => {
                     let (target, value) = match context.kind() {
-                        "assignment" => (context.child_by_field_name("left"), context.child_by_field_name("right")),
+                        "assignment" => {
+                            (context.child_by_field_name("left"), context.child_by_field_name("right"))
+                        }
                         _ => (context.child_by_field_name("name"), context.child_by_field_name("value")),
                     };
-                    let Some(target) = target.filter(|t| t.kind() == "identifier" && value == Some(child)) else {
+                    let Some(target) = target.filter(|t| t.kind() == "identifier" && value == Some(child))
+                    else {
                         continue;
                     };
                     let Some(scope) = scope else { continue };
@@ -171,9 +168,7 @@ fn is_library(source: &str, facts: &ModuleFacts, value: Node<'_>) -> bool {
             .and_then(|f| facts.resolve(source, f))
             .is_some_and(|f| LOADERS.contains(&f.as_str())),
         "attribute" => facts.resolve(source, value).is_some_and(|f| {
-            ["ctypes.cdll.", "ctypes.pydll."]
-                .iter()
-                .any(|p| f.starts_with(p) && !f.ends_with(".LoadLibrary"))
+            ["ctypes.cdll.", "ctypes.pydll."].iter().any(|p| f.starts_with(p) && !f.ends_with(".LoadLibrary"))
         }),
         _ => false,
     }

@@ -156,7 +156,9 @@ impl ModuleFacts {
                     self.modules.insert(top.to_string(), top.to_string());
                 }
                 "aliased_import" => {
-                    if let (Some(n), Some(a)) = (field_text(item, "name", source), field_text(item, "alias", source)) {
+                    if let (Some(n), Some(a)) =
+                        (field_text(item, "name", source), field_text(item, "alias", source))
+                    {
                         self.modules.insert(a.to_string(), n.to_string());
                     }
                 }
@@ -171,10 +173,12 @@ impl ModuleFacts {
         for item in stmt.children_by_field_name("name", &mut cursor) {
             let (orig, local) = match item.kind() {
                 "dotted_name" => (text(item, source), text(item, source)),
-                "aliased_import" => match (field_text(item, "name", source), field_text(item, "alias", source)) {
-                    (Some(n), Some(a)) => (n, a),
-                    _ => continue,
-                },
+                "aliased_import" => {
+                    match (field_text(item, "name", source), field_text(item, "alias", source)) {
+                        (Some(n), Some(a)) => (n, a),
+                        _ => continue,
+                    }
+                }
                 _ => continue,
             };
             if local == "open" && !matches!(module, "io" | "codecs" | "builtins") {
@@ -188,7 +192,10 @@ impl ModuleFacts {
     /// last name.
     pub fn aliases_of<'a>(&'a self, dotted: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         let last = dotted.rsplit('.').next().unwrap_or(dotted);
-        self.names.iter().filter(move |(local, full)| *full == dotted && *local != last).map(|(l, _)| l.as_str())
+        self.names
+            .iter()
+            .filter(move |(local, full)| *full == dotted && *local != last)
+            .map(|(l, _)| l.as_str())
     }
 
     /// The dotted name a bare `name` was imported as, if it was.

@@ -66,7 +66,8 @@ fn fix_edits(
     let mut edits = vec![Edit::replace(value.start_byte(), value.end_byte(), "None")];
     if let Some(annotation) = param.child_by_field_name("type") {
         let t = text(annotation, source);
-        let optional = t.contains("None") || t.starts_with("Optional[") || t.contains(".Optional[") || t == "Any";
+        let optional =
+            t.contains("None") || t.starts_with("Optional[") || t.contains(".Optional[") || t == "Any";
         if !optional {
             let new = if facts.resolve_name("Optional").as_deref() == Some("typing.Optional") {
                 format!("Optional[{t}]")
@@ -138,7 +139,11 @@ fn is_mutable(source: &str, facts: &ModuleFacts, mut value: Node<'_>) -> bool {
         }
     }
     match value.kind() {
-        "list" | "dictionary" | "set" | "list_comprehension" | "dictionary_comprehension"
+        "list"
+        | "dictionary"
+        | "set"
+        | "list_comprehension"
+        | "dictionary_comprehension"
         | "set_comprehension" => true,
         "call" => value
             .child_by_field_name("function")

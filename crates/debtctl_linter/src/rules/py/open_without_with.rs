@@ -10,12 +10,7 @@ use tree_sitter::Node;
 /// Calls that take over a file object and close it later.
 const OWNERS: &[&str] = &["closing", "enter_context", "push", "callback"];
 
-pub(crate) fn check(
-    checker: &mut Checker<'_>,
-    facts: &ModuleFacts,
-    call: Node<'_>,
-    ancestors: &[Node<'_>],
-) {
+pub(crate) fn check(checker: &mut Checker<'_>, facts: &ModuleFacts, call: Node<'_>, ancestors: &[Node<'_>]) {
     let source = checker.source;
     let Some(function) = call.child_by_field_name("function") else { return };
     let is_open = match function.kind() {
@@ -61,16 +56,14 @@ pub(crate) fn check(
         "return_statement" | "yield" | "lambda" => {}
         // `open(p, "w").close()`: the touch idiom closes at once.
         "attribute"
-            if context.child_by_field_name("attribute")
+            if context
+                .child_by_field_name("attribute")
                 .is_some_and(|a| &source[a.byte_range()] == "close") => {}
         // Put in a container: whoever holds the container owns the file.
         "list" | "tuple" | "set" | "pair" | "dictionary" => {}
         "argument_list" | "keyword_argument" => {
-            let owner = ancestors
-                .iter()
-                .rev()
-                .find(|a| a.kind() == "call")
-                .and_then(|c| callee_name(*c, source));
+            let owner =
+                ancestors.iter().rev().find(|a| a.kind() == "call").and_then(|c| callee_name(*c, source));
             if !owner.is_some_and(|o| OWNERS.contains(&o)) {
                 inline(checker);
             }
@@ -118,7 +111,13 @@ pub(crate) fn check(
 /// in one block: the binding is a plain statement on its own line, every use of the name
 /// in the scope is in the statements that follow it in the same block, none of them binds
 /// the name again or holds a multi-line string (whose text re-indenting would change).
-fn with_rewrite(source: &str, binding: Node<'_>, call: Node<'_>, scope: Node<'_>, name: &str) -> Option<Vec<Edit>> {
+fn with_rewrite(
+    source: &str,
+    binding: Node<'_>,
+    call: Node<'_>,
+    scope: Node<'_>,
+    name: &str,
+) -> Option<Vec<Edit>> {
     let stmt = binding.parent().filter(|s| s.kind() == "expression_statement")?;
     let block = stmt.parent().filter(|b| matches!(b.kind(), "block" | "module"))?;
     if binding.child_by_field_name("type").is_some() || stmt.named_child_count() != 1 {
@@ -127,7 +126,9 @@ fn with_rewrite(source: &str, binding: Node<'_>, call: Node<'_>, scope: Node<'_>
     let line_start = source[..stmt.start_byte()].rfind('\n').map_or(0, |i| i + 1);
     let line_end = source[stmt.end_byte()..].find('\n').map_or(source.len(), |i| stmt.end_byte() + i);
     let after = source[stmt.end_byte()..line_end].trim();
-    if !source[line_start..stmt.start_byte()].trim().is_empty() || !(after.is_empty() || after.starts_with('#')) {
+    if !source[line_start..stmt.start_byte()].trim().is_empty()
+        || !(after.is_empty() || after.starts_with('#'))
+    {
         return None;
     }
     // The statements after the binding, up to the last that names the file.
@@ -158,14 +159,20 @@ fn with_rewrite(source: &str, binding: Node<'_>, call: Node<'_>, scope: Node<'_>
                 outside = true;
             } else if m.start_byte() > stmt.end_byte()
                 && ancestors.last().is_some_and(|p| {
-                    matches!(p.kind(), "assignment" | "augmented_assignment" | "for_statement" | "as_pattern_target")
-                        && p.child_by_field_name("right") != Some(m)
+                    matches!(
+                        p.kind(),
+                        "assignment" | "augmented_assignment" | "for_statement" | "as_pattern_target"
+                    ) && p.child_by_field_name("right") != Some(m)
                 })
             {
                 rebinds = true;
             }
         }
-        if inside && m.start_byte() > stmt.end_byte() && m.kind() == "string" && text(m, source).contains('\n') {
+        if inside
+            && m.start_byte() > stmt.end_byte()
+            && m.kind() == "string"
+            && text(m, source).contains('\n')
+        {
             multiline_string = true;
         }
     });

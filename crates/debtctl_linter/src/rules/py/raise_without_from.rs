@@ -49,8 +49,7 @@ fn raises_new_exception(source: &str, exc: Node<'_>, handlers: &[Node<'_>]) -> b
                 return false;
             }
             let last = text.rsplit('.').next().unwrap_or(text);
-            last.chars().next().is_some_and(char::is_uppercase)
-                && last.chars().any(char::is_lowercase)
+            last.chars().next().is_some_and(char::is_uppercase) && last.chars().any(char::is_lowercase)
         }
         _ => false,
     }
@@ -65,13 +64,7 @@ fn bound_name<'a>(source: &'a str, handler: Node<'_>) -> Option<&'a str> {
     (name.kind() == "identifier").then(|| &source[name.byte_range()])
 }
 
-fn fix(
-    source: &str,
-    handler: Node<'_>,
-    exc: Node<'_>,
-    bound: Option<&str>,
-    scope: Node<'_>,
-) -> Option<Fix> {
+fn fix(source: &str, handler: Node<'_>, exc: Node<'_>, bound: Option<&str>, scope: Node<'_>) -> Option<Fix> {
     let title = |name: &str| format!("chain the original exception with `from {name}`");
     if let Some(name) = bound {
         return Some(Fix {

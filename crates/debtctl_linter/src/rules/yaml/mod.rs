@@ -103,7 +103,8 @@ mod tests {
     #[test]
     fn findings_past_line_32768_keep_their_lines() {
         let filler = format!("---\napiVersion: v1\nkind: ConfigMap\ndata:\n{}", "  k: v\n".repeat(2000));
-        let pod = "---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: last\n";
+        let pod =
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: last\n";
         let src = format!("{}{pod}", filler.repeat(20));
         let result = check(Language::Yaml, &src, &[Rule::K8sMissingProbe]);
         assert!(!result.parse_error);
@@ -115,7 +116,8 @@ mod tests {
     fn findings_carry_the_object_as_scope() {
         let a = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: c}]}\n";
         let b = a.replace("name: a", "name: b");
-        let fp = |src: &str| check(Language::Yaml, src, &[Rule::K8sMissingProbe]).findings[0].fingerprint.clone();
+        let fp =
+            |src: &str| check(Language::Yaml, src, &[Rule::K8sMissingProbe]).findings[0].fingerprint.clone();
         assert_ne!(fp(a), fp(&b), "the same container in two Pods is two findings");
     }
 

@@ -153,7 +153,8 @@ impl<'a, 't> Doc<'a, 't> {
 
     /// A pair's key as a string, when it is a scalar.
     pub fn key(&self, pair: &Pair<'t>) -> Option<Cow<'a, str>> {
-        let key = if pair.node.kind() == "flow_node" { pair.node } else { pair.node.child_by_field_name("key")? };
+        let key =
+            if pair.node.kind() == "flow_node" { pair.node } else { pair.node.child_by_field_name("key")? };
         self.scalar(self.content(key)?)
     }
 
@@ -175,11 +176,19 @@ impl<'a, 't> Doc<'a, 't> {
             "plain_scalar" => Some(Cow::Borrowed(raw.trim())),
             "single_quote_scalar" => {
                 let inner = raw.strip_prefix('\'')?.strip_suffix('\'')?;
-                Some(if inner.contains("''") { Cow::Owned(inner.replace("''", "'")) } else { Cow::Borrowed(inner) })
+                Some(if inner.contains("''") {
+                    Cow::Owned(inner.replace("''", "'"))
+                } else {
+                    Cow::Borrowed(inner)
+                })
             }
             "double_quote_scalar" => {
                 let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
-                Some(if inner.contains('\\') { Cow::Owned(inner.replace("\\\"", "\"").replace("\\\\", "\\")) } else { Cow::Borrowed(inner) })
+                Some(if inner.contains('\\') {
+                    Cow::Owned(inner.replace("\\\"", "\"").replace("\\\\", "\\"))
+                } else {
+                    Cow::Borrowed(inner)
+                })
             }
             _ => None,
         }
@@ -195,7 +204,8 @@ impl<'a, 't> Doc<'a, 't> {
                 .filter(|c| c.kind() == "block_sequence_item")
                 .filter_map(|item| {
                     let mut c = item.walk();
-                    let value = item.named_children(&mut c).find(|n| matches!(n.kind(), "block_node" | "flow_node"));
+                    let value =
+                        item.named_children(&mut c).find(|n| matches!(n.kind(), "block_node" | "flow_node"));
                     value
                 })
                 .collect(),
@@ -216,7 +226,8 @@ impl<'a, 't> Doc<'a, 't> {
         let mut cursor = root.walk();
         for document in root.named_children(&mut cursor).filter(|n| n.kind() == "document") {
             let mut c = document.walk();
-            let Some(top) = document.named_children(&mut c).find(|n| matches!(n.kind(), "block_node" | "flow_node"))
+            let Some(top) =
+                document.named_children(&mut c).find(|n| matches!(n.kind(), "block_node" | "flow_node"))
             else {
                 continue;
             };
@@ -240,7 +251,8 @@ impl<'a, 't> Doc<'a, 't> {
         let find = |key: &str| pairs.iter().find(|p| self.key(p).as_deref() == Some(key));
         find("apiVersion")?;
         let kind_pair = find("kind")?;
-        let kind = kind_pair.value.and_then(|v| self.content(v)).and_then(|v| self.scalar(v)).unwrap_or_default();
+        let kind =
+            kind_pair.value.and_then(|v| self.content(v)).and_then(|v| self.scalar(v)).unwrap_or_default();
         let name = find("metadata")
             .and_then(|p| self.content(p.value?))
             .and_then(|m| self.get_content(m, "name"))
@@ -282,7 +294,8 @@ mod tests {
             let doc_node = root.named_child(0).unwrap();
             let mapping = doc.content(doc_node.named_child(0).unwrap()).unwrap();
             let used = doc.get_content(mapping, "use").unwrap();
-            let keys: Vec<String> = doc.pairs(used).iter().map(|p| doc.key(p).unwrap().into_owned()).collect();
+            let keys: Vec<String> =
+                doc.pairs(used).iter().map(|p| doc.key(p).unwrap().into_owned()).collect();
             assert_eq!(keys, ["w", "x", "x", "y", "z"]);
             let x = doc.get_content(used, "x").unwrap();
             assert_eq!(doc.scalar(x).unwrap(), "9", "a written key wins over a merged one");
