@@ -120,6 +120,13 @@ pub fn scan(
             FileOutcome::Checked { result, cache } => {
                 out.summary.files += 1;
                 out.summary.parse_errors += u64::from(result.parse_error);
+                if result.parse_error {
+                    // Named, so that a user can find the file the summary counts.
+                    out.warnings.push(Warning {
+                        path: shown.clone(),
+                        message: "syntax errors; analysed where it parses".to_string(),
+                    });
+                }
                 out.summary.suppressed += u64::from(result.suppressed);
                 if let Some((key, hash)) = cache {
                     fresh.push((key, hash, result.clone()));
