@@ -347,7 +347,7 @@ fn fingerprints_survive_moved_lines_and_whitespace() {
     assert_eq!(fps.len(), 3);
     assert_eq!(fps.iter().collect::<std::collections::HashSet<_>>().len(), 3);
     // Renaming the function changes the identity.
-    write(dir.path(), "m.py", &after.replace("def f(", "def renamed("));
+    write(dir.path(), "m.py", after.replace("def f(", "def renamed("));
     let (v4, _) = json_in(dir.path(), &["--no-cache"]);
     assert_ne!(fingerprints(&v1), fingerprints(&v4));
 }

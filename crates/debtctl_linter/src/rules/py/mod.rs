@@ -114,10 +114,10 @@ impl ModuleFacts {
                 match stmt.kind() {
                     "import_statement" => facts.import(source, stmt),
                     "import_from_statement" => facts.import_from(source, stmt),
-                    "function_definition" | "class_definition" => {
-                        if field_text(stmt, "name", source) == Some("open") {
-                            facts.open_shadowed = true;
-                        }
+                    "function_definition" | "class_definition"
+                        if field_text(stmt, "name", source) == Some("open") =>
+                    {
+                        facts.open_shadowed = true;
                     }
                     "decorated_definition" => {
                         if let Some(def) = stmt.child_by_field_name("definition") {
