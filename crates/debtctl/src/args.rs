@@ -19,6 +19,10 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print one rule's documentation.
     Explain(ExplainArgs),
+    /// Analyse one commit from git objects and record its debt in the ledger.
+    Record(RecordArgs),
+    /// Write the ledger out as data.
+    Export(ExportArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -123,4 +127,34 @@ pub struct ExplainArgs {
     pub rule: String,
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RecordArgs {
+    /// The commit to record.
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub rev: String,
+    /// The ledger (default: `.debtctl/ledger.sqlite` at the repository root).
+    #[arg(long, value_name = "PATH", env = "DEBTCTL_DB")]
+    pub db: Option<PathBuf>,
+    /// Config file (default: the nearest `debtctl.toml` upward from the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// The ledger (default: `.debtctl/ledger.sqlite` at the repository root).
+    #[arg(long, value_name = "PATH", env = "DEBTCTL_DB")]
+    pub db: Option<PathBuf>,
 }

@@ -1,4 +1,6 @@
-use crate::args::{Cli, Command, ExplainArgs, Format, ListFormat, RulesArgs, ScanArgs};
+use crate::args::{
+    Cli, Command, ExplainArgs, ExportArgs, ExportFormat, Format, ListFormat, RecordArgs, RulesArgs, ScanArgs,
+};
 use crate::printer;
 use crate::Status;
 use anyhow::{bail, Context, Result};
@@ -22,6 +24,8 @@ pub fn run(cli: Cli) -> Result<Status> {
         }
         Command::Rules(args) => rules(args),
         Command::Explain(args) => explain(args),
+        Command::Record(args) => record(args),
+        Command::Export(args) => export(args),
     }
 }
 
@@ -155,6 +159,75 @@ fn explain(args: ExplainArgs) -> Result<Status> {
             let fix = meta.fix.map_or("none", printer::applicability_name);
             writeln!(out, "{} ({}, {} min, fix: {})\n", meta.id, meta.severity, meta.debt_minutes, fix)?;
             out.write_all(meta.doc.as_bytes())?;
+        }
+    }
+    out.flush()?;
+    Ok(Status::Clean)
+}
+
+/// The repository root above the current directory; not being in one is an error.
+fn repository_root() -> Result<PathBuf> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    debtctl_workspace::settings::repo_root(&cwd)
+        .with_context(|| format!("not a git repository (or any parent directory): {}", cwd.display()))
+}
+
+/// `--db`/`DEBTCTL_DB`, else `.debtctl/ledger.sqlite` at the root (with its `.gitignore`
+/// written when `create` is set).
+fn ledger_path(db: Option<PathBuf>, root: &std::path::Path, create: bool) -> Result<PathBuf> {
+    match db {
+        Some(p) if !p.as_os_str().is_empty() => Ok(p),
+        _ => {
+            if create {
+                debtctl_ledger::ensure_debtctl_dir(root)?;
+            }
+            Ok(debtctl_ledger::default_db_path(root))
+        }
+    }
+}
+
+fn record(args: RecordArgs) -> Result<Status> {
+    let root = repository_root()?;
+    let db = ledger_path(args.db, &root, true)?;
+    let overrides = Overrides { config: args.config, ..Overrides::default() };
+    let settings = Settings::resolve(&root, &overrides)?;
+    let mut ledger = debtctl_ledger::Ledger::open(&db)?;
+    let outcome = ledger.record(&root, &args.rev, &settings)?;
+    if !args.quiet {
+        let short = &outcome.sha[..outcome.sha.len().min(12)];
+        let mut err = std::io::stderr().lock();
+        if outcome.already_recorded {
+            writeln!(err, "{short} is already recorded in {}", db.display())?;
+        } else {
+            let s = if outcome.findings == 1 { "" } else { "s" };
+            writeln!(
+                err,
+                "Recorded {short}: {} finding{s} ({} analysed, {} from the cache) in {}",
+                outcome.findings,
+                outcome.analysed,
+                outcome.cached,
+                db.display()
+            )?;
+        }
+    }
+    Ok(Status::Clean)
+}
+
+fn export(args: ExportArgs) -> Result<Status> {
+    let db = match args.db {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => ledger_path(None, &repository_root()?, false)?,
+    };
+    if !db.is_file() {
+        bail!("no ledger at {} (run `debtctl record` first)", db.display());
+    }
+    let ledger = debtctl_ledger::Ledger::open(&db)?;
+    let doc = ledger.export_json()?;
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    match args.format {
+        ExportFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
         }
     }
     out.flush()?;

@@ -518,3 +518,32 @@ fn goldens(suffix: &str) -> Vec<PathBuf> {
     assert!(!found.is_empty(), "no {suffix} goldens");
     found
 }
+
+#[test]
+fn record_and_export_keep_a_ledger_of_debt() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    write(d, "a.py", "def f(tags=[]):\n    return tags\n");
+    git(d, &["add", "a.py"]);
+    git(d, &["commit", "-qm", "PAY-142: add f"]);
+    let out = run_in(d, &["record"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(d.join(".debtctl/ledger.sqlite").is_file());
+    assert!(d.join(".debtctl/.gitignore").is_file());
+    let out = run_in(d, &["export", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["commits"].as_array().unwrap().len(), 1);
+    assert_eq!(v["commits"][0]["tickets"][0], "PAY-142");
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["rule"], "py/mutable-default-arg");
+    assert_eq!(items[0]["introduced_in"], v["head"]);
+    assert!(items[0]["fixed_in"].is_null());
+    // Outside a repository: one line, exit 2.
+    let elsewhere = TempDir::new().unwrap();
+    let out = run_in(elsewhere.path(), &["record"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+}

@@ -1,0 +1,389 @@
+//! The database: opening (with the schema check and migrations) and recording a commit.
+
+use crate::analyse::{analyse_commit, Analysis};
+use crate::error::LedgerError;
+use crate::export::tickets_in;
+use debtctl_diagnostics::Finding;
+use debtctl_workspace::Settings;
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The schema version this build writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// `PRAGMA application_id` of a debtctl ledger: "debt" in ASCII.
+const APPLICATION_ID: i64 = 0x6465_6274;
+
+/// Schema migrations: `MIGRATIONS[n]` takes a database from version `n` to `n + 1`.
+const MIGRATIONS: &[&str] = &[r"
+CREATE TABLE commits (
+    id        INTEGER PRIMARY KEY,
+    sha       TEXT NOT NULL UNIQUE,
+    parents   TEXT NOT NULL,             -- JSON array of shas, first parent first
+    depth     INTEGER NOT NULL,          -- first-parent ancestors: the first-parent order
+    time      INTEGER NOT NULL,          -- author time, Unix seconds
+    author    TEXT NOT NULL,
+    summary   TEXT NOT NULL,
+    message   TEXT NOT NULL,
+    tickets   TEXT NOT NULL,             -- JSON array of ticket keys in the message
+    ruleset   TEXT NOT NULL,             -- rule-set key the commit was analysed with
+    recorded  INTEGER NOT NULL DEFAULT 0 -- 1 once its findings are in `memberships`
+);
+CREATE INDEX commits_order ON commits(recorded, depth, time, id);
+
+CREATE TABLE items (
+    id            INTEGER PRIMARY KEY,
+    fingerprint   TEXT NOT NULL UNIQUE,
+    rule          TEXT NOT NULL,
+    severity      TEXT NOT NULL,
+    path          TEXT NOT NULL,         -- where it is in the newest commit having it
+    line          INTEGER NOT NULL,
+    message       TEXT NOT NULL,
+    debt_minutes  INTEGER NOT NULL,
+    introduced_in INTEGER REFERENCES commits(id),
+    fixed_in      INTEGER REFERENCES commits(id),
+    tickets       TEXT NOT NULL          -- JSON array: the finding's own tickets
+);
+
+CREATE TABLE memberships (
+    commit_id INTEGER NOT NULL REFERENCES commits(id),
+    item_id   INTEGER NOT NULL REFERENCES items(id),
+    path      TEXT NOT NULL,
+    line      INTEGER NOT NULL,
+    PRIMARY KEY (commit_id, item_id)
+) WITHOUT ROWID;
+CREATE INDEX memberships_item ON memberships(item_id, commit_id);
+
+CREATE TABLE blob_results (
+    key      TEXT NOT NULL,              -- blob oid, or `go-package:<hash>` of a package
+    path     TEXT NOT NULL,              -- the blob's path, or `<dir>/*.go`
+    ruleset  TEXT NOT NULL,
+    findings TEXT NOT NULL,              -- JSON array of findings
+    PRIMARY KEY (key, path, ruleset)
+) WITHOUT ROWID;
+"];
+
+/// An open ledger.
+pub struct Ledger {
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
+}
+
+/// What `record` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordOutcome {
+    pub sha: String,
+    /// The commit was recorded before (by this or another process); nothing changed.
+    pub already_recorded: bool,
+    pub findings: usize,
+    /// Blobs or Go packages analysed, and those taken from the cache.
+    pub analysed: usize,
+    pub cached: usize,
+}
+
+impl Ledger {
+    /// Opens the ledger at `path`, creating it when the file does not exist or is empty,
+    /// and migrating an older schema. A file that is not a SQLite database, a database of
+    /// another application, or one from a newer schema is an error and is left as it was.
+    pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
+        let sql = |source| LedgerError::Sqlite { path: path.to_path_buf(), source };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(sql)?;
+        conn.busy_timeout(Duration::from_secs(30)).map_err(sql)?;
+        let mut ledger = Ledger { conn, path: path.to_path_buf() };
+        // Everything up to here only reads the file.
+        ledger.check_and_migrate()?;
+        ledger.conn.pragma_update(None, "foreign_keys", true).map_err(sql)?;
+        // WAL lets readers and one writer work at once; where it is unavailable SQLite
+        // keeps its rollback journal, which is still correct.
+        let _mode: String =
+            ledger.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(sql)?;
+        ledger.conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
+        Ok(ledger)
+    }
+
+    fn sql_err(&self, source: rusqlite::Error) -> LedgerError {
+        LedgerError::Sqlite { path: self.path.clone(), source }
+    }
+
+    /// The identity of the file, its version, and the forward migrations.
+    fn check_and_migrate(&mut self) -> Result<(), LedgerError> {
+        let (app_id, version, objects) = self.probe()?;
+        if app_id == APPLICATION_ID && version == SCHEMA_VERSION {
+            return Ok(());
+        }
+        refuse(&self.path, app_id, version, objects)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| LedgerError::Sqlite { path: self.path.clone(), source: e })?;
+        // Another process may have migrated it while we waited for the lock.
+        let read = |sql: &str| tx.query_row(sql, [], |r| r.get::<_, i64>(0));
+        let (app_id, version, objects) = (
+            read("PRAGMA application_id"),
+            read("PRAGMA user_version"),
+            read("SELECT count(*) FROM sqlite_master"),
+        );
+        let (app_id, version, objects) = match (app_id, version, objects) {
+            (Ok(a), Ok(v), Ok(o)) => (a, v, o),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                return Err(LedgerError::Sqlite { path: self.path.clone(), source: e })
+            }
+        };
+        refuse(&self.path, app_id, version, objects)?;
+        let path = self.path.clone();
+        let sql = |source| LedgerError::Sqlite { path: path.clone(), source };
+        for (from, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(migration).map_err(sql)?;
+            tx.pragma_update(None, "user_version", from as i64 + 1).map_err(sql)?;
+        }
+        tx.pragma_update(None, "application_id", APPLICATION_ID).map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok(())
+    }
+
+    /// Reads the application id, the schema version and the number of schema objects;
+    /// a file that is not a database fails here, before anything is written.
+    fn probe(&self) -> Result<(i64, i64, i64), LedgerError> {
+        let read = |sql: &str| self.conn.query_row(sql, [], |r| r.get::<_, i64>(0));
+        let result = read("PRAGMA application_id")
+            .and_then(|a| Ok((a, read("PRAGMA user_version")?, read("SELECT count(*) FROM sqlite_master")?)));
+        result.map_err(|e| match e.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase) => LedgerError::NotALedger {
+                path: self.path.clone(),
+                reason: "not a SQLite database".to_string(),
+            },
+            Some(ErrorCode::DatabaseCorrupt) => LedgerError::NotALedger {
+                path: self.path.clone(),
+                reason: "the database is corrupt".to_string(),
+            },
+            _ => self.sql_err(e),
+        })
+    }
+
+    /// Whether the commit `sha` is recorded.
+    pub fn is_recorded(&self, sha: &str) -> Result<bool, LedgerError> {
+        self.conn
+            .query_row("SELECT 1 FROM commits WHERE sha = ?1 AND recorded = 1", [sha], |_| Ok(()))
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(|e| self.sql_err(e))
+    }
+
+    /// Analyses the commit `rev` names in the repository at (or above) `repo_path` from
+    /// git objects, and records it and its findings in one transaction. A commit already
+    /// recorded is left as it is.
+    pub fn record(
+        &mut self,
+        repo_path: &Path,
+        rev: &str,
+        settings: &Settings,
+    ) -> Result<RecordOutcome, LedgerError> {
+        let repo = git2::Repository::discover(repo_path)
+            .map_err(|_| LedgerError::NotARepository { path: repo_path.to_path_buf() })?;
+        let commit = repo.revparse_single(rev).and_then(|o| o.peel_to_commit()).map_err(|e| {
+            LedgerError::UnknownRevision { rev: rev.to_string(), message: e.message().to_string() }
+        })?;
+        let sha = commit.id().to_string();
+        if self.is_recorded(&sha)? {
+            return Ok(RecordOutcome { sha, already_recorded: true, findings: 0, analysed: 0, cached: 0 });
+        }
+        let analysis = {
+            let lookup = |key: &str, path: &str, ruleset: &str| self.cached(key, path, ruleset);
+            analyse_commit(&repo, &commit, settings, &lookup)?
+        };
+        let ruleset = format!("{}-{:016x}", env!("CARGO_PKG_VERSION"), settings.linter.cache_key());
+        self.store(&analysis, &ruleset)
+    }
+
+    /// The cached findings of a blob (or Go package) at a path under a rule-set key.
+    fn cached(&self, key: &str, path: &str, ruleset: &str) -> Result<Option<Vec<Finding>>, LedgerError> {
+        let json: Option<String> = self
+            .conn
+            .prepare_cached("SELECT findings FROM blob_results WHERE key = ?1 AND path = ?2 AND ruleset = ?3")
+            .and_then(|mut s| s.query_row([key, path, ruleset], |r| r.get(0)).optional())
+            .map_err(|e| self.sql_err(e))?;
+        // An unreadable row is a miss: it is analysed again and overwritten.
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
+    /// Writes the commit, its findings and the new cache rows in one transaction.
+    fn store(&mut self, a: &Analysis, ruleset: &str) -> Result<RecordOutcome, LedgerError> {
+        let path = self.path.clone();
+        let sql = |source| LedgerError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
+        let already: Option<i64> = tx
+            .query_row("SELECT recorded FROM commits WHERE sha = ?1", [&a.sha], |r| r.get(0))
+            .optional()
+            .map_err(sql)?;
+        if already == Some(1) {
+            return Ok(RecordOutcome {
+                sha: a.sha.clone(),
+                already_recorded: true,
+                findings: 0,
+                analysed: 0,
+                cached: 0,
+            });
+        }
+        {
+            let mut put = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO blob_results (key, path, ruleset, findings) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(sql)?;
+            for e in &a.new_cache {
+                let json = serde_json::to_string(&e.findings).expect("findings serialize");
+                put.execute(params![e.key, e.path, e.ruleset, json]).map_err(sql)?;
+            }
+        }
+        let parents = serde_json::to_string(&a.parents).expect("strings serialize");
+        let tickets = serde_json::to_string(&tickets_in(&a.message)).expect("strings serialize");
+        tx.execute(
+            "INSERT INTO commits (sha, parents, depth, time, author, summary, message, tickets, ruleset, recorded)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1)
+             ON CONFLICT(sha) DO UPDATE SET parents = excluded.parents, depth = excluded.depth,
+               time = excluded.time, author = excluded.author, summary = excluded.summary,
+               message = excluded.message, tickets = excluded.tickets, ruleset = excluded.ruleset,
+               recorded = 1",
+            params![a.sha, parents, a.depth, a.time, a.author, a.summary, a.message, tickets, ruleset],
+        )
+        .map_err(sql)?;
+        let cid: i64 =
+            tx.query_row("SELECT id FROM commits WHERE sha = ?1", [&a.sha], |r| r.get(0)).map_err(sql)?;
+        // The newest in first-parent order (ties: the later author time, then the later
+        // recording) takes the fast path; anything else recomputes every item.
+        let is_tip: bool = tx
+            .query_row(
+                "SELECT NOT EXISTS (SELECT 1 FROM commits WHERE recorded = 1 AND id != ?1
+                   AND (depth > ?2 OR (depth = ?2 AND time > ?3)))",
+                params![cid, a.depth, a.time],
+                |r| r.get(0),
+            )
+            .map_err(sql)?;
+        let previous_tip: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM commits WHERE recorded = 1 AND id != ?1 ORDER BY depth DESC, time DESC, id DESC LIMIT 1",
+                [cid],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql)?;
+        {
+            // Item attributes follow the newest commit that has the item.
+            let mut upsert = tx
+                .prepare_cached(&format!(
+                    "INSERT INTO items (fingerprint, rule, severity, path, line, message, debt_minutes, tickets)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT(fingerprint) DO UPDATE SET {}
+                     RETURNING id",
+                    if is_tip {
+                        "rule = excluded.rule, severity = excluded.severity, message = excluded.message,
+                         debt_minutes = excluded.debt_minutes, tickets = excluded.tickets"
+                    } else {
+                        "fingerprint = excluded.fingerprint"
+                    }
+                ))
+                .map_err(sql)?;
+            let mut member = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO memberships (commit_id, item_id, path, line) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(sql)?;
+            for f in &a.findings {
+                let tickets = serde_json::to_string(&f.ticket.iter().collect::<Vec<_>>()).expect("serialize");
+                let item: i64 = upsert
+                    .query_row(
+                        params![
+                            f.fingerprint,
+                            f.rule,
+                            f.severity.as_str(),
+                            f.path,
+                            f.line,
+                            f.message,
+                            f.debt_minutes,
+                            tickets
+                        ],
+                        |r| r.get(0),
+                    )
+                    .map_err(sql)?;
+                member.execute(params![cid, item, f.path, f.line]).map_err(sql)?;
+            }
+        }
+        if is_tip {
+            // Items here: introduced here if new, open again, and where this commit has them.
+            tx.execute(
+                "UPDATE items SET introduced_in = coalesce(introduced_in, ?1), fixed_in = NULL,
+                   path = m.path, line = m.line
+                 FROM memberships m WHERE m.commit_id = ?1 AND m.item_id = items.id",
+                [cid],
+            )
+            .map_err(sql)?;
+            // Items of the previous tip that are gone: fixed here.
+            if let Some(prev) = previous_tip {
+                tx.execute(
+                    "UPDATE items SET fixed_in = ?1
+                     WHERE id IN (SELECT item_id FROM memberships WHERE commit_id = ?2)
+                       AND id NOT IN (SELECT item_id FROM memberships WHERE commit_id = ?1)",
+                    params![cid, prev],
+                )
+                .map_err(sql)?;
+            }
+        } else {
+            recompute_items(&tx).map_err(sql)?;
+        }
+        tx.commit().map_err(sql)?;
+        Ok(RecordOutcome {
+            sha: a.sha.clone(),
+            already_recorded: false,
+            findings: a.findings.len(),
+            analysed: a.analysed,
+            cached: a.cached,
+        })
+    }
+}
+
+/// Recomputes every item from the memberships: introduced in the first recorded commit
+/// (first-parent order) that has it, fixed in the first recorded commit after the last
+/// one that has it (none when the newest has it), and located where the last one has it.
+/// The fast path in `store` gives the same result when a commit is added at the tip.
+fn recompute_items(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "WITH ord AS (
+             SELECT id, ROW_NUMBER() OVER (ORDER BY depth, time, id) AS n FROM commits WHERE recorded = 1
+         ),
+         span AS (
+             SELECT m.item_id, MIN(o.n) AS first_n, MAX(o.n) AS last_n
+             FROM memberships m JOIN ord o ON o.id = m.commit_id GROUP BY m.item_id
+         )
+         UPDATE items SET introduced_in = f.id, fixed_in = nx.id, path = m.path, line = m.line
+         FROM span s
+             JOIN ord f ON f.n = s.first_n
+             JOIN ord l ON l.n = s.last_n
+             JOIN memberships m ON m.item_id = s.item_id AND m.commit_id = l.id
+             LEFT JOIN ord nx ON nx.n = s.last_n + 1
+         WHERE items.id = s.item_id;",
+    )
+}
+
+/// Errors for a file that must not be touched: another application's database, or a
+/// newer schema.
+fn refuse(path: &Path, app_id: i64, version: i64, objects: i64) -> Result<(), LedgerError> {
+    let fresh = app_id == 0 && version == 0 && objects == 0;
+    if !fresh && app_id != APPLICATION_ID {
+        return Err(LedgerError::NotALedger {
+            path: path.to_path_buf(),
+            reason: "a SQLite database of another application".to_string(),
+        });
+    }
+    if version > SCHEMA_VERSION {
+        return Err(LedgerError::NewerSchema {
+            path: path.to_path_buf(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}

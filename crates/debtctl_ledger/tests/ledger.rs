@@ -1,0 +1,252 @@
+//! The ledger on repositories the tests script with the `git` CLI.
+
+use debtctl_ledger::{Ledger, LedgerError, SCHEMA_VERSION};
+use debtctl_workspace::{Overrides, Settings};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::Command;
+use tempfile::TempDir;
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=Jane Doe", "-c", "user.email=jane@example.com", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .env("GIT_AUTHOR_DATE", "2026-11-02T10:04:05Z")
+        .env("GIT_COMMITTER_DATE", "2026-11-02T10:04:05Z")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// Writes the files and commits them; returns the commit's sha.
+fn commit(dir: &Path, files: &[(&str, &str)], message: &str) -> String {
+    for (rel, text) in files {
+        write(dir, rel, text);
+    }
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "--allow-empty", "-m", message]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+fn settings(dir: &Path) -> Settings {
+    Settings::resolve(dir, &Overrides::default()).unwrap()
+}
+
+const DEBT: &str = "def tag(item, tags=[]):\n    tags.append(item)\n    return tags\n";
+const MOVED: &str = "import os\n\n\nPATH = os.getcwd()\n\n\ndef tag(item, tags=[]):\n    tags.append(item)\n    return tags\n";
+const FIXED: &str =
+    "def tag(item, tags=None):\n    tags = tags or []\n    tags.append(item)\n    return tags\n";
+
+/// Debt introduced in commit 1, moved down by inserted lines in 2, fixed in 3.
+fn scripted_history() -> (TempDir, [String; 3]) {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    let c1 =
+        commit(d, &[("app/models.py", DEBT), ("README.md", "hi\n")], "Add tagging PAY-142\n\nBody OPS-7");
+    let c2 = commit(d, &[("app/models.py", MOVED)], "Read the working directory");
+    let c3 = commit(d, &[("app/models.py", FIXED)], "Default to None");
+    (dir, [c1, c2, c3])
+}
+
+fn record_all(db: &Path, repo: &Path, revs: &[&str]) -> Value {
+    let mut ledger = Ledger::open(db).unwrap();
+    let settings = settings(repo);
+    for rev in revs {
+        let out = ledger.record(repo, rev, &settings).unwrap();
+        assert!(!out.already_recorded, "{rev} recorded twice");
+    }
+    ledger.export_json().unwrap()
+}
+
+#[test]
+fn item_keeps_identity_when_moved_and_is_fixed_later() {
+    let (dir, [c1, c2, c3]) = scripted_history();
+    let db = dir.path().join("ledger.sqlite");
+    let export = record_all(&db, dir.path(), &["HEAD~2", "HEAD~1", "HEAD"]);
+
+    assert_eq!(export["version"], 1);
+    assert_eq!(export["head"], json!(c3));
+    let commits = export["commits"].as_array().unwrap();
+    let shas: Vec<&str> = commits.iter().map(|c| c["sha"].as_str().unwrap()).collect();
+    assert_eq!(shas, [c1.as_str(), c2.as_str(), c3.as_str()]);
+    assert_eq!(
+        commits[0],
+        json!({
+            "sha": c1, "parents": [], "time": "2026-11-02T10:04:05Z", "author": "Jane Doe",
+            "summary": "Add tagging PAY-142", "tickets": ["PAY-142", "OPS-7"],
+            "findings": 1, "debt_minutes": commits[0]["debt_minutes"], "introduced": 1, "fixed": 0,
+            "by_rule": {"py/mutable-default-arg": 1}
+        })
+    );
+    assert!(commits[0]["debt_minutes"].as_u64().unwrap() > 0);
+    assert_eq!(commits[1]["parents"], json!([c1]));
+    assert_eq!(commits[1]["tickets"], json!([]));
+    assert_eq!((commits[1]["findings"].as_u64(), commits[1]["introduced"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(commits[1]["fixed"], 0);
+    assert_eq!(commits[2]["findings"], 0);
+    assert_eq!((commits[2]["introduced"].as_u64(), commits[2]["fixed"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(commits[2]["by_rule"], json!({}));
+
+    let items = export["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{items:#?}");
+    let item = &items[0];
+    assert_eq!(item["rule"], "py/mutable-default-arg");
+    assert_eq!(item["severity"], "warning");
+    assert_eq!(item["path"], "app/models.py");
+    // Where the newest commit having it (commit 2) has it.
+    assert_eq!(item["line"], 7);
+    assert_eq!(item["introduced_in"], json!(c1));
+    assert_eq!(item["introduced_at"], "2026-11-02T10:04:05Z");
+    assert_eq!(item["introduced_by"], "Jane Doe");
+    assert_eq!(item["fixed_in"], json!(c3));
+    assert_eq!(item["tickets"], json!(["PAY-142", "OPS-7"]));
+    assert_eq!(item["fingerprint"].as_str().unwrap().len(), 16);
+    let keys: Vec<&String> = item.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 12, "{keys:?}");
+}
+
+#[test]
+fn recording_out_of_order_gives_the_same_ledger() {
+    let (dir, _) = scripted_history();
+    let in_order = record_all(&dir.path().join("a.sqlite"), dir.path(), &["HEAD~2", "HEAD~1", "HEAD"]);
+    let shuffled = record_all(&dir.path().join("b.sqlite"), dir.path(), &["HEAD", "HEAD~2", "HEAD~1"]);
+    assert_eq!(in_order, shuffled);
+    let reversed = record_all(&dir.path().join("c.sqlite"), dir.path(), &["HEAD", "HEAD~1", "HEAD~2"]);
+    assert_eq!(in_order, reversed);
+}
+
+#[test]
+fn recording_twice_changes_nothing_and_unchanged_blobs_come_from_the_cache() {
+    let (dir, _) = scripted_history();
+    let d = dir.path();
+    let db = d.join("ledger.sqlite");
+    let settings = settings(d);
+    let mut ledger = Ledger::open(&db).unwrap();
+    let first = ledger.record(d, "HEAD~2", &settings).unwrap();
+    assert_eq!((first.analysed, first.cached, first.findings), (1, 0, 1));
+    let before = ledger.export_json().unwrap();
+    let again = ledger.record(d, "HEAD~2", &settings).unwrap();
+    assert!(again.already_recorded);
+    assert_eq!(ledger.export_json().unwrap(), before);
+    drop(ledger);
+
+    // A commit that touches no analysed file reuses the cached blob.
+    let mut ledger = Ledger::open(&db).unwrap();
+    let fixed = ledger.record(d, "HEAD", &settings).unwrap();
+    assert_eq!((fixed.analysed, fixed.cached, fixed.findings), (1, 0, 0));
+    commit(d, &[("README.md", "changed\n")], "Docs only");
+    let docs = ledger.record(d, "HEAD", &settings).unwrap();
+    assert_eq!((docs.analysed, docs.cached, docs.findings), (0, 1, 0));
+}
+
+#[test]
+fn analyses_git_objects_not_the_working_tree() {
+    let (dir, [c1, ..]) = scripted_history();
+    let d = dir.path();
+    git(d, &["checkout", "-q", &c1]);
+    // The working tree has the fix, uncommitted, and an untracked file with debt.
+    write(d, "app/models.py", FIXED);
+    write(d, "app/untracked.py", DEBT);
+    let export = record_all(&d.join("ledger.sqlite"), d, &["HEAD"]);
+    assert_eq!(export["commits"][0]["findings"], 1);
+    assert_eq!(export["items"][0]["path"], "app/models.py");
+    assert_eq!(std::fs::read_to_string(d.join("app/models.py")).unwrap(), FIXED);
+    assert!(git(d, &["status", "--porcelain"]).contains("app/models.py"));
+}
+
+#[test]
+fn go_packages_are_analysed_together_and_cached() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    let main_go = "package main\n\nimport \"os\"\n\nfunc main() {\n\tos.Remove(\"x\")\n\thelper()\n}\n";
+    let helper_go = "package main\n\nfunc helper() error { return nil }\n";
+    commit(d, &[("cmd/app/main.go", main_go), ("cmd/app/helper.go", helper_go)], "Go");
+    commit(d, &[("notes.txt", "n\n")], "Notes");
+    let settings = settings(d);
+    let mut ledger = Ledger::open(&d.join("ledger.sqlite")).unwrap();
+    let first = ledger.record(d, "HEAD~1", &settings).unwrap();
+    assert_eq!((first.analysed, first.cached), (1, 0), "one package");
+    let second = ledger.record(d, "HEAD", &settings).unwrap();
+    assert_eq!((second.analysed, second.cached), (0, 1));
+    let export = ledger.export_json().unwrap();
+    let by_rule = export["commits"][0]["by_rule"].as_object().unwrap();
+    assert!(by_rule.keys().any(|r| r == "go/ignored-error"), "{by_rule:?}");
+    assert_eq!(export["commits"][1]["introduced"], 0);
+    assert_eq!(export["commits"][0]["findings"], export["commits"][1]["findings"]);
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_left_alone() {
+    let dir = TempDir::new().unwrap();
+    let db = dir.path().join("ledger.sqlite");
+    drop(Ledger::open(&db).unwrap());
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    }
+    let before = std::fs::read(&db).unwrap();
+    let err = Ledger::open(&db).err().expect("refused");
+    assert!(matches!(err, LedgerError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1), "{err}");
+    assert!(err.to_string().contains("newer debtctl"), "{err}");
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+}
+
+#[test]
+fn a_garbage_file_is_an_error_and_left_unchanged() {
+    let dir = TempDir::new().unwrap();
+    let db = dir.path().join("ledger.sqlite");
+    let garbage = "this is not a database\n".repeat(300);
+    std::fs::write(&db, &garbage).unwrap();
+    let err = Ledger::open(&db).err().expect("refused");
+    assert!(matches!(err, LedgerError::NotALedger { .. }), "{err}");
+    assert!(err.to_string().contains("not a SQLite database"), "{err}");
+    assert!(!err.to_string().contains('\n'));
+    assert_eq!(std::fs::read_to_string(&db).unwrap(), garbage);
+}
+
+#[test]
+fn another_applications_database_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let db = dir.path().join("other.sqlite");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('x');").unwrap();
+    }
+    let before = std::fs::read(&db).unwrap();
+    let err = Ledger::open(&db).err().expect("refused");
+    assert!(matches!(err, LedgerError::NotALedger { .. }), "{err}");
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+}
+
+#[test]
+fn an_empty_ledger_exports_an_empty_document() {
+    let dir = TempDir::new().unwrap();
+    let ledger = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+    assert_eq!(
+        ledger.export_json().unwrap(),
+        json!({"version": 1, "head": null, "commits": [], "items": []})
+    );
+}
+
+#[test]
+fn an_unknown_revision_and_a_non_repository_are_errors() {
+    let (dir, _) = scripted_history();
+    let settings = settings(dir.path());
+    let mut ledger = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+    let err = ledger.record(dir.path(), "no-such-branch", &settings).unwrap_err();
+    assert!(matches!(err, LedgerError::UnknownRevision { .. }), "{err}");
+    let elsewhere = TempDir::new().unwrap();
+    let err = ledger.record(elsewhere.path(), "HEAD", &settings).unwrap_err();
+    assert!(matches!(err, LedgerError::NotARepository { .. }), "{err}");
+}
