@@ -254,10 +254,14 @@ pub(crate) fn field_text<'a>(node: Node<'_>, field: &str, source: &'a str) -> Op
     node.child_by_field_name(field).map(|n| text(n, source))
 }
 
+/// The offset where the line holding byte `at` starts.
+pub(crate) fn line_start(source: &str, at: usize) -> usize {
+    source[..at].rfind('\n').map_or(0, |i| i + 1)
+}
+
 /// The white space that starts the line holding byte `at`.
 pub(crate) fn line_indent(source: &str, at: usize) -> &str {
-    let start = source[..at].rfind('\n').map_or(0, |i| i + 1);
-    let line = &source[start..];
+    let line = &source[line_start(source, at)..];
     &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
 }
 

@@ -1,7 +1,7 @@
 //! `py/mutable-default-arg`: a parameter default that is a list, dict or set (display,
 //! comprehension or constructor call), evaluated once and shared between calls.
 
-use super::{field_text, indent_unit, line_indent, snippet, text, ModuleFacts};
+use super::{field_text, indent_unit, line_indent, line_start, snippet, text, ModuleFacts};
 use crate::checker::Checker;
 use crate::registry::Rule;
 use debtctl_diagnostics::{Applicability, Edit, Fix};
@@ -111,7 +111,7 @@ fn fix_edits(
         + statements[usize::from(is_docstring)..].iter().take_while(|s| is_none_guard(source, **s)).count();
     match statements.get(skip) {
         Some(target) => {
-            let at = source[..target.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+            let at = line_start(source, target.start_byte());
             // The target must start its own line, or the guard would split a line.
             if source[at..target.start_byte()].trim().is_empty() {
                 edits.push(Edit::insert(at, guard));

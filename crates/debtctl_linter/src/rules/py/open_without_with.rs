@@ -1,6 +1,6 @@
 //! `py/open-without-with`: a file opened outside `with` and never closed in its scope.
 
-use super::{callee_name, enclosing_scope, indent_unit, line_indent, text, uses_of, ModuleFacts};
+use super::{callee_name, enclosing_scope, indent_unit, line_indent, line_start, text, uses_of, ModuleFacts};
 use crate::checker::Checker;
 use crate::registry::Rule;
 use crate::walk::walk;
@@ -123,10 +123,10 @@ fn with_rewrite(
     if binding.child_by_field_name("type").is_some() || stmt.named_child_count() != 1 {
         return None;
     }
-    let line_start = source[..stmt.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+    let stmt_line = line_start(source, stmt.start_byte());
     let line_end = source[stmt.end_byte()..].find('\n').map_or(source.len(), |i| stmt.end_byte() + i);
     let after = source[stmt.end_byte()..line_end].trim();
-    if !source[line_start..stmt.start_byte()].trim().is_empty()
+    if !source[stmt_line..stmt.start_byte()].trim().is_empty()
         || !(after.is_empty() || after.starts_with('#'))
     {
         return None;
@@ -190,7 +190,7 @@ fn with_rewrite(
         None => edits.push(Edit::insert(line_end, format!("\n{indent}{unit}pass"))),
         Some(last) => {
             // Indent every non-blank line from the first wrapped statement to the last.
-            let first_line = source[..wrapped[0].start_byte()].rfind('\n').map_or(0, |i| i + 1);
+            let first_line = line_start(source, wrapped[0].start_byte());
             let mut at = first_line;
             while at < last.end_byte() {
                 let end = source[at..].find('\n').map_or(source.len(), |i| at + i);
