@@ -62,7 +62,8 @@ pub fn print(out: &mut impl Write, outcome: &ScanOutcome, quiet: bool) -> std::i
         writeln!(out, "{} could not be analysed (see the warnings).", plural(not_read, "file"))?;
     }
     if s.parse_errors > 0 {
-        writeln!(out, "{} with syntax errors, analysed where they parse.", plural(s.parse_errors, "file"))?;
+        let where_ = if s.parse_errors == 1 { "where it parses" } else { "where they parse" };
+        writeln!(out, "{} with syntax errors, analysed {where_}.", plural(s.parse_errors, "file"))?;
     }
     Ok(())
 }
