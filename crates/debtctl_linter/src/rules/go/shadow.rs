@@ -90,7 +90,8 @@ impl<'t> Shadow<'t> {
             return;
         }
         let start = node.start_byte();
-        if !self.pending.is_empty() {
+        // Most nodes find nothing ready: test before re-partitioning (and allocating).
+        if self.pending.iter().any(|p| p.at <= start) {
             let (ready, rest): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|p| p.at <= start);
             self.pending = rest;
             for p in ready {
