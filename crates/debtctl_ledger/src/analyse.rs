@@ -6,7 +6,7 @@ use debtctl_diagnostics::Finding;
 use debtctl_linter::{check_go_file, check_source, is_generated, PackageFacts, PackageFile};
 use debtctl_syntax::{parse, Language};
 use debtctl_workspace::discovery::SKIPPED_DIRS;
-use debtctl_workspace::engine::MAX_FILE_BYTES;
+use debtctl_workspace::engine::decode;
 use debtctl_workspace::Settings;
 use git2::{Commit, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 use std::collections::{BTreeMap, HashSet};
@@ -206,11 +206,7 @@ fn is_helm_template(path: &str, paths: &HashSet<&str>) -> bool {
 /// (a NUL byte early on), or not UTF-8. A leading BOM is dropped.
 fn load_text(repo: &Repository, oid: Oid) -> Result<Option<String>, LedgerError> {
     let blob = repo.find_blob(oid)?;
-    let bytes = blob.content();
-    if bytes.len() as u64 > MAX_FILE_BYTES || bytes[..bytes.len().min(8192)].contains(&0) {
-        return Ok(None);
-    }
-    Ok(std::str::from_utf8(bytes).ok().map(|s| s.strip_prefix('\u{feff}').unwrap_or(s).to_string()))
+    Ok(decode(blob.content()).ok().map(str::to_string))
 }
 
 /// The number of first-parent ancestors of `oid` that the repository holds (a shallow

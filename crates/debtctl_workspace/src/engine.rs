@@ -193,9 +193,9 @@ struct Loaded {
     generated: bool,
 }
 
-/// Reads a file and decides whether it can be analysed; the same checks, in the same order,
-/// as [`check_one`].
-fn load(file: &SourceFile, shown: &str) -> Result<(Vec<u8>, u64), FileOutcome> {
+/// Reads a file (unless it is over the size limit) and hashes it for the cache; whether the
+/// bytes can be analysed is [`decode`]'s to say.
+fn load(file: &SourceFile) -> Result<(Vec<u8>, u64), FileOutcome> {
     let skip = |reason, message: String| FileOutcome::Skipped { reason, message };
     match std::fs::metadata(&file.path) {
         Ok(m) if m.len() > MAX_FILE_BYTES => {
@@ -207,14 +207,27 @@ fn load(file: &SourceFile, shown: &str) -> Result<(Vec<u8>, u64), FileOutcome> {
         Ok(_) => {}
         Err(e) => return Err(skip(SkipReason::Unreadable, format!("unreadable: {e}"))),
     }
-    let _ = shown;
     let bytes =
         std::fs::read(&file.path).map_err(|e| skip(SkipReason::Unreadable, format!("unreadable: {e}")))?;
-    if bytes[..bytes.len().min(8192)].contains(&0) {
-        return Err(skip(SkipReason::Binary, "skipped: binary file".to_string()));
-    }
     let hash = content_hash(&bytes);
     Ok((bytes, hash))
+}
+
+/// The text a file's bytes hold, without a byte-order mark; or why they are not analysed:
+/// over the size limit, binary (a NUL byte in the first 8 KiB) or not UTF-8. Scan, fix and
+/// the ledger all decide with this one function.
+pub fn decode(bytes: &[u8]) -> Result<&str, (SkipReason, String)> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        let message = format!("skipped: {} bytes is over the {MAX_FILE_BYTES}-byte limit", bytes.len());
+        return Err((SkipReason::TooLarge, message));
+    }
+    if bytes[..bytes.len().min(8192)].contains(&0) {
+        return Err((SkipReason::Binary, "skipped: binary file".to_string()));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        (SkipReason::InvalidUtf8, format!("skipped: invalid UTF-8 at byte {}", e.valid_up_to()))
+    })?;
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
 
 /// The package stage: every `.go` file of a directory is read and parsed once, the
@@ -232,27 +245,15 @@ fn check_go_package(
     let mut loaded: Vec<(usize, Loaded)> = Vec::with_capacity(files.len());
     for file in files {
         let shown = display_path(&file.path, cwd);
-        match load(file, &shown) {
+        match load(file) {
             Err(outcome) => out.push((shown, outcome)),
-            Ok((bytes, hash)) => match String::from_utf8(bytes) {
-                Err(e) => {
-                    let at = e.utf8_error().valid_up_to();
-                    out.push((
-                        shown,
-                        FileOutcome::Skipped {
-                            reason: SkipReason::InvalidUtf8,
-                            message: format!("skipped: invalid UTF-8 at byte {at}"),
-                        },
-                    ));
-                }
-                Ok(mut text) => {
-                    if text.starts_with('\u{feff}') {
-                        text.drain(..3);
-                    }
-                    let generated = is_generated(Language::Go, &text);
+            Ok((bytes, hash)) => match decode(&bytes) {
+                Err((reason, message)) => out.push((shown, FileOutcome::Skipped { reason, message })),
+                Ok(text) => {
+                    let generated = is_generated(Language::Go, text);
                     out.push((shown.clone(), FileOutcome::Pending));
                     let slot = out.len() - 1;
-                    loaded.push((slot, Loaded { shown, text, hash, generated }));
+                    loaded.push((slot, Loaded { shown, text: text.to_string(), hash, generated }));
                 }
             },
         }
@@ -354,37 +355,18 @@ fn internal_error(panic: Box<dyn std::any::Any + Send>) -> FileOutcome {
 
 fn check_one(file: &SourceFile, shown: &str, settings: &Settings, cache: Option<&Cache>) -> FileOutcome {
     let skip = |reason, message: String| FileOutcome::Skipped { reason, message };
-    match std::fs::metadata(&file.path) {
-        Ok(m) if m.len() > MAX_FILE_BYTES => {
-            return skip(
-                SkipReason::TooLarge,
-                format!("skipped: {} bytes is over the {MAX_FILE_BYTES}-byte limit", m.len()),
-            )
-        }
-        Ok(_) => {}
-        Err(e) => return skip(SkipReason::Unreadable, format!("unreadable: {e}")),
-    }
-    let bytes = match std::fs::read(&file.path) {
-        Ok(b) => b,
-        Err(e) => return skip(SkipReason::Unreadable, format!("unreadable: {e}")),
+    let (bytes, hash) = match load(file) {
+        Ok(loaded) => loaded,
+        Err(outcome) => return outcome,
     };
-    if bytes[..bytes.len().min(8192)].contains(&0) {
-        return skip(SkipReason::Binary, "skipped: binary file".to_string());
-    }
-    let hash = content_hash(&bytes);
+    // Only files that were analysed are cached, so a hit needs no decoding.
     if let Some(hit) = cache.and_then(|c| c.get(shown, hash)) {
         return FileOutcome::Checked { result: hit.clone(), cache: None };
     }
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            return skip(
-                SkipReason::InvalidUtf8,
-                format!("skipped: invalid UTF-8 at byte {}", e.valid_up_to()),
-            )
-        }
+    let source = match decode(&bytes) {
+        Ok(text) => text,
+        Err((reason, message)) => return skip(reason, message),
     };
-    let source = text.strip_prefix('\u{feff}').unwrap_or(text);
     if is_generated(file.lang, source) {
         return skip(SkipReason::Generated, "skipped: generated file".to_string());
     }

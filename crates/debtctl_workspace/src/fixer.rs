@@ -4,7 +4,7 @@
 //! since it was read.
 
 use crate::discovery::SourceFile;
-use crate::engine::display_path;
+use crate::engine::{decode, display_path};
 use crate::settings::Settings;
 use debtctl_diagnostics::Applicability;
 use debtctl_linter::fix::fix_source;
@@ -69,12 +69,10 @@ fn plan_one(
     min: Applicability,
 ) -> (Option<FileFix>, BTreeMap<&'static str, u32>) {
     let Ok(bytes) = std::fs::read(&file.path) else { return (None, BTreeMap::new()) };
-    let Ok(text) = std::str::from_utf8(&bytes) else { return (None, BTreeMap::new()) };
-    let (bom, source) = match text.strip_prefix(BOM) {
-        Some(rest) => (BOM, rest),
-        None => ("", text),
-    };
-    if bytes.contains(&0) || is_generated(file.lang, source) {
+    // A file a scan would not analyse is not fixed either.
+    let Ok(source) = decode(&bytes) else { return (None, BTreeMap::new()) };
+    let bom = if bytes.starts_with(BOM.as_bytes()) { BOM } else { "" };
+    if is_generated(file.lang, source) {
         return (None, BTreeMap::new());
     }
     let rules = settings.rules_for(&file.path);
