@@ -23,7 +23,8 @@ pub(crate) fn walk_with<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>, &[No
         let node = cursor.node();
         match visit(node, &ancestors) {
             Next::Stop => return,
-            Next::Descend if cursor.goto_first_child() => {
+            // A leaf's child count is one field read; the cursor's own test costs more.
+            Next::Descend if node.child_count() > 0 && cursor.goto_first_child() => {
                 ancestors.push(node);
                 continue;
             }

@@ -1,7 +1,7 @@
 //! What a Go file imports, by the names it binds them to.
 
 use super::NodeExt;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use tree_sitter::Node;
 
 #[derive(Debug, Default)]

@@ -41,9 +41,9 @@ impl<'a> Ctx<'a> {
     }
 }
 
-pub(crate) fn check(
-    checker: &mut Checker<'_>,
-    root: Node<'_>,
+pub(crate) fn check<'t>(
+    checker: &mut Checker<'t>,
+    root: Node<'t>,
     facts: &PackageFacts,
     settings: &GoSettings,
     file_name: &str,
@@ -65,18 +65,44 @@ pub(crate) fn check(
     let mut controller_done = false;
 
     walk_with(root, |node, ancestors| {
+        let role = role_of(node);
+        if role == 0 {
+            return Next::Descend;
+        }
         let kind = node.kind_str();
-        if kind == "comment" {
+        if role & COMMENT != 0 {
             visit_comment(checker, Language::Go, node);
             return Next::Skip;
         }
-        // String literals hold no comment, name or statement: the walk does not descend.
-        if matches!(kind, "interpreted_string_literal" | "raw_string_literal") {
+        // String literals hold nothing a rule reads; other subtrees no rule looks inside
+        // are skipped unless they may hold a comment (a `/`).
+        if role & STRING != 0 || (role & OPAQUE != 0 && !source.as_bytes()[node.byte_range()].contains(&b'/'))
+        {
             return Next::Skip;
         }
-        shadow.visit(checker, &ctx, &env, node, kind, ancestors);
+        if role & CONSTANT != 0 && holds_no_name(&source.as_bytes()[node.byte_range()]) {
+            return Next::Skip;
+        }
+        if role & SELECTOR != 0 {
+            // `a.b.c` is one use of `a` and field names: no rule reads more of it.
+            let mut operand = node;
+            while operand.kind_id() == node.kind_id() {
+                match operand.field("operand") {
+                    Some(o) => operand = o,
+                    None => break,
+                }
+            }
+            if operand.kind_str() == "identifier" && !source.as_bytes()[node.byte_range()].contains(&b'/') {
+                shadow.visit(checker, &ctx, &env, operand, "identifier", &[node]);
+                return Next::Skip;
+            }
+            return Next::Descend;
+        }
+        if role & SCOPE != 0 {
+            shadow.visit(checker, &ctx, &env, node, kind, ancestors);
+        }
         // Names and their types, before any rule looks at the node.
-        match kind {
+        match if role & BIND != 0 { kind } else { "" } {
             "function_declaration" | "method_declaration" => {
                 env.clear();
                 for field in ["receiver", "parameters", "result"] {
@@ -100,7 +126,7 @@ pub(crate) fn check(
             | "type_switch_statement" => bind_names(&ctx, &mut env, node, source),
             _ => {}
         }
-        if !is_interesting(kind) || (has_error && in_error(node, ancestors)) {
+        if role & RULE == 0 || (has_error && in_error(node, ancestors)) {
             return Next::Descend;
         }
         match kind {
@@ -141,8 +167,112 @@ pub(crate) fn check(
     shadow.finish(checker, &ctx, &env);
 }
 
-fn is_interesting(kind: &str) -> bool {
-    matches!(
+/// What the walk does with a node, by kind: a table indexed by kind id, so that the many
+/// nodes no rule reads (punctuation, operators, literals, most expressions) cost one lookup.
+const COMMENT: u8 = 1;
+const STRING: u8 = 1 << 1;
+/// No rule looks inside but for comments: the package clause and imports (read by
+/// [`Imports`]), type expressions (they hold no statement, call or variable; an
+/// `identifier` in one is a type parameter or a constant array length), and parameter
+/// lists (bound from their fields when the function is entered).
+const OPAQUE: u8 = 1 << 2;
+/// go/shadow's scopes, declarations and uses.
+const SCOPE: u8 = 1 << 3;
+/// Binds names and their types.
+const BIND: u8 = 1 << 4;
+/// Checked by a rule.
+const RULE: u8 = 1 << 5;
+/// `x.f`, read as a whole when its innermost operand is a name.
+const SELECTOR: u8 = 1 << 6;
+/// Lists and literals, skipped when their text names nothing (`("a", 1)`, `{1, 2}`).
+const CONSTANT: u8 = 1 << 7;
+
+fn role_of(node: Node<'_>) -> u8 {
+    static ROLES: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
+        let lang = Language::Go.grammar();
+        (0..lang.node_kind_count() as u16)
+            .map(|id| role_of_kind(lang.node_kind_for_id(id).unwrap_or("")))
+            .collect()
+    });
+    ROLES.get(node.kind_id() as usize).copied().unwrap_or(0)
+}
+
+/// Whether Go text holds no name, call or comment: only numbers, string and rune
+/// literals, operators and punctuation. Conservative: any letter or `_` outside a literal
+/// (`nil` and `true` included) or any `/` counts as a name.
+fn holds_no_name(text: &[u8]) -> bool {
+    let mut i = 0;
+    while i < text.len() {
+        match text[i] {
+            b'"' | b'\'' => {
+                let quote = text[i];
+                i += 1;
+                while i < text.len() && text[i] != quote {
+                    i += if text[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'`' => {
+                i += 1;
+                while i < text.len() && text[i] != b'`' {
+                    i += 1;
+                }
+            }
+            // A number's letters (`0x1F`, `1e9`, `2i`, `1_000`) are its own.
+            b'0'..=b'9' => {
+                while i + 1 < text.len()
+                    && (text[i + 1].is_ascii_alphanumeric() || matches!(text[i + 1], b'_' | b'.'))
+                {
+                    i += 1;
+                }
+            }
+            b'/' | b'_' | b'a'..=b'z' | b'A'..=b'Z' => return false,
+            c if c >= 0x80 => return false,
+            _ => {}
+        }
+        i += 1;
+    }
+    true
+}
+
+fn role_of_kind(kind: &str) -> u8 {
+    let mut role = match kind {
+        "comment" => COMMENT,
+        "interpreted_string_literal" | "raw_string_literal" => STRING,
+        "package_clause"
+        | "import_declaration"
+        | "parameter_list"
+        | "type_parameter_list"
+        | "pointer_type"
+        | "slice_type"
+        | "map_type"
+        | "channel_type"
+        | "function_type"
+        | "qualified_type"
+        | "generic_type"
+        | "array_type" => OPAQUE,
+        "selector_expression" => SELECTOR,
+        "argument_list" | "literal_value" | "literal_element" | "keyed_element" | "composite_literal"
+        | "expression_list" => CONSTANT,
+        _ => 0,
+    };
+    if shadow::Shadow::reads(kind) {
+        role |= SCOPE;
+    }
+    if matches!(
+        kind,
+        "function_declaration"
+            | "method_declaration"
+            | "func_literal"
+            | "short_var_declaration"
+            | "var_spec"
+            | "const_spec"
+            | "range_clause"
+            | "receive_statement"
+            | "type_switch_statement"
+    ) {
+        role |= BIND;
+    }
+    if matches!(
         kind,
         "expression_statement"
             | "go_statement"
@@ -152,7 +282,10 @@ fn is_interesting(kind: &str) -> bool {
             | "var_spec"
             | "call_expression"
             | "method_declaration"
-    )
+    ) {
+        role |= RULE;
+    }
+    role
 }
 
 /// Whether a node rests on a misparse: it is, or lies inside, an ERROR node, holds one,
@@ -203,8 +336,11 @@ pub(crate) fn list_items<'t>(node: Option<Node<'t>>) -> Vec<Node<'t>> {
     if node.kind_str() != "expression_list" {
         return vec![node];
     }
-    let mut c = node.walk();
-    node.named_children(&mut c).filter(|n| n.kind_str() != "comment").collect()
+    // Lists are short: indexing costs less than allocating a cursor.
+    (0..node.named_child_count())
+        .filter_map(|i| node.named_child(i))
+        .filter(|n| n.kind_str() != "comment")
+        .collect()
 }
 
 /// Whether an assignment-like node declares with `:=`.
@@ -334,4 +470,33 @@ pub(crate) fn text<'a>(node: Node<'_>, source: &'a str) -> &'a str {
 /// Code for a message: white space folded, at most `max` characters.
 pub(crate) fn snippet(code: &str, max: usize) -> String {
     crate::rules::py::snippet(code, max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::holds_no_name;
+
+    #[test]
+    fn names_are_seen_outside_literals_only() {
+        for text in [
+            r#"("a b", 1)"#,
+            "{1, 2.5, 0x1F, 1e9, 2i, 1_000}",
+            r#"{'x', `raw f(x)`, "q\"uote"}"#,
+            "(-1 << 20)",
+        ] {
+            assert!(holds_no_name(text.as_bytes()), "{text}");
+        }
+        for text in [
+            "(x)",
+            "{nil}",
+            "(1, /* c */ 2)",
+            "(1 // c\n)",
+            "{_}",
+            "(é)",
+            r#"("a", f(1))"#,
+            "(5*time.Second)",
+        ] {
+            assert!(!holds_no_name(text.as_bytes()), "{text}");
+        }
+    }
 }

@@ -7,7 +7,7 @@
 use super::imports::Imports;
 use super::types::{type_of, Ty};
 use super::NodeExt;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use tree_sitter::{Node, Tree};
 
 /// One file of a package, as the package stage reads it.
@@ -63,7 +63,7 @@ impl PackageFacts {
     pub fn collect(files: &[PackageFile<'_>]) -> PackageFacts {
         let mut facts = PackageFacts {
             has_tests: files.iter().any(|f| f.name.ends_with("_test.go")),
-            packages: HashMap::new(),
+            packages: HashMap::default(),
         };
         for file in files {
             let Some(tree) = file.tree else { continue };

@@ -15,12 +15,12 @@ use super::NodeExt;
 use super::{is_define, list_items, text, Ctx};
 use crate::checker::Checker;
 use crate::registry::Rule;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use tree_sitter::Node;
 
-struct Scope {
+struct Scope<'t> {
     end: usize,
-    names: HashMap<String, usize>,
+    names: FxHashMap<&'t str, usize>,
     /// The scope of a function literal called directly by `go` or `defer`.
     go_defer: bool,
 }
@@ -38,15 +38,15 @@ struct Var<'t> {
     copy_of: Option<usize>,
 }
 
-struct Pending {
+struct Pending<'t> {
     at: usize,
     scope: usize,
-    names: Vec<(String, usize)>,
+    names: Vec<(&'t str, usize)>,
 }
 
 struct Candidate<'t> {
     stmt: Node<'t>,
-    name: String,
+    name: &'t str,
     outer: usize,
     inner: usize,
     scope_end: usize,
@@ -55,9 +55,9 @@ struct Candidate<'t> {
 
 pub(crate) struct Shadow<'t> {
     on: bool,
-    scopes: Vec<Scope>,
+    scopes: Vec<Scope<'t>>,
     vars: Vec<Var<'t>>,
-    pending: Vec<Pending>,
+    pending: Vec<Pending<'t>>,
     candidates: Vec<Candidate<'t>>,
     /// Identifiers in this byte range are being declared, not used.
     skip: (usize, usize),
@@ -77,9 +77,35 @@ impl<'t> Shadow<'t> {
         }
     }
 
+    /// The node kinds [`Shadow::visit`] reads: scopes, declarations and identifiers.
+    pub fn reads(kind: &str) -> bool {
+        matches!(
+            kind,
+            "function_declaration"
+                | "method_declaration"
+                | "func_literal"
+                | "block"
+                | "if_statement"
+                | "for_statement"
+                | "expression_switch_statement"
+                | "type_switch_statement"
+                | "select_statement"
+                | "expression_case"
+                | "default_case"
+                | "type_case"
+                | "communication_case"
+                | "short_var_declaration"
+                | "receive_statement"
+                | "range_clause"
+                | "var_spec"
+                | "const_spec"
+                | "identifier"
+        )
+    }
+
     pub fn visit(
         &mut self,
-        checker: &mut Checker<'_>,
+        checker: &mut Checker<'t>,
         ctx: &Ctx<'_>,
         env: &TypeEnv,
         node: Node<'t>,
@@ -135,7 +161,7 @@ impl<'t> Shadow<'t> {
                         for name in p.children_by_field_name("name", &mut nc) {
                             let id = self.new_var(name, true, ty.clone());
                             let top = self.scopes.len() - 1;
-                            self.scopes[top].names.insert(text(name, source).to_string(), id);
+                            self.scopes[top].names.insert(text(name, source), id);
                         }
                     }
                 }
@@ -183,7 +209,7 @@ impl<'t> Shadow<'t> {
     }
 
     fn push(&mut self, node: Node<'_>, go_defer: bool) {
-        self.scopes.push(Scope { end: node.end_byte(), names: HashMap::new(), go_defer });
+        self.scopes.push(Scope { end: node.end_byte(), names: FxHashMap::default(), go_defer });
     }
 
     fn new_var(&mut self, name: Node<'_>, param: bool, ty: Option<String>) -> usize {
@@ -199,7 +225,7 @@ impl<'t> Shadow<'t> {
     }
 
     /// Declares names (not `:=` candidates) that take effect at byte `at`.
-    fn declare(&mut self, names: &[Node<'_>], at: usize, source: &str, ty: Option<String>) {
+    fn declare(&mut self, names: &[Node<'_>], at: usize, source: &'t str, ty: Option<String>) {
         if let (Some(first), Some(last)) = (names.first(), names.last()) {
             self.skip = (first.start_byte(), last.end_byte());
         }
@@ -209,7 +235,7 @@ impl<'t> Shadow<'t> {
                 continue;
             }
             let id = self.new_var(*n, false, ty.clone());
-            bound.push((text(*n, source).to_string(), id));
+            bound.push((text(*n, source), id));
         }
         let scope = self.scopes.len() - 1;
         self.pending.push(Pending { at, scope, names: bound });
@@ -217,7 +243,7 @@ impl<'t> Shadow<'t> {
 
     /// A `:=` (or `case v := <-ch:`): new names are declared in the current scope, names
     /// already there are reused, and a new name found in an enclosing scope is a candidate.
-    fn define(&mut self, stmt: Node<'t>, source: &str) {
+    fn define(&mut self, stmt: Node<'t>, source: &'t str) {
         let left = list_items(stmt.field("left"));
         let right = list_items(stmt.field("right"));
         if let (Some(first), Some(last)) = (left.first(), left.last()) {
@@ -254,7 +280,7 @@ impl<'t> Shadow<'t> {
                     self.vars[id].copy_of = Some(outer);
                 }
             }
-            bound.push((name.to_string(), id));
+            bound.push((name, id));
             if copies {
                 continue;
             }
@@ -262,7 +288,7 @@ impl<'t> Shadow<'t> {
                 let in_go_defer = self.scopes[depth + 1..].iter().any(|s| s.go_defer);
                 self.candidates.push(Candidate {
                     stmt,
-                    name: name.to_string(),
+                    name,
                     outer,
                     inner: id,
                     scope_end: self.scopes[top].end,
@@ -340,7 +366,7 @@ impl<'t> Shadow<'t> {
                     _ if same_copy => {}
                     (Some(a), Some(b)) if a == b => {}
                     (Some(a), Some(b)) if !a.starts_with("call:") && !b.starts_with("call:") => continue,
-                    _ if c.name == "ok" || is_error_name(&c.name) => {}
+                    _ if c.name == "ok" || is_error_name(c.name) => {}
                     _ => continue,
                 }
                 let message = format!(

@@ -6,8 +6,9 @@
 use super::imports::Imports;
 use super::package::{Decls, Results};
 use super::NodeExt;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 use tree_sitter::Node;
 
@@ -92,11 +93,11 @@ pub(crate) struct RawTable {
 pub(crate) static TABLE: LazyLock<Table> = LazyLock::new(|| {
     let raw: RawTable = toml::from_str(TABLE_SOURCE).expect("rules/data/go-stdlib.toml is checked by a test");
     let mut t = Table {
-        funcs: HashMap::new(),
-        methods: HashMap::new(),
-        results: HashMap::new(),
-        method_results: HashMap::new(),
-        fields: HashMap::new(),
+        funcs: HashMap::default(),
+        methods: HashMap::default(),
+        results: HashMap::default(),
+        method_results: HashMap::default(),
+        fields: HashMap::default(),
     };
     for (path, names) in raw.functions {
         t.funcs.entry(path).or_default().extend(names);
@@ -352,7 +353,7 @@ mod tests {
     }
 
     fn unique(what: &str, names: &[String]) {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for n in names {
             assert!(is_ident(n), "{what}: `{n}` is not a Go identifier");
             assert!(seen.insert(n), "{what}: `{n}` is listed twice");
