@@ -634,3 +634,39 @@ fn an_unreachable_server_is_one_line_and_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("invalid PostgreSQL URL"), "{}", stderr(&out));
 }
+
+/// Every query of the Grafana dashboard in docs/grafana runs against a synced database and
+/// finds rows, with Grafana's macros replaced as Grafana would.
+#[test]
+fn the_grafana_dashboard_reads_the_synced_tables() {
+    let db = TestDb::new();
+    let dir = history();
+    ok(run_in(dir.path(), &["export", "--to", &db.url, "--repo-name", "acme/o'shop", "--quiet"]));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/grafana/debtctl.json");
+    let dashboard: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut queries: Vec<String> = dashboard["templating"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["type"] == "query")
+        .map(|v| v["query"].as_str().unwrap().to_string())
+        .collect();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        assert_eq!(panel["datasource"]["uid"], "${datasource}", "{}", panel["title"]);
+        for t in panel["targets"].as_array().unwrap() {
+            queries.push(t["rawSql"].as_str().unwrap().to_string());
+        }
+    }
+    assert!(queries.len() >= 10, "{queries:?}");
+    let time_filter = regex::Regex::new(r"\$__timeFilter\(([^)]+)\)").unwrap();
+    let mut client = db.client();
+    for sql in queries {
+        // `sqlstring` quotes and doubles single quotes, as Grafana does.
+        let sql = sql.replace("${repository:sqlstring}", "'acme/o''shop'");
+        let sql =
+            time_filter.replace_all(&sql, "$1 BETWEEN '2000-01-01T00:00:00Z' AND '2100-01-01T00:00:00Z'");
+        assert!(!sql.contains('$'), "a macro left in {sql}");
+        let rows = client.query(sql.as_ref(), &[]).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        assert!(!rows.is_empty(), "no rows: {sql}");
+    }
+}
