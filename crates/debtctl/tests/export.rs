@@ -262,6 +262,29 @@ fn the_page_renders_in_chromium_without_console_errors() {
     std::fs::copy(&page, artifacts().join("dashboard.html")).unwrap();
 }
 
+/// The table's script filters and sorts: the view in the page's address is applied.
+#[test]
+fn the_table_filters_and_sorts_from_the_address() {
+    let dir = history();
+    let (page, _) = export_html(dir.path());
+    let url = format!("{}#q=.go&sort=-location", page.display());
+    let out = headless(Path::new(&url), &["--dump-dom"]);
+    assert!(out.status.success(), "chromium: {}", stderr(&out));
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(dom.contains(r#"data-ready="1""#), "the script did not finish: {}", stderr(&out));
+    let row = regex::Regex::new(r#"<tr data-sev="[^"]*" data-rule="[^"]*"( hidden="")?>.*?</tr>"#).unwrap();
+    let place = regex::Regex::new(r#"class="mono" href="[^"]*">([^<]*)</a>"#).unwrap();
+    let visible: Vec<String> = row
+        .captures_iter(&dom)
+        .filter(|c| c.get(1).is_none())
+        .map(|c| place.captures(&c[0]).unwrap()[1].to_string())
+        .collect();
+    assert_eq!(visible, ["pkg/b.go:6", "pkg/a.go:6"], "filtered to Go files, location descending");
+    assert!(dom.contains(r#"<span id="count">2 of 5 items</span>"#), "the count follows the filter");
+    assert!(dom.contains(r#"data-key="location" data-type="str" tabindex="0" aria-sort="descending""#));
+    assert_eq!(console_messages(&out), Vec::<String>::new());
+}
+
 /// The check above can fail: a page whose script throws is caught.
 #[test]
 fn a_throwing_script_shows_in_the_console_check() {

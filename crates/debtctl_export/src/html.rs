@@ -380,7 +380,7 @@ impl Page<'_> {
         let severities: BTreeSet<&str> = open.iter().map(|i| i.severity.as_str()).collect();
         self.push("<section id=\"items\">\n<h2>Open items</h2>\n");
         self.push(
-            "<p class=\"sub\">Every item open in the newest recorded commit. Click a heading to sort.</p>\n",
+            "<p class=\"sub\">Every item open in the newest recorded commit. Click a heading to sort; the filter and the order are kept in the address, to bookmark or share.</p>\n",
         );
         self.push("<div class=\"filters\">\n<input id=\"q\" type=\"search\" placeholder=\"Filter by path, message, author, ticket…\" aria-label=\"filter\">\n");
         self.push("<select id=\"f-sev\" aria-label=\"severity\"><option value=\"\">all severities</option>");
@@ -398,8 +398,10 @@ impl Page<'_> {
         self.push(&format!("</select>\n<span id=\"count\">{} items</span>\n</div>\n", open.len()));
         self.push(
             "<div class=\"scroll\">\n<table id=\"items-table\">\n<thead><tr>\
-             <th data-type=\"num\">severity</th><th data-type=\"str\">rule</th><th data-type=\"str\">location</th>\
-             <th>message</th><th class=\"num\" data-type=\"num\">debt</th><th data-type=\"str\">introduced</th>\
+             <th data-key=\"severity\" data-type=\"num\">severity</th><th data-key=\"rule\" data-type=\"str\">rule</th>\
+             <th data-key=\"location\" data-type=\"str\">location</th><th>message</th>\
+             <th class=\"num\" data-key=\"debt\" data-type=\"num\">debt</th>\
+             <th data-key=\"introduced\" data-type=\"str\">introduced</th>\
              <th>tickets</th></tr></thead>\n<tbody>\n",
         );
         let mut rows = String::new();
