@@ -186,6 +186,10 @@ pub struct ExportArgs {
     /// remote's URL without scheme and credentials, else the root directory's name).
     #[arg(long, value_name = "NAME")]
     pub repo_name: Option<String>,
+    /// For HTML: link files to this web page instead of relative paths; `{path}`, `{line}`
+    /// and `{sha}` are replaced (`https://github.com/org/repo/blob/{sha}/{path}#L{line}`).
+    #[arg(long, value_name = "URL", requires = "format")]
+    pub source_url: Option<String>,
     /// Config file, for `ticket-url` (default: the nearest `debtctl.toml` upward from the
     /// repository root).
     #[arg(long, value_name = "FILE")]

@@ -62,6 +62,9 @@ pub fn run(args: ExportArgs) -> Result<Status> {
     if args.table.is_some() && format != ExportFormat::Csv {
         bail!("--table applies to --format csv only");
     }
+    if args.source_url.is_some() && format != ExportFormat::Html {
+        bail!("--source-url applies to --format html only");
+    }
     match format {
         ExportFormat::Json => {
             let mut text = serde_json::to_string_pretty(&value)?;
@@ -142,11 +145,17 @@ fn html_page(args: &ExportArgs, root: Option<&Path>, doc: &LedgerExport) -> Resu
         }
         None => String::new(),
     };
+    if let Some(url) = &args.source_url {
+        if !(url.starts_with("https://") || url.starts_with("http://")) || !url.contains("{path}") {
+            bail!("--source-url `{url}` must be an http(s) URL containing {{path}}");
+        }
+    }
     let opts = PageOptions {
         repository,
         generator: format!("debtctl {}", env!("CARGO_PKG_VERSION")),
         ticket_url,
         link_prefix,
+        source_url: args.source_url.clone(),
         churn,
     };
     Ok(debtctl_export::html::render(doc, &opts)?)

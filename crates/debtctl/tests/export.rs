@@ -415,6 +415,21 @@ fn json_format_is_unchanged_and_arguments_are_checked() {
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
         assert!(!stderr(&out).contains("panicked"), "{bad:?}: {}", stderr(&out));
     }
+    // Files can link to a web page of the newest recorded commit instead.
+    let head = v["head"].as_str().unwrap();
+    let out = ok(run_in(
+        d,
+        &["export", "--format", "html", "--source-url", "https://git.example/x/blob/{sha}/{path}#L{line}"],
+    ));
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        page.contains(&format!(
+            r#"href="https://git.example/x/blob/{head}/app/%3Ci%3E.py#L1">app/&lt;i&gt;.py:1</a>"#
+        )),
+        "source links"
+    );
+    let out = run_in(d, &["export", "--format", "html", "--source-url", "javascript:alert(1)//{path}"]);
+    assert_eq!(out.status.code(), Some(2));
     // A ticket-url that is not an http(s) template is a config error.
     write(d, "debtctl.toml", "ticket-url = \"javascript:alert(1)//{key}\"\n");
     let out = run_in(d, &["export", "--format", "html"]);

@@ -33,6 +33,10 @@ pub struct PageOptions {
     /// Prepended to a repository path to link a file from the page: the way from the
     /// page's directory to the repository root (`../`), or a web URL ending in `/`.
     pub link_prefix: String,
+    /// A web page for a file instead of the relative link, with `{path}`, `{line}` and
+    /// `{sha}` (the newest recorded commit) replaced:
+    /// `https://github.com/org/repo/blob/{sha}/{path}#L{line}` (http and https only).
+    pub source_url: Option<String>,
     /// Churn for the hotspots; `None` ranks them by debt alone.
     pub churn: Option<Churn>,
 }
@@ -112,6 +116,20 @@ impl Page<'_> {
     }
 
     fn file_link(&self, path: &str, line: Option<u64>) -> String {
+        if let Some(t) =
+            self.opts.source_url.as_deref().filter(|t| t.starts_with("https://") || t.starts_with("http://"))
+        {
+            let sha = self.doc.head.as_deref().unwrap_or("HEAD");
+            let href = t
+                .replace("{sha}", &url_component(sha))
+                .replace("{path}", &url_path(path))
+                .replace("{line}", &line.unwrap_or(1).to_string());
+            let text = match line {
+                Some(l) => format!("{}:{l}", esc(path)),
+                None => esc(path),
+            };
+            return format!(r#"<a class="mono" href="{}">{text}</a>"#, esc(&href));
+        }
         let href = format!("{}{}", self.opts.link_prefix, url_path(path));
         match line {
             Some(l) => format!(r#"<a class="mono" href="{}#L{l}">{}:{l}</a>"#, esc(&href), esc(path)),
