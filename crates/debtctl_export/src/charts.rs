@@ -34,6 +34,13 @@ const PALETTE: [RGBColor; 8] = [
 /// Most rules drawn as their own line; the rest add up to "other".
 const MAX_RULES: usize = 7;
 
+/// A drawn chart: the SVG, and its legend (label and `#rrggbb` colour per line), which the
+/// page writes as HTML beside the chart so it never hides a line.
+pub struct Chart {
+    pub svg: String,
+    pub legend: Vec<(String, String)>,
+}
+
 struct Series {
     label: String,
     colour: RGBColor,
@@ -41,14 +48,16 @@ struct Series {
     values: Vec<f64>,
 }
 
-/// Total debt minutes per commit, and per severity.
-pub fn debt_over_time(doc: &LedgerExport) -> Result<String, ExportError> {
+/// Total debt per commit, and per severity; in hours once it passes ten hours.
+pub fn debt_over_time(doc: &LedgerExport) -> Result<Chart, ExportError> {
     let by_severity = doc.debt_by_severity();
+    let peak = doc.commits.iter().map(|c| c.debt_minutes).max().unwrap_or(0);
+    let (scale, unit) = if peak > 600 { (60.0, "debt (hours)") } else { (1.0, "debt (minutes)") };
     let mut series = vec![Series {
         label: "total".into(),
         colour: TOTAL_COLOUR,
         width: 3,
-        values: doc.commits.iter().map(|c| c.debt_minutes as f64).collect(),
+        values: doc.commits.iter().map(|c| c.debt_minutes as f64 / scale).collect(),
     }];
     for sev in SEVERITIES {
         if by_severity.iter().any(|m| m.get(sev).copied().unwrap_or(0) > 0) {
@@ -56,16 +65,16 @@ pub fn debt_over_time(doc: &LedgerExport) -> Result<String, ExportError> {
                 label: sev.into(),
                 colour: severity_colour(sev),
                 width: 2,
-                values: by_severity.iter().map(|m| m.get(sev).copied().unwrap_or(0) as f64).collect(),
+                values: by_severity.iter().map(|m| m.get(sev).copied().unwrap_or(0) as f64 / scale).collect(),
             });
         }
     }
-    draw(doc, &series, "debt (minutes)")
+    draw(doc, &series, unit)
 }
 
 /// Findings per rule per commit: the rules with most findings at their peak, the rest
 /// summed into "other".
-pub fn findings_per_rule(doc: &LedgerExport) -> Result<String, ExportError> {
+pub fn findings_per_rule(doc: &LedgerExport) -> Result<Chart, ExportError> {
     let mut peak: BTreeMap<&str, u64> = BTreeMap::new();
     for c in &doc.commits {
         for (rule, n) in &c.by_rule {
@@ -89,7 +98,7 @@ pub fn findings_per_rule(doc: &LedgerExport) -> Result<String, ExportError> {
     if ranked.len() > MAX_RULES {
         let rest = ranked.len() - MAX_RULES;
         series.push(Series {
-            label: format!("{rest} other rules"),
+            label: if rest == 1 { "1 other rule".to_string() } else { format!("{rest} other rules") },
             colour: PALETTE[PALETTE.len() - 1],
             width: 2,
             values: doc
@@ -112,7 +121,7 @@ fn chart_err<E: std::fmt::Debug>(e: E) -> ExportError {
     ExportError::Chart(format!("{e:?}"))
 }
 
-fn draw(doc: &LedgerExport, series: &[Series], y_desc: &str) -> Result<String, ExportError> {
+fn draw(doc: &LedgerExport, series: &[Series], y_desc: &str) -> Result<Chart, ExportError> {
     let n = doc.commits.len();
     let y_max = series.iter().flat_map(|s| s.values.iter().copied()).fold(0.0f64, f64::max);
     let y_top = if y_max <= 0.0 { 1.0 } else { y_max * 1.1 };
@@ -163,26 +172,18 @@ fn draw(doc: &LedgerExport, series: &[Series], y_desc: &str) -> Result<String, E
         for s in series {
             let points: Vec<(f64, f64)> = s.values.iter().enumerate().map(|(i, v)| (i as f64, *v)).collect();
             let style = ShapeStyle::from(&s.colour).stroke_width(s.width);
-            chart
-                .draw_series(LineSeries::new(points.iter().copied(), style))
-                .map_err(chart_err)?
-                .label(s.label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+            chart.draw_series(LineSeries::new(points.iter().copied(), style)).map_err(chart_err)?;
             if n <= 60 {
                 chart
                     .draw_series(points.iter().map(|p| Circle::new(*p, 2 + s.width / 2, s.colour.filled())))
                     .map_err(chart_err)?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(0xd1, 0xd5, 0xdb))
-            .label_font(("sans-serif", 13).into_font())
-            .draw()
-            .map_err(chart_err)?;
         root.present().map_err(chart_err)?;
     }
-    Ok(svg)
+    let legend = series
+        .iter()
+        .map(|s| (s.label.clone(), format!("#{:02x}{:02x}{:02x}", s.colour.0, s.colour.1, s.colour.2)))
+        .collect();
+    Ok(Chart { svg, legend })
 }

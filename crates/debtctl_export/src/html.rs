@@ -205,19 +205,35 @@ impl Page<'_> {
         }
         let debt = charts::debt_over_time(self.doc)?;
         let rules = charts::findings_per_rule(self.doc)?;
-        self.push("<section id=\"debt-over-time\">\n<h2>Debt over time</h2>\n");
-        self.push(
-            "<p class=\"sub\">Minutes of open debt at each recorded commit, in total and per severity.</p>\n",
+        self.chart(
+            "debt-over-time",
+            "Debt over time",
+            "Open debt at each recorded commit, in total and per severity.",
+            &debt,
         );
-        self.push(&format!(
-            "<div class=\"chart\" role=\"img\" aria-label=\"debt over time\">{debt}</div>\n</section>\n"
-        ));
-        self.push("<section id=\"findings-per-rule\">\n<h2>Findings per rule</h2>\n");
-        self.push("<p class=\"sub\">Open findings of each rule at each recorded commit.</p>\n");
-        self.push(&format!(
-            "<div class=\"chart\" role=\"img\" aria-label=\"findings per rule\">{rules}</div>\n</section>\n"
-        ));
+        self.chart(
+            "findings-per-rule",
+            "Findings per rule",
+            "Open findings of each rule at each recorded commit.",
+            &rules,
+        );
         Ok(())
+    }
+
+    fn chart(&mut self, id: &str, title: &str, sub: &str, chart: &charts::Chart) {
+        self.push(&format!(
+            "<section id=\"{id}\">\n<h2>{}</h2>\n<p class=\"sub\">{}</p>\n<ul class=\"legend\">",
+            esc(title),
+            esc(sub)
+        ));
+        for (label, colour) in &chart.legend {
+            self.push(&format!("<li><i style=\"background:{}\"></i>{}</li>", esc(colour), esc(label)));
+        }
+        self.push(&format!(
+            "</ul>\n<div class=\"chart\" role=\"img\" aria-label=\"{}\">{}</div>\n</section>\n",
+            esc(title),
+            chart.svg
+        ));
     }
 
     fn hotspot_table(&self, title: &str, rows: &[Hotspot], files: bool, with_churn: bool) -> String {
