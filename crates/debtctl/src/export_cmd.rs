@@ -219,6 +219,9 @@ fn emit(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
                 Some(p) if !p.as_os_str().is_empty() => p,
                 _ => Path::new("."),
             };
+            if !dir.is_dir() {
+                bail!("cannot write {}: no directory {}", path.display(), dir.display());
+            }
             let mut tmp = tempfile::Builder::new()
                 .prefix(".debtctl-export")
                 .tempfile_in(dir)

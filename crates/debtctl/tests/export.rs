@@ -410,10 +410,13 @@ fn json_format_is_unchanged_and_arguments_are_checked() {
         vec!["export"],
         vec!["export", "--format", "json", "--table", "items"],
         vec!["export", "--format", "html", "--to", "postgres://x"],
+        vec!["export", "--format", "json", "--out", "no/such/dir/ledger.json"],
+        vec!["export", "--format", "json", "--source-url", "https://x/{path}"],
     ] {
         let out = run_in(d, &bad);
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
         assert!(!stderr(&out).contains("panicked"), "{bad:?}: {}", stderr(&out));
+        assert!(stderr(&out).starts_with("error: "), "{bad:?}: {}", stderr(&out));
     }
     // Files can link to a web page of the newest recorded commit instead.
     let head = v["head"].as_str().unwrap();
