@@ -147,14 +147,54 @@ pub struct RecordArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
+    /// The ledger's export document.
     Json,
+    /// A self-contained dashboard page.
+    Html,
+    /// CSV tables: items and commits.
+    Csv,
+    /// Gauges of the newest commit, for a Prometheus textfile collector.
+    Openmetrics,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportTable {
+    Items,
+    Commits,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ExportArgs {
+    /// What to write (or give `--to` to sync into PostgreSQL).
     #[arg(long, value_enum)]
-    pub format: ExportFormat,
+    pub format: Option<ExportFormat>,
     /// The ledger (default: `.debtctl/ledger.sqlite` at the repository root).
     #[arg(long, value_name = "PATH", env = "DEBTCTL_DB")]
     pub db: Option<PathBuf>,
+    /// Write to this file, atomically, instead of stdout; for CSV without `--table`, the
+    /// directory that gets items.csv and commits.csv.
+    #[arg(long, short, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// For CSV: write only this table.
+    #[arg(long, value_enum, requires = "format")]
+    pub table: Option<ExportTable>,
+    /// Sync the ledger into this PostgreSQL database (default when no --format is given:
+    /// DEBTCTL_PG_URL).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["format", "out"])]
+    pub to: Option<String>,
+    /// The repository's name in the database and the dashboard (default: the origin
+    /// remote's URL without scheme and credentials, else the root directory's name).
+    #[arg(long, value_name = "NAME")]
+    pub repo_name: Option<String>,
+    /// For HTML: link files to this web page instead of relative paths; `{path}`, `{line}`
+    /// and `{sha}` are replaced (`https://github.com/org/repo/blob/{sha}/{path}#L{line}`).
+    #[arg(long, value_name = "URL", requires = "format")]
+    pub source_url: Option<String>,
+    /// Config file, for `ticket-url` (default: the nearest `debtctl.toml` upward from the
+    /// repository root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
 }

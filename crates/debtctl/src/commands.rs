@@ -1,6 +1,4 @@
-use crate::args::{
-    Cli, Command, ExplainArgs, ExportArgs, ExportFormat, Format, ListFormat, RecordArgs, RulesArgs, ScanArgs,
-};
+use crate::args::{Cli, Command, ExplainArgs, Format, ListFormat, RecordArgs, RulesArgs, ScanArgs};
 use crate::printer;
 use crate::Status;
 use anyhow::{bail, Context, Result};
@@ -25,7 +23,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Rules(args) => rules(args),
         Command::Explain(args) => explain(args),
         Command::Record(args) => record(args),
-        Command::Export(args) => export(args),
+        Command::Export(args) => crate::export_cmd::run(args),
     }
 }
 
@@ -166,7 +164,7 @@ fn explain(args: ExplainArgs) -> Result<Status> {
 }
 
 /// The repository root above the current directory; not being in one is an error.
-fn repository_root() -> Result<PathBuf> {
+pub(crate) fn repository_root() -> Result<PathBuf> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     debtctl_workspace::settings::repo_root(&cwd)
         .with_context(|| format!("not a git repository (or any parent directory): {}", cwd.display()))
@@ -174,7 +172,7 @@ fn repository_root() -> Result<PathBuf> {
 
 /// `--db`/`DEBTCTL_DB`, else `.debtctl/ledger.sqlite` at the root (with its `.gitignore`
 /// written when `create` is set).
-fn ledger_path(db: Option<PathBuf>, root: &std::path::Path, create: bool) -> Result<PathBuf> {
+pub(crate) fn ledger_path(db: Option<PathBuf>, root: &std::path::Path, create: bool) -> Result<PathBuf> {
     match db {
         Some(p) if !p.as_os_str().is_empty() => Ok(p),
         _ => {
@@ -210,26 +208,5 @@ fn record(args: RecordArgs) -> Result<Status> {
             )?;
         }
     }
-    Ok(Status::Clean)
-}
-
-fn export(args: ExportArgs) -> Result<Status> {
-    let db = match args.db {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => ledger_path(None, &repository_root()?, false)?,
-    };
-    if !db.is_file() {
-        bail!("no ledger at {} (run `debtctl record` first)", db.display());
-    }
-    let ledger = debtctl_ledger::Ledger::open(&db)?;
-    let doc = ledger.export_json()?;
-    let mut out = BufWriter::new(std::io::stdout().lock());
-    match args.format {
-        ExportFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &doc)?;
-            writeln!(out)?;
-        }
-    }
-    out.flush()?;
     Ok(Status::Clean)
 }

@@ -40,6 +40,9 @@ pub struct Config {
     /// Options of the Go rules.
     #[serde(default)]
     pub go: GoConfig,
+    /// A ticket's web page, `{key}` standing for its key
+    /// (`https://tracker.example/browse/{key}`): the dashboard links ticket keys to it.
+    pub ticket_url: Option<String>,
 }
 
 /// `[go]`: options of the Go rules.
