@@ -1,12 +1,17 @@
 //! The database: opening (with the schema check and migrations) and recording a commit.
 
-use crate::analyse::{analyse_commit, Analysis};
 use crate::error::LedgerError;
 use crate::export::tickets_in;
+use crate::snapshot::{analyse, ruleset_base, BlobCache, CacheKey, Snapshot, Source};
 use debtctl_diagnostics::Finding;
+use debtctl_linter::PackageFacts;
 use debtctl_workspace::Settings;
+use git2::{Commit, Oid, Repository};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The schema version this build writes (`PRAGMA user_version`).
@@ -56,18 +61,56 @@ CREATE TABLE memberships (
 CREATE INDEX memberships_item ON memberships(item_id, commit_id);
 
 CREATE TABLE blob_results (
-    key      TEXT NOT NULL,              -- blob oid, or `go-package:<hash>` of a package
-    path     TEXT NOT NULL,              -- the blob's path, or `<dir>/*.go`
+    key      TEXT NOT NULL,              -- blob oid; for Go `<oid>:<package facts hash>`
+    path     TEXT NOT NULL,              -- the path the findings carry
     ruleset  TEXT NOT NULL,
     findings TEXT NOT NULL,              -- JSON array of findings
     PRIMARY KEY (key, path, ruleset)
 ) WITHOUT ROWID;
 "];
 
-/// An open ledger.
+/// An open ledger. It is also a [`BlobCache`]: new results are buffered in memory and
+/// written with the next recorded commit (or by [`Ledger::flush_cache`]); results read
+/// once are kept in memory for the life of the value, as are Go package facts.
 pub struct Ledger {
     pub(crate) conn: Connection,
     pub(crate) path: PathBuf,
+    pending: RefCell<HashMap<CacheKey, Arc<Vec<Finding>>>>,
+    memo: RefCell<HashMap<CacheKey, Arc<Vec<Finding>>>>,
+    facts: RefCell<HashMap<u64, Arc<PackageFacts>>>,
+}
+
+/// Bounds on the in-memory layers (entries); past them a layer starts over.
+const MEMO_LIMIT: usize = 200_000;
+const FACTS_LIMIT: usize = 4_096;
+
+/// What recording a commit needs besides its findings.
+#[derive(Debug)]
+struct CommitInfo {
+    sha: String,
+    parents: Vec<String>,
+    /// Author time, Unix seconds.
+    time: i64,
+    author: String,
+    summary: String,
+    message: String,
+    /// First-parent ancestors the repository holds: the commit's place in first-parent
+    /// order.
+    depth: i64,
+}
+
+impl CommitInfo {
+    fn of(commit: &Commit<'_>, depth: i64) -> CommitInfo {
+        CommitInfo {
+            sha: commit.id().to_string(),
+            parents: commit.parent_ids().map(|p| p.to_string()).collect(),
+            time: commit.author().when().seconds(),
+            author: String::from_utf8_lossy(commit.author().name_bytes()).into_owned(),
+            summary: String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default()).into_owned(),
+            message: String::from_utf8_lossy(commit.message_bytes()).into_owned(),
+            depth,
+        }
+    }
 }
 
 /// What `record` did.
@@ -93,7 +136,13 @@ impl Ledger {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(sql)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(sql)?;
-        let mut ledger = Ledger { conn, path: path.to_path_buf() };
+        let mut ledger = Ledger {
+            conn,
+            path: path.to_path_buf(),
+            pending: RefCell::default(),
+            memo: RefCell::default(),
+            facts: RefCell::default(),
+        };
         // Everything up to here only reads the file.
         ledger.check_and_migrate()?;
         ledger.conn.pragma_update(None, "foreign_keys", true).map_err(sql)?;
@@ -182,36 +231,56 @@ impl Ledger {
         rev: &str,
         settings: &Settings,
     ) -> Result<RecordOutcome, LedgerError> {
-        let repo = git2::Repository::discover(repo_path)
-            .map_err(|_| LedgerError::NotARepository { path: repo_path.to_path_buf() })?;
-        let commit = repo.revparse_single(rev).and_then(|o| o.peel_to_commit()).map_err(|e| {
-            LedgerError::UnknownRevision { rev: rev.to_string(), message: e.message().to_string() }
-        })?;
+        let repo = open_repository(repo_path)?;
+        let commit = resolve_commit(&repo, rev)?;
+        let depth = first_parent_depth(&repo, commit.id());
+        self.record_commit(&repo, &commit, depth, settings)
+    }
+
+    /// Records `commit`, whose place in first-parent order is `depth`, unless it is
+    /// recorded already.
+    pub(crate) fn record_commit(
+        &mut self,
+        repo: &Repository,
+        commit: &Commit<'_>,
+        depth: i64,
+        settings: &Settings,
+    ) -> Result<RecordOutcome, LedgerError> {
         let sha = commit.id().to_string();
         if self.is_recorded(&sha)? {
             return Ok(RecordOutcome { sha, already_recorded: true, findings: 0, analysed: 0, cached: 0 });
         }
-        let analysis = {
-            let lookup = |key: &str, path: &str, ruleset: &str| self.cached(key, path, ruleset);
-            analyse_commit(&repo, &commit, settings, &lookup)?
-        };
-        let ruleset = format!("{}-{:016x}", env!("CARGO_PKG_VERSION"), settings.linter.cache_key());
-        self.store(&analysis, &ruleset)
+        let snap = Snapshot::read(repo, &Source::Tree(commit.id()), settings)?;
+        let outcome = analyse(repo, &snap, None, &HashMap::new(), settings, &*self)?;
+        let info = CommitInfo::of(commit, depth);
+        let mut out = self.store(&info, &outcome.findings, &ruleset_base(settings))?;
+        out.analysed = outcome.analysed;
+        out.cached = outcome.cached;
+        Ok(out)
     }
 
-    /// The cached findings of a blob (or Go package) at a path under a rule-set key.
-    fn cached(&self, key: &str, path: &str, ruleset: &str) -> Result<Option<Vec<Finding>>, LedgerError> {
-        let json: Option<String> = self
-            .conn
-            .prepare_cached("SELECT findings FROM blob_results WHERE key = ?1 AND path = ?2 AND ruleset = ?3")
-            .and_then(|mut s| s.query_row([key, path, ruleset], |r| r.get(0)).optional())
-            .map_err(|e| self.sql_err(e))?;
-        // An unreadable row is a miss: it is analysed again and overwritten.
-        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    /// Writes the cache rows computed since the last recorded commit; for callers that
+    /// analyse without recording (the gate).
+    pub fn flush_cache(&mut self) -> Result<(), LedgerError> {
+        if self.pending.borrow().is_empty() {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let sql = |source| LedgerError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
+        write_pending(&tx, &self.pending.borrow()).map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        self.pending.borrow_mut().clear();
+        Ok(())
     }
 
     /// Writes the commit, its findings and the new cache rows in one transaction.
-    fn store(&mut self, a: &Analysis, ruleset: &str) -> Result<RecordOutcome, LedgerError> {
+    fn store(
+        &mut self,
+        a: &CommitInfo,
+        findings: &[Finding],
+        ruleset: &str,
+    ) -> Result<RecordOutcome, LedgerError> {
         let path = self.path.clone();
         let sql = |source| LedgerError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
@@ -228,17 +297,7 @@ impl Ledger {
                 cached: 0,
             });
         }
-        {
-            let mut put = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO blob_results (key, path, ruleset, findings) VALUES (?1, ?2, ?3, ?4)",
-                )
-                .map_err(sql)?;
-            for e in &a.new_cache {
-                let json = serde_json::to_string(&e.findings).expect("findings serialize");
-                put.execute(params![e.key, e.path, e.ruleset, json]).map_err(sql)?;
-            }
-        }
+        write_pending(&tx, &self.pending.borrow()).map_err(sql)?;
         let parents = serde_json::to_string(&a.parents).expect("strings serialize");
         let tickets = serde_json::to_string(&tickets_in(&a.message)).expect("strings serialize");
         tx.execute(
@@ -292,7 +351,7 @@ impl Ledger {
                     "INSERT OR IGNORE INTO memberships (commit_id, item_id, path, line) VALUES (?1, ?2, ?3, ?4)",
                 )
                 .map_err(sql)?;
-            for f in &a.findings {
+            for f in findings {
                 let tickets = serde_json::to_string(&f.ticket.iter().collect::<Vec<_>>()).expect("serialize");
                 let item: i64 = upsert
                     .query_row(
@@ -335,14 +394,111 @@ impl Ledger {
             recompute_items(&tx).map_err(sql)?;
         }
         tx.commit().map_err(sql)?;
+        self.pending.borrow_mut().clear();
         Ok(RecordOutcome {
             sha: a.sha.clone(),
             already_recorded: false,
-            findings: a.findings.len(),
-            analysed: a.analysed,
-            cached: a.cached,
+            findings: findings.len(),
+            analysed: 0,
+            cached: 0,
         })
     }
+}
+
+/// The text of a cache row's `key` column.
+fn key_column(key: &CacheKey) -> String {
+    match key.facts {
+        Some(facts) => format!("{}:{facts:016x}", key.oid),
+        None => key.oid.to_string(),
+    }
+}
+
+fn write_pending(conn: &Connection, pending: &HashMap<CacheKey, Arc<Vec<Finding>>>) -> rusqlite::Result<()> {
+    let mut put = conn.prepare_cached(
+        "INSERT OR REPLACE INTO blob_results (key, path, ruleset, findings) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (key, findings) in pending {
+        let json = serde_json::to_string(&**findings).expect("findings serialize");
+        put.execute(params![key_column(key), key.path, key.ruleset, json])?;
+    }
+    Ok(())
+}
+
+impl BlobCache for Ledger {
+    fn get(&self, key: &CacheKey) -> Result<Option<Arc<Vec<Finding>>>, LedgerError> {
+        if let Some(f) = self.memo.borrow().get(key) {
+            return Ok(Some(Arc::clone(f)));
+        }
+        if let Some(f) = self.pending.borrow().get(key) {
+            return Ok(Some(Arc::clone(f)));
+        }
+        let json: Option<String> = self
+            .conn
+            .prepare_cached("SELECT findings FROM blob_results WHERE key = ?1 AND path = ?2 AND ruleset = ?3")
+            .and_then(|mut s| {
+                s.query_row(params![key_column(key), key.path, key.ruleset], |r| r.get(0)).optional()
+            })
+            .map_err(|e| self.sql_err(e))?;
+        // An unreadable row is a miss: it is analysed again and overwritten.
+        let Some(findings) = json.and_then(|j| serde_json::from_str::<Vec<Finding>>(&j).ok()) else {
+            return Ok(None);
+        };
+        let findings = Arc::new(findings);
+        let mut memo = self.memo.borrow_mut();
+        if memo.len() >= MEMO_LIMIT {
+            memo.clear();
+        }
+        memo.insert(key.clone(), Arc::clone(&findings));
+        Ok(Some(findings))
+    }
+
+    fn put(&self, key: CacheKey, findings: Arc<Vec<Finding>>) -> Result<(), LedgerError> {
+        let mut memo = self.memo.borrow_mut();
+        if memo.len() >= MEMO_LIMIT {
+            memo.clear();
+        }
+        memo.insert(key.clone(), Arc::clone(&findings));
+        self.pending.borrow_mut().insert(key, findings);
+        Ok(())
+    }
+
+    fn facts(&self, hash: u64) -> Option<Arc<PackageFacts>> {
+        self.facts.borrow().get(&hash).cloned()
+    }
+
+    fn put_facts(&self, hash: u64, facts: Arc<PackageFacts>) {
+        let mut memo = self.facts.borrow_mut();
+        if memo.len() >= FACTS_LIMIT {
+            memo.clear();
+        }
+        memo.insert(hash, facts);
+    }
+}
+
+/// The repository at or above `path`.
+pub(crate) fn open_repository(path: &Path) -> Result<Repository, LedgerError> {
+    Repository::discover(path).map_err(|_| LedgerError::NotARepository { path: path.to_path_buf() })
+}
+
+/// The commit `rev` names.
+pub(crate) fn resolve_commit<'r>(repo: &'r Repository, rev: &str) -> Result<Commit<'r>, LedgerError> {
+    repo.revparse_single(rev)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| LedgerError::UnknownRevision { rev: rev.to_string(), message: e.message().to_string() })
+}
+
+/// The number of first-parent ancestors of `oid` that the repository holds (a shallow
+/// clone stops early).
+pub(crate) fn first_parent_depth(repo: &Repository, oid: Oid) -> i64 {
+    let mut depth = 0;
+    let mut current = repo.find_commit(oid).ok();
+    while let Some(c) = current {
+        current = if c.parent_count() > 0 { c.parent(0).ok() } else { None };
+        if current.is_some() {
+            depth += 1;
+        }
+    }
+    depth
 }
 
 /// Recomputes every item from the memberships: introduced in the first recorded commit
