@@ -23,6 +23,11 @@ pub enum Command {
     Record(RecordArgs),
     /// Write the ledger out as data.
     Export(ExportArgs),
+    /// CI gate: fail when the working tree (or `--staged`, or `--head`) adds debt that the
+    /// base does not have.
+    Gate(GateArgs),
+    /// Install a git pre-commit hook that runs `debtctl gate --staged --base HEAD`.
+    InstallHook(InstallHookArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -157,4 +162,44 @@ pub struct ExportArgs {
     /// The ledger (default: `.debtctl/ledger.sqlite` at the repository root).
     #[arg(long, value_name = "PATH", env = "DEBTCTL_DB")]
     pub db: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GateArgs {
+    /// The revision to compare with (default: `[gate] base` of debtctl.toml, else the merge
+    /// base of HEAD with its upstream branch); `REV...` means the merge base with REV.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Compare this revision instead of the working tree.
+    #[arg(long, value_name = "REV", conflicts_with = "staged")]
+    pub head: Option<String>,
+    /// Compare the staged content (the git index) instead of the working tree.
+    #[arg(long)]
+    pub staged: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// A new finding of this severity or above fails the gate (default: warning).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityArg>,
+    /// New debt, in minutes, above which the gate fails (default: 0).
+    #[arg(long, value_name = "MINUTES")]
+    pub budget: Option<u64>,
+    /// Also write a Markdown summary to this file (e.g. `$GITHUB_STEP_SUMMARY`).
+    #[arg(long, value_name = "PATH")]
+    pub summary: Option<PathBuf>,
+    /// The ledger used as the blob cache (default: `.debtctl/ledger.sqlite` at the
+    /// repository root).
+    #[arg(long, value_name = "PATH", env = "DEBTCTL_DB")]
+    pub db: Option<PathBuf>,
+    /// Keep the blob cache in memory only.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InstallHookArgs {
+    /// Replace a pre-commit hook that debtctl did not write (it is kept as
+    /// `pre-commit.debtctl-backup`).
+    #[arg(long)]
+    pub force: bool,
 }

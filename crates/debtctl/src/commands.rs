@@ -26,6 +26,8 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Explain(args) => explain(args),
         Command::Record(args) => record(args),
         Command::Export(args) => export(args),
+        Command::Gate(args) => crate::gate_cmd::gate(args),
+        Command::InstallHook(args) => crate::gate_cmd::install_hook(args),
     }
 }
 
@@ -174,7 +176,7 @@ fn repository_root() -> Result<PathBuf> {
 
 /// `--db`/`DEBTCTL_DB`, else `.debtctl/ledger.sqlite` at the root (with its `.gitignore`
 /// written when `create` is set).
-fn ledger_path(db: Option<PathBuf>, root: &std::path::Path, create: bool) -> Result<PathBuf> {
+pub(crate) fn ledger_path(db: Option<PathBuf>, root: &std::path::Path, create: bool) -> Result<PathBuf> {
     match db {
         Some(p) if !p.as_os_str().is_empty() => Ok(p),
         _ => {
