@@ -584,3 +584,33 @@ fn install_hook_honours_core_hooks_path() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Every file under `.git/objects`, and the index's bytes.
+fn repository_state(dir: &Path) -> (Vec<PathBuf>, Vec<u8>) {
+    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut objects = Vec::new();
+    walk(&dir.join(".git/objects"), &mut objects);
+    objects.sort();
+    (objects, std::fs::read(dir.join(".git/index")).unwrap())
+}
+
+#[test]
+fn the_working_tree_is_read_without_writing_to_the_repository() {
+    let dir = repo();
+    write(dir.path(), "app.py", APP_NEW_DEBT);
+    write(dir.path(), "extra.py", "def k(items={}):\n    return items\n");
+    let before = repository_state(dir.path());
+    let (v, code) = gate_json(dir.path(), &["--base", "HEAD", "--no-cache"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["new"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(repository_state(dir.path()), before, "no object or index was written");
+}

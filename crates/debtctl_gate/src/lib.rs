@@ -14,6 +14,7 @@ pub mod compare;
 mod error;
 pub mod hook;
 pub mod report;
+mod worktree;
 
 pub use base::{resolve_base, Base, BaseOrigin};
 pub use compare::{compare, compare_with, Comparison, Policy, Side, Verdict};
@@ -79,7 +80,11 @@ pub fn run(
     cache: &dyn BlobCache,
 ) -> Result<GateOutcome, GateError> {
     let (head_source, head_commit) = match head {
-        Head::WorkDir => (Source::WorkDir, None),
+        // Read through the index's stat cache: see worktree.rs.
+        Head::WorkDir => {
+            worktree::install_worktree_index(repo)?;
+            (Source::Index, None)
+        }
         Head::Index => (Source::Index, None),
         Head::Rev(rev) => {
             let unknown = |e: git2::Error| GateError::UnknownHead {
