@@ -115,8 +115,10 @@ pub fn gate(args: GateArgs) -> Result<Status> {
 
     let verdict = outcome.comparison.verdict(&policy);
     let cwd = std::env::current_dir().unwrap_or_else(|_| root.clone());
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let (root_c, cwd_c) = (canonical(&root), canonical(&cwd));
     let shown = |fs: &[Finding]| -> Vec<Finding> {
-        fs.iter().map(|f| Finding { path: display_path(&root, &cwd, &f.path), ..f.clone() }).collect()
+        fs.iter().map(|f| Finding { path: display_path(&root_c, &cwd_c, &f.path), ..f.clone() }).collect()
     };
     let run = GateRun {
         new: shown(&outcome.comparison.new),
@@ -147,12 +149,10 @@ pub fn gate(args: GateArgs) -> Result<Status> {
 }
 
 /// A repository path as users see it: relative to the current directory when the file
-/// lies below it, else absolute; always with `/`.
+/// lies below it, else absolute; always with `/`. Both directories are canonical.
 fn display_path(root: &Path, cwd: &Path, rel: &str) -> String {
-    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
     let abs = root.join(rel);
-    match abs.strip_prefix(&cwd) {
+    match abs.strip_prefix(cwd) {
         Ok(p) => p.to_string_lossy().replace('\\', "/"),
         Err(_) => abs.to_string_lossy().replace('\\', "/"),
     }

@@ -614,3 +614,15 @@ fn the_working_tree_is_read_without_writing_to_the_repository() {
     assert_eq!(v["new"].as_array().unwrap().len(), 2, "{v}");
     assert_eq!(repository_state(dir.path()), before, "no object or index was written");
 }
+
+#[test]
+fn paths_are_relative_to_the_current_directory_when_below_it() {
+    let dir = repo();
+    write(dir.path(), "pkg/mod.py", "def k(items={}):\n    return items\n");
+    write(dir.path(), "app.py", APP_NEW_DEBT);
+    let (v, code) = gate_json(&dir.path().join("pkg"), &["--base", "HEAD"]);
+    assert_eq!(code, 1);
+    let root = dir.path().canonicalize().unwrap();
+    let paths: Vec<String> = named(&v["new"]).into_iter().map(|f| f.1).collect();
+    assert_eq!(paths, [format!("{}/app.py", root.display()), "mod.py".to_string()]);
+}
