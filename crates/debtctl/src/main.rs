@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod ledger_cmd;
 mod printer;
 
 use clap::Parser;

@@ -5,20 +5,6 @@ use crate::error::LedgerError;
 use crate::time::rfc3339_utc;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::OnceLock;
-
-/// The ticket keys (`PAY-142`) a text names, in order of first appearance.
-pub fn tickets_in(text: &str) -> Vec<String> {
-    static RE: OnceLock<regex::Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| regex::Regex::new(r"\b[A-Z][A-Z0-9]+-[0-9]+\b").expect("valid regex"));
-    let mut out: Vec<String> = Vec::new();
-    for m in re.find_iter(text) {
-        if !out.iter().any(|t| t == m.as_str()) {
-            out.push(m.as_str().to_string());
-        }
-    }
-    out
-}
 
 struct CommitRow {
     id: i64,
@@ -188,18 +174,5 @@ impl Ledger {
         doc.insert("commits".into(), Value::Array(out_commits));
         doc.insert("items".into(), Value::Array(items.into_iter().map(|(_, v)| v).collect()));
         Ok(Value::Object(doc))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::tickets_in;
-
-    #[test]
-    fn finds_ticket_keys_once_each() {
-        assert_eq!(
-            tickets_in("Fix PAY-142 and OPS2-7\n\nsee PAY-142, not pay-1 or X-1"),
-            ["PAY-142", "OPS2-7"]
-        );
     }
 }

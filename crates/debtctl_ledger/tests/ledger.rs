@@ -219,3 +219,27 @@ fn an_unknown_revision_and_a_non_repository_are_errors() {
     let err = ledger.record(elsewhere.path(), "HEAD", &settings).unwrap_err();
     assert!(matches!(err, LedgerError::NotARepository { .. }), "{err}");
 }
+
+#[test]
+fn a_schema_1_ledger_migrates_forward_and_keeps_its_items() {
+    let (dir, _) = scripted_history();
+    let d = dir.path();
+    let db = d.join("old.sqlite");
+    record_all(&db, d, &["HEAD~2"]);
+    {
+        // What schema 1 had: no fingerprints, no signatures, memberships without a
+        // fingerprint.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "DROP TABLE fingerprints; DROP TABLE go_signatures;
+             ALTER TABLE memberships DROP COLUMN fingerprint; PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let migrated = record_all(&db, d, &["HEAD~1", "HEAD"]);
+    let fresh = record_all(&d.join("new.sqlite"), d, &["HEAD~2", "HEAD~1", "HEAD"]);
+    assert_eq!(migrated, fresh);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+}
