@@ -155,7 +155,7 @@ impl Ledger {
     /// and migrating an older schema. A file that is not a SQLite database, a database of
     /// another application, or one from a newer schema is an error and is left as it was.
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
-        let sql = |source| LedgerError::Sqlite { path: path.to_path_buf(), source };
+        let sql = |source| LedgerError::sqlite(path, source);
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -173,16 +173,12 @@ impl Ledger {
         // Everything up to here only reads the file.
         ledger.check_and_migrate()?;
         ledger.conn.pragma_update(None, "foreign_keys", true).map_err(sql)?;
-        // WAL lets readers and one writer work at once; where it is unavailable SQLite
-        // keeps its rollback journal, which is still correct.
-        let _mode: String =
-            ledger.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(sql)?;
         ledger.conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
         Ok(ledger)
     }
 
     fn sql_err(&self, source: rusqlite::Error) -> LedgerError {
-        LedgerError::Sqlite { path: self.path.clone(), source }
+        LedgerError::sqlite(&self.path, source)
     }
 
     /// The identity of the file, its version, and the forward migrations.
@@ -192,10 +188,18 @@ impl Ledger {
             return Ok(());
         }
         refuse(&self.path, app_id, version, objects)?;
+        // WAL lets readers and one writer work at once. It is set when the ledger is
+        // created or migrated, never on a plain open, which writes nothing: a ledger
+        // found corrupt later is left as it was. Where WAL is unavailable SQLite keeps
+        // its rollback journal, which is still correct.
+        let _mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| LedgerError::sqlite(&self.path, e))?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| LedgerError::Sqlite { path: self.path.clone(), source: e })?;
+            .map_err(|e| LedgerError::sqlite(&self.path, e))?;
         // Another process may have migrated it while we waited for the lock.
         let read = |sql: &str| tx.query_row(sql, [], |r| r.get::<_, i64>(0));
         let (app_id, version, objects) = (
@@ -206,12 +210,12 @@ impl Ledger {
         let (app_id, version, objects) = match (app_id, version, objects) {
             (Ok(a), Ok(v), Ok(o)) => (a, v, o),
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
-                return Err(LedgerError::Sqlite { path: self.path.clone(), source: e })
+                return Err(LedgerError::sqlite(&self.path, e))
             }
         };
         refuse(&self.path, app_id, version, objects)?;
         let path = self.path.clone();
-        let sql = |source| LedgerError::Sqlite { path: path.clone(), source };
+        let sql = |source| LedgerError::sqlite(&path, source);
         for (from, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             tx.execute_batch(migration).map_err(sql)?;
             tx.pragma_update(None, "user_version", from as i64 + 1).map_err(sql)?;
@@ -351,7 +355,7 @@ impl Ledger {
             return Ok(());
         }
         let path = self.path.clone();
-        let sql = |source| LedgerError::Sqlite { path: path.clone(), source };
+        let sql = |source| LedgerError::sqlite(&path, source);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
         write_pending(&tx, &self.pending.borrow(), &self.pending_signatures.borrow()).map_err(sql)?;
         tx.commit().map_err(sql)?;
@@ -371,7 +375,7 @@ impl Ledger {
         ruleset: &str,
     ) -> Result<RecordOutcome, LedgerError> {
         let path = self.path.clone();
-        let sql = |source| LedgerError::Sqlite { path: path.clone(), source };
+        let sql = |source| LedgerError::sqlite(&path, source);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
         let already: Option<i64> = tx
             .query_row("SELECT recorded FROM commits WHERE sha = ?1", [&a.sha], |r| r.get(0))

@@ -20,7 +20,7 @@ impl Ledger {
     /// The whole ledger as ledger.md's export document: recorded commits in first-parent
     /// order, oldest first, each with its counts; then every item.
     pub fn export_json(&self) -> Result<Value, LedgerError> {
-        let sql = |source| LedgerError::Sqlite { path: self.path.clone(), source };
+        let sql = |source| LedgerError::sqlite(&self.path, source);
         let bad = |message: String| LedgerError::BadRow { path: self.path.clone(), message };
         let json_list = |s: String| -> Result<Vec<String>, LedgerError> {
             serde_json::from_str(&s).map_err(|e| bad(format!("{s}: {e}")))
