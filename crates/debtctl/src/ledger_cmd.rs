@@ -29,8 +29,16 @@ pub fn record(args: RecordArgs) -> Result<Status> {
     let settings = Settings::resolve(&root, &overrides)?;
     let mut ledger = Ledger::open(&db)?;
     let outcome = ledger.record(&root, &args.rev, &settings)?;
+    let mut err = std::io::stderr().lock();
+    if let Some(first) = outcome.missing.first() {
+        writeln!(
+            err,
+            "warning: {} file{} not analysed: the object database lacks the blob (a partial clone?), e.g. {first}",
+            outcome.missing.len(),
+            plural(outcome.missing.len())
+        )?;
+    }
     if !args.quiet {
-        let mut err = std::io::stderr().lock();
         if outcome.already_recorded {
             writeln!(err, "{} is already recorded in {}", short(&outcome.sha), db.display())?;
         } else {
@@ -99,6 +107,16 @@ pub fn history(args: HistoryArgs) -> Result<Status> {
             outcome.analysed,
             outcome.cached,
             db.display()
+        )?;
+    }
+    if outcome.missing_blobs > 0 {
+        writeln!(
+            err,
+            "warning: {} file{} in {} commit{} not analysed: the object database lacks the blob (a partial clone?)",
+            outcome.missing_blobs,
+            plural(outcome.missing_blobs),
+            outcome.commits_missing_blobs,
+            plural(outcome.commits_missing_blobs)
         )?;
     }
     if let Some(end) = &outcome.shallow_end {

@@ -145,9 +145,12 @@ pub struct RecordOutcome {
     /// The commit was recorded before (by this or another process); nothing changed.
     pub already_recorded: bool,
     pub findings: usize,
-    /// Blobs or Go packages analysed, and those taken from the cache.
+    /// Files analysed, and those whose findings came from the cache.
     pub analysed: usize,
     pub cached: usize,
+    /// Files not analysed because the object database lacks their blob (a partial
+    /// clone); the commit is recorded without their findings.
+    pub missing: Vec<String>,
 }
 
 impl Ledger {
@@ -281,7 +284,14 @@ impl Ledger {
     ) -> Result<(RecordOutcome, Option<Snapshot>), LedgerError> {
         let sha = commit.id().to_string();
         if self.is_recorded(&sha)? {
-            let outcome = RecordOutcome { sha, already_recorded: true, findings: 0, analysed: 0, cached: 0 };
+            let outcome = RecordOutcome {
+                sha,
+                already_recorded: true,
+                findings: 0,
+                analysed: 0,
+                cached: 0,
+                missing: Vec::new(),
+            };
             return Ok((outcome, None));
         }
         let snap = Snapshot::read(repo, &Source::Tree(commit.id()), settings)?;
@@ -291,6 +301,7 @@ impl Ledger {
         let mut out = self.store(&info, &outcome.findings, &aliases, &ruleset_base(settings))?;
         out.analysed = outcome.analysed;
         out.cached = outcome.cached;
+        out.missing = outcome.missing;
         Ok((out, Some(snap)))
     }
 
@@ -388,6 +399,7 @@ impl Ledger {
                 findings: 0,
                 analysed: 0,
                 cached: 0,
+                missing: Vec::new(),
             });
         }
         write_pending(&tx, &self.pending.borrow(), &self.pending_signatures.borrow()).map_err(sql)?;
@@ -534,6 +546,7 @@ impl Ledger {
             findings: findings.len(),
             analysed: 0,
             cached: 0,
+            missing: Vec::new(),
         })
     }
 }

@@ -40,6 +40,10 @@ pub struct HistoryOutcome {
     /// Files analysed, and files whose findings came from the cache.
     pub analysed: usize,
     pub cached: usize,
+    /// Commits recorded without some files whose blob the object database lacks (a
+    /// partial clone), and how many such files there were in all.
+    pub commits_missing_blobs: usize,
+    pub missing_blobs: usize,
     /// The oldest commit the repository holds when it is a shallow clone whose history
     /// was cut there, and the range reached it.
     pub shallow_end: Option<String>,
@@ -104,6 +108,8 @@ impl Ledger {
                 out.recorded += 1;
                 out.analysed += outcome.analysed;
                 out.cached += outcome.cached;
+                out.commits_missing_blobs += usize::from(!outcome.missing.is_empty());
+                out.missing_blobs += outcome.missing.len();
             }
             previous = snap.map(|s| (commit.id(), s));
             progress(Progress::Commit { outcome: &outcome });

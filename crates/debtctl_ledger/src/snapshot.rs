@@ -202,6 +202,11 @@ impl Snapshot {
         Ok(buf)
     }
 
+    /// Whether the blob's content is at hand: a partial clone lacks some blobs.
+    fn present(&self, repo: &Repository, oid: Oid) -> Result<bool, LedgerError> {
+        Ok(self.bytes.contains_key(&oid) || repo.odb()?.exists(oid))
+    }
+
     /// The file's text, or `None` when a scan would skip it (too large, binary, not
     /// UTF-8); a leading BOM is dropped.
     fn text(&self, repo: &Repository, oid: Oid) -> Result<Option<String>, LedgerError> {
@@ -403,6 +408,9 @@ impl BlobCache for MemoryCache {
 /// The signature of a Go blob that is not analysed (too large, binary, not UTF-8).
 const UNREADABLE_SIGNATURE: u64 = 0x756e_7265_6164_6162;
 
+/// The signature of a Go blob absent from the object database; never cached.
+const MISSING_SIGNATURE: u64 = 0x6d69_7373_696e_6721;
+
 /// What [`analyse`] gives.
 #[derive(Debug, Default)]
 pub struct AnalysisOutcome {
@@ -411,6 +419,8 @@ pub struct AnalysisOutcome {
     /// Files analysed, and files whose findings came from the cache.
     pub analysed: usize,
     pub cached: usize,
+    /// Files whose blob the object database lacks (a partial clone): not analysed.
+    pub missing: Vec<String>,
 }
 
 /// The settings' part of every cache key: debtctl's version and the linter settings.
@@ -458,6 +468,11 @@ pub fn analyse(
         if let Some(findings) = cache.get(&key)? {
             out.cached += 1;
             out.findings.extend(findings.iter().cloned());
+            continue;
+        }
+        if !snap.present(repo, file.oid)? {
+            // Not analysed and not cached: the blob may be fetched later.
+            out.missing.push(file.path.clone());
             continue;
         }
         let findings = match snap.text(repo, file.oid)? {
@@ -509,6 +524,10 @@ fn analyse_go_package(
     for (n, f) in files.iter().enumerate() {
         let sig = match cache.signature(f.oid)? {
             Some(sig) => sig,
+            None if !snap.present(repo, f.oid)? => {
+                texts[n] = Some(None);
+                MISSING_SIGNATURE
+            }
             None => {
                 let text = snap.text(repo, f.oid)?;
                 let tree = text.as_deref().and_then(|t| parse(Language::Go, t));
@@ -553,6 +572,10 @@ fn analyse_go_package(
     }
     let load = |n: usize, texts: &mut Vec<Option<Option<String>>>, trees: &mut Vec<Option<Tree>>| {
         if texts[n].is_none() {
+            if !snap.present(repo, files[n].oid)? {
+                texts[n] = Some(None);
+                return Ok(());
+            }
             let text = snap.text(repo, files[n].oid)?;
             trees[n] = text.as_deref().and_then(|t| parse(Language::Go, t));
             texts[n] = Some(text);
@@ -587,6 +610,10 @@ fn analyse_go_package(
         load(*n, &mut texts, &mut trees)?;
     }
     for (n, key, rules) in misses {
+        if !snap.present(repo, files[n].oid)? {
+            out.missing.push(files[n].path.clone());
+            continue;
+        }
         let findings = match texts[n].as_ref().and_then(Option::as_ref) {
             Some(text) if !is_generated(Language::Go, text) => {
                 check_go_file(&key.path, text, trees[n].as_ref(), &facts, rules, &settings.linter).findings

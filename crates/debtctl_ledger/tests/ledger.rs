@@ -243,3 +243,26 @@ fn a_schema_1_ledger_migrates_forward_and_keeps_its_items() {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(version, SCHEMA_VERSION);
 }
+
+#[test]
+fn a_blob_missing_from_the_object_database_is_counted_not_fatal_nor_cached() {
+    let (dir, _) = scripted_history();
+    let d = dir.path();
+    // A partial clone lacks some blobs: take one away (test repositories keep loose
+    // objects), record, then bring it back.
+    let blob = git(d, &["rev-parse", "HEAD~2:app/models.py"]);
+    let loose = d.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
+    let saved = std::fs::read(&loose).unwrap();
+    std::fs::remove_file(&loose).unwrap();
+    let settings = settings(d);
+    let mut ledger = Ledger::open(&d.join("l.sqlite")).unwrap();
+    let out = ledger.record(d, "HEAD~2", &settings).unwrap();
+    assert_eq!(out.missing, ["app/models.py"]);
+    assert_eq!((out.findings, out.analysed), (0, 0));
+    std::fs::write(&loose, saved).unwrap();
+    // Another commit with the same blob: analysed now, not a cached empty result.
+    commit(d, &[("app/models.py", DEBT), ("notes.txt", "x\n")], "Back to the first version");
+    let out = ledger.record(d, "HEAD", &settings).unwrap();
+    assert!(out.missing.is_empty());
+    assert_eq!((out.findings, out.analysed), (1, 1));
+}
