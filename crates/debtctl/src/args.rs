@@ -21,6 +21,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Analyse one commit from git objects and record its debt in the ledger.
     Record(RecordArgs),
+    /// Record every first-parent commit of a range that is not recorded yet, oldest first.
+    History(HistoryArgs),
     /// Write the ledger out as data.
     Export(ExportArgs),
     /// CI gate: fail when the working tree (or `--staged`, or `--head`) adds debt that the
@@ -146,6 +148,28 @@ pub struct RecordArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// The newest commit of the range.
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub rev: String,
+    /// Stop before this commit (and its ancestors), as `git log SINCE..REV` does.
+    #[arg(long, value_name = "REV", conflicts_with = "max_count")]
+    pub since: Option<String>,
+    /// Only the newest N first-parent commits.
+    #[arg(long, short = 'n', value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_count: Option<u64>,
+    /// The ledger (default: `.debtctl/ledger.sqlite` at the repository root).
+    #[arg(long, value_name = "PATH", env = "DEBTCTL_DB")]
+    pub db: Option<PathBuf>,
+    /// Config file (default: the nearest `debtctl.toml` upward from the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print nothing on success (no progress bar, no summary).
     #[arg(long, short)]
     pub quiet: bool,
 }

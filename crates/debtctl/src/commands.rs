@@ -1,5 +1,5 @@
 use crate::args::{
-    Cli, Command, ExplainArgs, ExportArgs, ExportFormat, Format, ListFormat, RecordArgs, RulesArgs, ScanArgs,
+    Cli, Command, ExplainArgs, ExportArgs, ExportFormat, Format, ListFormat, RulesArgs, ScanArgs,
 };
 use crate::printer;
 use crate::Status;
@@ -24,7 +24,8 @@ pub fn run(cli: Cli) -> Result<Status> {
         }
         Command::Rules(args) => rules(args),
         Command::Explain(args) => explain(args),
-        Command::Record(args) => record(args),
+        Command::Record(args) => crate::ledger_cmd::record(args),
+        Command::History(args) => crate::ledger_cmd::history(args),
         Command::Export(args) => export(args),
         Command::Gate(args) => crate::gate_cmd::gate(args),
         Command::InstallHook(args) => crate::gate_cmd::install_hook(args),
@@ -168,7 +169,7 @@ fn explain(args: ExplainArgs) -> Result<Status> {
 }
 
 /// The repository root above the current directory; not being in one is an error.
-fn repository_root() -> Result<PathBuf> {
+pub(crate) fn repository_root() -> Result<PathBuf> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     debtctl_workspace::settings::repo_root(&cwd)
         .with_context(|| format!("not a git repository (or any parent directory): {}", cwd.display()))
@@ -186,33 +187,6 @@ pub(crate) fn ledger_path(db: Option<PathBuf>, root: &std::path::Path, create: b
             Ok(debtctl_ledger::default_db_path(root))
         }
     }
-}
-
-fn record(args: RecordArgs) -> Result<Status> {
-    let root = repository_root()?;
-    let db = ledger_path(args.db, &root, true)?;
-    let overrides = Overrides { config: args.config, ..Overrides::default() };
-    let settings = Settings::resolve(&root, &overrides)?;
-    let mut ledger = debtctl_ledger::Ledger::open(&db)?;
-    let outcome = ledger.record(&root, &args.rev, &settings)?;
-    if !args.quiet {
-        let short = &outcome.sha[..outcome.sha.len().min(12)];
-        let mut err = std::io::stderr().lock();
-        if outcome.already_recorded {
-            writeln!(err, "{short} is already recorded in {}", db.display())?;
-        } else {
-            let s = if outcome.findings == 1 { "" } else { "s" };
-            writeln!(
-                err,
-                "Recorded {short}: {} finding{s} ({} analysed, {} from the cache) in {}",
-                outcome.findings,
-                outcome.analysed,
-                outcome.cached,
-                db.display()
-            )?;
-        }
-    }
-    Ok(Status::Clean)
 }
 
 fn export(args: ExportArgs) -> Result<Status> {

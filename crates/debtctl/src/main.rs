@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod gate_cmd;
+mod ledger_cmd;
 mod printer;
 
 use clap::Parser;

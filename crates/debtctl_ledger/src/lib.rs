@@ -11,12 +11,14 @@
 mod db;
 mod error;
 mod export;
+mod history;
 pub mod snapshot;
 mod time;
 
 pub use db::{Ledger, RecordOutcome, SCHEMA_VERSION};
+pub use debtctl_linter::tickets_in;
 pub use error::LedgerError;
-pub use export::tickets_in;
+pub use history::{HistoryOutcome, HistoryRange, Progress};
 pub use snapshot::{
     analyse, changes, AnalysisOutcome, BlobCache, CacheKey, Changes, MemoryCache, Snapshot, SnapshotFile,
     Source,

@@ -202,6 +202,11 @@ impl Snapshot {
         Ok(buf)
     }
 
+    /// Whether the blob's content is at hand: a partial clone lacks some blobs.
+    fn present(&self, repo: &Repository, oid: Oid) -> Result<bool, LedgerError> {
+        Ok(self.bytes.contains_key(&oid) || repo.odb()?.exists(oid))
+    }
+
     /// The file's text, or `None` when a scan would skip it (too large, binary, not
     /// UTF-8); a leading BOM is dropped.
     fn text(&self, repo: &Repository, oid: Oid) -> Result<Option<String>, LedgerError> {
@@ -400,6 +405,12 @@ impl BlobCache for MemoryCache {
     }
 }
 
+/// The signature of a Go blob that is not analysed (too large, binary, not UTF-8).
+const UNREADABLE_SIGNATURE: u64 = 0x756e_7265_6164_6162;
+
+/// The signature of a Go blob absent from the object database; never cached.
+const MISSING_SIGNATURE: u64 = 0x6d69_7373_696e_6721;
+
 /// What [`analyse`] gives.
 #[derive(Debug, Default)]
 pub struct AnalysisOutcome {
@@ -408,6 +419,8 @@ pub struct AnalysisOutcome {
     /// Files analysed, and files whose findings came from the cache.
     pub analysed: usize,
     pub cached: usize,
+    /// Files whose blob the object database lacks (a partial clone): not analysed.
+    pub missing: Vec<String>,
 }
 
 /// The settings' part of every cache key: debtctl's version and the linter settings.
@@ -457,6 +470,11 @@ pub fn analyse(
             out.findings.extend(findings.iter().cloned());
             continue;
         }
+        if !snap.present(repo, file.oid)? {
+            // Not analysed and not cached: the blob may be fetched later.
+            out.missing.push(file.path.clone());
+            continue;
+        }
         let findings = match snap.text(repo, file.oid)? {
             Some(text) if !is_generated(file.lang, &text) => {
                 check_source(&key.path, file.lang, &text, rules, &settings.linter).findings
@@ -496,17 +514,38 @@ fn analyse_go_package(
     cache: &dyn BlobCache,
     out: &mut AnalysisOutcome,
 ) -> Result<(), LedgerError> {
-    // The package's facts are a function of every file's declarations; this hash names them.
-    let facts_hash = {
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
-        h.update(&[u8::from(files.iter().any(|f| f.path.ends_with("_test.go")))]);
-        for f in files {
-            h.update(f.path.as_bytes());
-            h.update(&[0]);
-            h.update(f.oid.as_bytes());
-        }
-        h.digest()
-    };
+    // The package's facts are a function of its files' declarations, in path order, and
+    // of whether it has tests: the hash of their signatures names them. Signatures come
+    // from the cache; a blob without one is parsed here (and the parse kept for below).
+    let mut texts: Vec<Option<Option<String>>> = vec![None; files.len()];
+    let mut trees: Vec<Option<Tree>> = (0..files.len()).map(|_| None).collect();
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(&[u8::from(files.iter().any(|f| f.path.ends_with("_test.go")))]);
+    for (n, f) in files.iter().enumerate() {
+        let sig = match cache.signature(f.oid)? {
+            Some(sig) => sig,
+            None if !snap.present(repo, f.oid)? => {
+                texts[n] = Some(None);
+                MISSING_SIGNATURE
+            }
+            None => {
+                let text = snap.text(repo, f.oid)?;
+                let tree = text.as_deref().and_then(|t| parse(Language::Go, t));
+                // Undecodable blobs are no part of the facts.
+                let sig = match &text {
+                    Some(t) => PackageFacts::signature(t, tree.as_ref()),
+                    None => UNREADABLE_SIGNATURE,
+                };
+                cache.put_signature(f.oid, sig)?;
+                texts[n] = Some(text);
+                trees[n] = tree;
+                sig
+            }
+        };
+        h.update(&sig.to_le_bytes());
+    }
+    let facts_hash = h.digest();
+
     let mut misses = Vec::new();
     for (n, f) in files.iter().enumerate() {
         if !wanted(&f.path) {
@@ -531,20 +570,35 @@ fn analyse_go_package(
     if misses.is_empty() {
         return Ok(());
     }
-    let texts: Vec<Option<String>> =
-        files.iter().map(|f| snap.text(repo, f.oid)).collect::<Result<_, _>>()?;
-    let trees: Vec<Option<Tree>> =
-        texts.iter().map(|t| t.as_deref().and_then(|t| parse(Language::Go, t))).collect();
+    let load = |n: usize, texts: &mut Vec<Option<Option<String>>>, trees: &mut Vec<Option<Tree>>| {
+        if texts[n].is_none() {
+            if !snap.present(repo, files[n].oid)? {
+                texts[n] = Some(None);
+                return Ok(());
+            }
+            let text = snap.text(repo, files[n].oid)?;
+            trees[n] = text.as_deref().and_then(|t| parse(Language::Go, t));
+            texts[n] = Some(text);
+        }
+        Ok::<(), LedgerError>(())
+    };
     let facts = match cache.facts(facts_hash) {
         Some(facts) => facts,
         None => {
+            for n in 0..files.len() {
+                load(n, &mut texts, &mut trees)?;
+            }
             // Facts come from every file, generated ones included (the others call them).
             let units: Vec<PackageFile<'_>> = files
                 .iter()
                 .zip(&texts)
                 .zip(&trees)
                 .filter_map(|((f, text), tree)| {
-                    text.as_deref().map(|source| PackageFile { name: &f.path, source, tree: tree.as_ref() })
+                    text.as_ref()?.as_deref().map(|source| PackageFile {
+                        name: &f.path,
+                        source,
+                        tree: tree.as_ref(),
+                    })
                 })
                 .collect();
             let facts = Arc::new(PackageFacts::collect(&units));
@@ -552,8 +606,15 @@ fn analyse_go_package(
             facts
         }
     };
+    for (n, _, _) in &misses {
+        load(*n, &mut texts, &mut trees)?;
+    }
     for (n, key, rules) in misses {
-        let findings = match &texts[n] {
+        if !snap.present(repo, files[n].oid)? {
+            out.missing.push(files[n].path.clone());
+            continue;
+        }
+        let findings = match texts[n].as_ref().and_then(Option::as_ref) {
             Some(text) if !is_generated(Language::Go, text) => {
                 check_go_file(&key.path, text, trees[n].as_ref(), &facts, rules, &settings.linter).findings
             }

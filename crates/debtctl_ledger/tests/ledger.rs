@@ -219,3 +219,50 @@ fn an_unknown_revision_and_a_non_repository_are_errors() {
     let err = ledger.record(elsewhere.path(), "HEAD", &settings).unwrap_err();
     assert!(matches!(err, LedgerError::NotARepository { .. }), "{err}");
 }
+
+#[test]
+fn a_schema_1_ledger_migrates_forward_and_keeps_its_items() {
+    let (dir, _) = scripted_history();
+    let d = dir.path();
+    let db = d.join("old.sqlite");
+    record_all(&db, d, &["HEAD~2"]);
+    {
+        // What schema 1 had: no fingerprints, no signatures, memberships without a
+        // fingerprint.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "DROP TABLE fingerprints; DROP TABLE go_signatures;
+             ALTER TABLE memberships DROP COLUMN fingerprint; PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let migrated = record_all(&db, d, &["HEAD~1", "HEAD"]);
+    let fresh = record_all(&d.join("new.sqlite"), d, &["HEAD~2", "HEAD~1", "HEAD"]);
+    assert_eq!(migrated, fresh);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+}
+
+#[test]
+fn a_blob_missing_from_the_object_database_is_counted_not_fatal_nor_cached() {
+    let (dir, _) = scripted_history();
+    let d = dir.path();
+    // A partial clone lacks some blobs: take one away (test repositories keep loose
+    // objects), record, then bring it back.
+    let blob = git(d, &["rev-parse", "HEAD~2:app/models.py"]);
+    let loose = d.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
+    let saved = std::fs::read(&loose).unwrap();
+    std::fs::remove_file(&loose).unwrap();
+    let settings = settings(d);
+    let mut ledger = Ledger::open(&d.join("l.sqlite")).unwrap();
+    let out = ledger.record(d, "HEAD~2", &settings).unwrap();
+    assert_eq!(out.missing, ["app/models.py"]);
+    assert_eq!((out.findings, out.analysed), (0, 0));
+    std::fs::write(&loose, saved).unwrap();
+    // Another commit with the same blob: analysed now, not a cached empty result.
+    commit(d, &[("app/models.py", DEBT), ("notes.txt", "x\n")], "Back to the first version");
+    let out = ledger.record(d, "HEAD", &settings).unwrap();
+    assert!(out.missing.is_empty());
+    assert_eq!((out.findings, out.analysed), (1, 1));
+}

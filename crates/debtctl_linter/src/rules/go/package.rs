@@ -258,3 +258,67 @@ pub(crate) fn results_of(decl: Node<'_>, source: &str, imports: &Imports) -> Res
     }
     out
 }
+
+impl PackageFacts {
+    /// A digest of everything [`PackageFacts::collect`] reads from one file: its top-level
+    /// declarations (package clause, imports, types, variables, constants, and functions and
+    /// methods without their bodies), as written; top-level comments do not count. Two files
+    /// with the same signature contribute the same facts, so a cache can key a package's
+    /// facts on its files' signatures (and whether it has tests): editing a function body
+    /// leaves them, changing a result type does not. A file without a tree has the
+    /// signature of an empty one.
+    pub fn signature(source: &str, tree: Option<&Tree>) -> u64 {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        if let Some(tree) = tree {
+            let root = tree.root_node();
+            let mut cursor = root.walk();
+            for decl in root.children(&mut cursor) {
+                if decl.kind_str() == "comment" {
+                    continue;
+                }
+                let range = decl.byte_range();
+                let body = match decl.kind_str() {
+                    "function_declaration" | "method_declaration" => {
+                        decl.field("body").map(|b| b.byte_range())
+                    }
+                    _ => None,
+                };
+                match body {
+                    Some(body) => {
+                        h.update(&source.as_bytes()[range.start..body.start]);
+                        h.update(b"{}");
+                        h.update(&source.as_bytes()[body.end..range.end]);
+                    }
+                    None => h.update(&source.as_bytes()[range]),
+                }
+                h.update(&[0x1e]);
+            }
+        }
+        h.digest()
+    }
+}
+
+#[cfg(test)]
+mod signature_tests {
+    use super::PackageFacts;
+    use debtctl_syntax::{parse, Language};
+
+    fn sig(source: &str) -> u64 {
+        PackageFacts::signature(source, parse(Language::Go, source).as_ref())
+    }
+
+    #[test]
+    fn bodies_and_top_level_comments_do_not_count_declarations_do() {
+        let base = sig("package p\n\nimport \"os\"\n\n// F does.\nfunc F() error {\n\treturn nil\n}\n");
+        let body = sig("package p\n\nimport \"os\"\n\n// F does more.\nfunc F() error {\n\tos.Exit(1)\n\treturn nil\n}\n");
+        assert_eq!(base, body);
+        assert_ne!(base, sig("package p\n\nimport \"os\"\n\nfunc F() {\n}\n"));
+        assert_ne!(base, sig("package q\n\nimport \"os\"\n\nfunc F() error {\n\treturn nil\n}\n"));
+        assert_ne!(base, sig("package p\n\nimport \"io\"\n\nfunc F() error {\n\treturn nil\n}\n"));
+        let var = sig("package p\n\nvar x = 1\n");
+        assert_ne!(var, sig("package p\n\nvar x = \"s\"\n"));
+        let method = sig("package p\n\nfunc (s *S) M() error { return nil }\n");
+        assert_ne!(method, sig("package p\n\nfunc (s *S) M() int { return 0 }\n"));
+        assert_eq!(method, sig("package p\n\nfunc (s *S) M() error { return s.err }\n"));
+    }
+}
