@@ -47,7 +47,7 @@ fn open_repository() -> Result<Repository> {
 /// The blob cache: the ledger, created when absent; a cache in memory when it cannot be
 /// opened or written (a read-only checkout is not an error).
 enum Cache {
-    Ledger(Ledger),
+    Ledger(Box<Ledger>),
     Memory(MemoryCache),
 }
 
@@ -57,14 +57,14 @@ impl Cache {
             return Cache::Memory(MemoryCache::new());
         }
         match ledger_path(db, root, true).ok().and_then(|p| Ledger::open(&p).ok()) {
-            Some(ledger) => Cache::Ledger(ledger),
+            Some(ledger) => Cache::Ledger(Box::new(ledger)),
             None => Cache::Memory(MemoryCache::new()),
         }
     }
 
     fn as_dyn(&self) -> &dyn BlobCache {
         match self {
-            Cache::Ledger(l) => l,
+            Cache::Ledger(l) => l.as_ref(),
             Cache::Memory(m) => m,
         }
     }
@@ -113,6 +113,15 @@ pub fn gate(args: GateArgs) -> Result<Status> {
     let outcome = debtctl_gate::run(&repo, &base, &head, &settings, cache.as_dyn())?;
     cache.flush();
 
+    if !args.common.quiet {
+        let mut err = std::io::stderr().lock();
+        for path in &outcome.missing {
+            writeln!(
+                err,
+                "warning: {path}: not in the object database (a partial clone?); left out of the comparison"
+            )?;
+        }
+    }
     let verdict = outcome.comparison.verdict(&policy);
     let cwd = std::env::current_dir().unwrap_or_else(|_| root.clone());
     let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());

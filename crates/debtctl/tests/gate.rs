@@ -626,3 +626,19 @@ fn paths_are_relative_to_the_current_directory_when_below_it() {
     let paths: Vec<String> = named(&v["new"]).into_iter().map(|f| f.1).collect();
     assert_eq!(paths, [format!("{}/app.py", root.display()), "mod.py".to_string()]);
 }
+
+#[test]
+fn a_blob_missing_from_the_object_database_is_left_out_with_a_warning() {
+    let dir = repo();
+    // As in a partial clone: the base's blob of app.py is not there.
+    let blob = git(dir.path(), &["rev-parse", "HEAD:app.py"]);
+    std::fs::remove_file(dir.path().join(".git/objects").join(&blob[..2]).join(&blob[2..])).unwrap();
+    write(dir.path(), "app.py", APP_NEW_DEBT);
+    write(dir.path(), "other.py", "def k(items={}):\n    return items\n");
+    let out = gate(dir.path(), &["--base", "HEAD", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // app.py cannot be compared, so none of its findings is called new; other.py still is.
+    assert_eq!(named(&v["new"]), [n("py/mutable-default-arg", "other.py", 1)]);
+    assert!(stderr(&out).contains("warning: app.py: not in the object database"), "{}", stderr(&out));
+}

@@ -69,6 +69,9 @@ pub struct GateOutcome {
     pub cached: usize,
     /// The head's text of every file that has a new finding, for printing source lines.
     pub head_texts: HashMap<String, String>,
+    /// Paths whose blob the object database lacks on either side (a partial clone): left
+    /// out of the comparison on both sides, rather than reported as new or fixed.
+    pub missing: Vec<String>,
 }
 
 /// Compares `head` with `base` in `repo`.
@@ -114,6 +117,7 @@ pub fn run(
 
     let mut analysed = 0;
     let mut cached = 0;
+    let mut missing = BTreeSet::new();
     let mut run_side = |snap: &Snapshot, paths: &BTreeSet<String>, rename: &HashMap<String, String>| {
         if paths.is_empty() {
             return Ok::<_, GateError>(Vec::new());
@@ -121,13 +125,18 @@ pub fn run(
         let out = analyse(repo, snap, Some(paths), rename, settings, cache)?;
         analysed += out.analysed;
         cached += out.cached;
+        missing.extend(out.missing.iter().map(|p| rename.get(p).unwrap_or(p).clone()));
         Ok(out.findings)
     };
-    let head_findings = run_side(&head_snap, &head_paths, &HashMap::new())?;
-    let base_findings = match &base_snap {
+    let mut head_findings = run_side(&head_snap, &head_paths, &HashMap::new())?;
+    let mut base_findings = match &base_snap {
         Some(snap) => run_side(snap, &base_paths, &rename_to)?,
         None => Vec::new(),
     };
+    if !missing.is_empty() {
+        head_findings.retain(|f| !missing.contains(&f.path));
+        base_findings.retain(|f| !missing.contains(&f.path));
+    }
 
     // Texts are read only for what the comparison and the printer need.
     let renamed_from: HashMap<&str, &str> = rename_to.iter().map(|(o, n)| (n.as_str(), o.as_str())).collect();
@@ -168,6 +177,7 @@ pub fn run(
         analysed,
         cached,
         head_texts,
+        missing: missing.into_iter().collect(),
     })
 }
 
