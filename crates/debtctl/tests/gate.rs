@@ -642,3 +642,20 @@ fn a_blob_missing_from_the_object_database_is_left_out_with_a_warning() {
     assert_eq!(named(&v["new"]), [n("py/mutable-default-arg", "other.py", 1)]);
     assert!(stderr(&out).contains("warning: app.py: not in the object database"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_black_style_reformat_of_quotes_and_trailing_commas_passes() {
+    let dir = TempDir::new().unwrap();
+    git(dir.path(), &["init", "-q"]);
+    write(dir.path(), "cfg.py", "def load():\n    fh = open('settings.ini', 'r')\n    return fh.read()\n");
+    git(dir.path(), &["add", "cfg.py"]);
+    git(dir.path(), &["commit", "-qm", "base"]);
+    write(
+        dir.path(),
+        "cfg.py",
+        "def load():\n    fh = open(\n        \"settings.ini\",\n        \"r\",\n    )\n    return fh.read()\n",
+    );
+    let (v, code) = gate_json(dir.path(), &["--base", "HEAD"]);
+    assert_eq!((code, named(&v["new"]), named(&v["fixed"])), (0, vec![], vec![]), "{v}");
+    assert_eq!(named(&v["findings"]), [n("py/open-without-with", "cfg.py", 2)]);
+}

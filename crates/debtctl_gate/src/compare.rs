@@ -163,14 +163,29 @@ impl Comparison {
 }
 
 /// The code of a finding as a key for [`compare_with`]: rule, message and the source text
-/// of its range with white space folded away. `None` when the range is not in `source`.
+/// of its range, folded as a formatter would not care: no white space, one kind of quote,
+/// no trailing comma before a closing bracket (black and gofmt reformatting). `None` when
+/// the range is not in `source`.
 pub fn code_key(f: &Finding, source: &str) -> Option<String> {
     let text = range_text(source, f.line, f.column, f.end_line, f.end_column)?;
-    let code = debtctl_diagnostics::normalize_code(text);
+    let code = fold(text);
     if code.is_empty() {
         return None;
     }
-    Some(format!("{}\0{}\0{}", f.rule, debtctl_diagnostics::normalize_code(&f.message), code))
+    Some(format!("{}\0{}\0{}", f.rule, fold(&f.message), code))
+}
+
+fn fold(text: &str) -> String {
+    let chars: Vec<char> =
+        text.chars().filter(|c| !c.is_whitespace()).map(|c| if c == '\'' { '"' } else { c }).collect();
+    let mut out = String::with_capacity(chars.len());
+    for (i, c) in chars.iter().enumerate() {
+        if *c == ',' && matches!(chars.get(i + 1), Some(')' | ']' | '}')) {
+            continue;
+        }
+        out.push(*c);
+    }
+    out
 }
 
 /// The text between two 1-based (line, code point column) positions.
@@ -280,5 +295,10 @@ mod tests {
         assert_eq!(a, b);
         f.line = 9;
         assert_eq!(code_key(&f, "x\n"), None);
+        // Quotes and trailing commas as black would change them.
+        (f.line, f.column, f.end_line, f.end_column) = (1, 1, 1, 14);
+        let single = code_key(&f, "g('a', 'b',)\n").unwrap();
+        (f.end_column) = 12;
+        assert_eq!(code_key(&f, "g(\"a\", \"b\")\n").unwrap(), single);
     }
 }
