@@ -3,7 +3,7 @@
 use crate::error::LedgerError;
 use crate::snapshot::{analyse, changes, ruleset_base, BlobCache, CacheKey, Snapshot, Source};
 use debtctl_diagnostics::Finding;
-use debtctl_linter::{tickets_in, PackageFacts};
+use debtctl_linter::{tickets_in, FileFacts, PackageFacts};
 use debtctl_workspace::Settings;
 use git2::{Commit, Oid, Repository};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
@@ -100,6 +100,7 @@ pub struct Ledger {
     facts: RefCell<HashMap<u64, Arc<PackageFacts>>>,
     signatures: RefCell<HashMap<Oid, u64>>,
     pending_signatures: RefCell<Vec<(Oid, u64)>>,
+    file_facts: RefCell<HashMap<Oid, Arc<FileFacts>>>,
 }
 
 /// Bounds on the in-memory layers (entries); past them a layer starts over.
@@ -172,6 +173,7 @@ impl Ledger {
             facts: RefCell::default(),
             signatures: RefCell::default(),
             pending_signatures: RefCell::default(),
+            file_facts: RefCell::default(),
         };
         // Everything up to here only reads the file.
         ledger.check_and_migrate()?;
@@ -652,6 +654,18 @@ impl BlobCache for Ledger {
             memo.clear();
         }
         memo.insert(hash, facts);
+    }
+
+    fn file_facts(&self, oid: Oid) -> Option<Arc<FileFacts>> {
+        self.file_facts.borrow().get(&oid).cloned()
+    }
+
+    fn put_file_facts(&self, oid: Oid, facts: Arc<FileFacts>) {
+        let mut memo = self.file_facts.borrow_mut();
+        if memo.len() >= MEMO_LIMIT {
+            memo.clear();
+        }
+        memo.insert(oid, facts);
     }
 }
 

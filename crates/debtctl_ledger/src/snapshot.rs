@@ -15,7 +15,7 @@
 
 use crate::error::LedgerError;
 use debtctl_diagnostics::Finding;
-use debtctl_linter::{check_go_file, check_source, is_generated, PackageFacts, PackageFile};
+use debtctl_linter::{check_go_file, check_source, is_generated, FileFacts, PackageFacts, PackageFile};
 use debtctl_syntax::{parse, Language};
 use debtctl_workspace::discovery::{is_helm_template_in, SKIPPED_DIRS};
 use debtctl_workspace::engine::decode;
@@ -356,6 +356,11 @@ pub trait BlobCache {
         None
     }
     fn put_facts(&self, _hash: u64, _facts: Arc<PackageFacts>) {}
+    /// A Go blob's contribution to its package's facts, kept in memory.
+    fn file_facts(&self, _oid: Oid) -> Option<Arc<FileFacts>> {
+        None
+    }
+    fn put_file_facts(&self, _oid: Oid, _facts: Arc<FileFacts>) {}
 }
 
 /// No cache: everything is analysed.
@@ -374,6 +379,7 @@ pub struct MemoryCache {
     findings: Mutex<HashMap<CacheKey, Arc<Vec<Finding>>>>,
     signatures: Mutex<HashMap<Oid, u64>>,
     facts: Mutex<HashMap<u64, Arc<PackageFacts>>>,
+    file_facts: Mutex<HashMap<Oid, Arc<FileFacts>>>,
 }
 
 impl MemoryCache {
@@ -402,6 +408,12 @@ impl BlobCache for MemoryCache {
     }
     fn put_facts(&self, hash: u64, facts: Arc<PackageFacts>) {
         self.facts.lock().expect("not poisoned").insert(hash, facts);
+    }
+    fn file_facts(&self, oid: Oid) -> Option<Arc<FileFacts>> {
+        self.file_facts.lock().expect("not poisoned").get(&oid).cloned()
+    }
+    fn put_file_facts(&self, oid: Oid, facts: Arc<FileFacts>) {
+        self.file_facts.lock().expect("not poisoned").insert(oid, facts);
     }
 }
 
@@ -570,59 +582,103 @@ fn analyse_go_package(
     if misses.is_empty() {
         return Ok(());
     }
-    let load = |n: usize, texts: &mut Vec<Option<Option<String>>>, trees: &mut Vec<Option<Tree>>| {
-        if texts[n].is_none() {
-            if !snap.present(repo, files[n].oid)? {
-                texts[n] = Some(None);
-                return Ok(());
-            }
-            let text = snap.text(repo, files[n].oid)?;
-            trees[n] = text.as_deref().and_then(|t| parse(Language::Go, t));
-            texts[n] = Some(text);
-        }
-        Ok::<(), LedgerError>(())
-    };
+
+    // The package's facts: from memory, or merged from each file's contribution (kept
+    // per blob, so that only new blobs are parsed).
+    let mut file_facts: Vec<Option<Arc<FileFacts>>> = vec![None; files.len()];
     let facts = match cache.facts(facts_hash) {
         Some(facts) => facts,
         None => {
             for n in 0..files.len() {
-                load(n, &mut texts, &mut trees)?;
+                contribution(repo, snap, files, n, cache, &mut texts, &mut trees, &mut file_facts)?;
             }
             // Facts come from every file, generated ones included (the others call them).
-            let units: Vec<PackageFile<'_>> = files
-                .iter()
-                .zip(&texts)
-                .zip(&trees)
-                .filter_map(|((f, text), tree)| {
-                    text.as_ref()?.as_deref().map(|source| PackageFile {
-                        name: &f.path,
-                        source,
-                        tree: tree.as_ref(),
-                    })
-                })
-                .collect();
-            let facts = Arc::new(PackageFacts::collect(&units));
+            let parts: Vec<&FileFacts> = file_facts.iter().flatten().map(|f| &**f).collect();
+            let facts = Arc::new(PackageFacts::merge(&parts));
             cache.put_facts(facts_hash, Arc::clone(&facts));
             facts
         }
     };
-    for (n, _, _) in &misses {
-        load(*n, &mut texts, &mut trees)?;
-    }
+
     for (n, key, rules) in misses {
         if !snap.present(repo, files[n].oid)? {
             out.missing.push(files[n].path.clone());
             continue;
         }
-        let findings = match texts[n].as_ref().and_then(Option::as_ref) {
-            Some(text) if !is_generated(Language::Go, text) => {
-                check_go_file(&key.path, text, trees[n].as_ref(), &facts, rules, &settings.linter).findings
-            }
-            _ => Vec::new(),
+        let Some(own) = contribution(repo, snap, files, n, cache, &mut texts, &mut trees, &mut file_facts)?
+        else {
+            // Not text: nothing to check, as a scan would skip it.
+            cache.put(key, Arc::new(Vec::new()))?;
+            out.analysed += 1;
+            continue;
+        };
+        // The file reads only the facts named by its identifiers: a result computed under
+        // the same projection of other facts is its result here too (so adding a function
+        // elsewhere in the package does not re-analyse it).
+        let text = texts[n].as_ref().and_then(Option::as_deref).expect("contribution loaded it");
+        let projected = facts.project(own.package(), &PackageFacts::identifiers(text)).digest();
+        let by_projection = CacheKey { facts: Some(projection_key(projected)), ..key.clone() };
+        if let Some(findings) = cache.get(&by_projection)? {
+            out.cached += 1;
+            out.findings.extend(findings.iter().cloned());
+            cache.put(key, findings)?;
+            continue;
+        }
+        if trees[n].is_none() {
+            trees[n] = parse(Language::Go, text);
+        }
+        let findings = if is_generated(Language::Go, text) {
+            Vec::new()
+        } else {
+            check_go_file(&key.path, text, trees[n].as_ref(), &facts, rules, &settings.linter).findings
         };
         out.analysed += 1;
         out.findings.extend(findings.iter().cloned());
-        cache.put(key, Arc::new(findings))?;
+        let findings = Arc::new(findings);
+        cache.put(by_projection, Arc::clone(&findings))?;
+        cache.put(key, findings)?;
     }
     Ok(())
+}
+
+/// The cache's `facts` value for a result keyed by a projection digest, kept apart from
+/// whole-package facts hashes.
+fn projection_key(digest: u64) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(&digest.to_le_bytes(), 0x7072_6f6a)
+}
+
+/// File `n`'s contribution to its package's facts (from the cache, or read from its
+/// parse), loading its text on the way; `None` when the blob is not text (or absent).
+#[allow(clippy::too_many_arguments)]
+fn contribution(
+    repo: &Repository,
+    snap: &Snapshot,
+    files: &[&SnapshotFile],
+    n: usize,
+    cache: &dyn BlobCache,
+    texts: &mut [Option<Option<String>>],
+    trees: &mut [Option<Tree>],
+    file_facts: &mut [Option<Arc<FileFacts>>],
+) -> Result<Option<Arc<FileFacts>>, LedgerError> {
+    if texts[n].is_none() {
+        texts[n] =
+            Some(if snap.present(repo, files[n].oid)? { snap.text(repo, files[n].oid)? } else { None });
+    }
+    let Some(text) = texts[n].as_ref().and_then(Option::as_deref) else { return Ok(None) };
+    if file_facts[n].is_none() {
+        let oid = files[n].oid;
+        file_facts[n] = Some(match cache.file_facts(oid) {
+            Some(f) => f,
+            None => {
+                if trees[n].is_none() {
+                    trees[n] = parse(Language::Go, text);
+                }
+                let unit = PackageFile { name: &files[n].path, source: text, tree: trees[n].as_ref() };
+                let f = Arc::new(FileFacts::read(&unit));
+                cache.put_file_facts(oid, Arc::clone(&f));
+                f
+            }
+        });
+    }
+    Ok(file_facts[n].clone())
 }

@@ -176,24 +176,44 @@ fn an_unchanged_go_file_is_analysed_again_when_its_package_facts_change() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
     git(d, &["init", "-q", "-b", "main"]);
-    commit(d, &[("cmd/main.go", MAIN_GO), ("cmd/helper.go", HELPER_ERR)], "Start");
+    let main_test = "package main\n\nimport \"testing\"\n\nfunc TestMain(t *testing.T) {}\n";
+    commit(
+        d,
+        &[("cmd/main.go", MAIN_GO), ("cmd/helper.go", HELPER_ERR), ("cmd/main_test.go", main_test)],
+        "Start",
+    );
     commit(d, &[("cmd/helper.go", HELPER_ERR_BODY)], "Body");
     commit(d, &[("cmd/helper.go", HELPER_NONE)], "No error");
+    let test_go = "package main\n\nimport \"testing\"\n\nfunc TestOther(t *testing.T) {}\n";
+    commit(
+        d,
+        &[
+            ("cmd/other_test.go", test_go),
+            ("cmd/other.go", "package main\n\nfunc other() int { return 1 }\n"),
+        ],
+        "Tests",
+    );
     let repo = Repository::open(d).unwrap();
     let cache = MemoryCache::new();
 
-    let (first, analysed, _) = go_findings(&repo, d, "HEAD~2", &cache);
+    let (first, analysed, _) = go_findings(&repo, d, "HEAD~3", &cache);
     assert!(first.iter().any(|r| r == "go/ignored-error:7"), "{first:?}");
     assert_eq!(analysed, 1, "only the named file");
     // Only helper's body changed: main.go's result is still good.
-    let (body, analysed, cached) = go_findings(&repo, d, "HEAD~1", &cache);
+    let (body, analysed, cached) = go_findings(&repo, d, "HEAD~2", &cache);
     assert_eq!(body, first);
     assert_eq!((analysed, cached), (0, 1));
     // main.go's blob is the same, but helper() no longer returns an error.
-    let (none, analysed, cached) = go_findings(&repo, d, "HEAD", &cache);
+    let (none, analysed, cached) = go_findings(&repo, d, "HEAD~1", &cache);
     assert!(!none.iter().any(|r| r.starts_with("go/ignored-error:7")), "{none:?}");
     assert_eq!((analysed, cached), (1, 0));
+    // A test and a function main.go does not mention change the package's declarations,
+    // not what main.go can read of them: still cached.
+    let (tests, analysed, cached) = go_findings(&repo, d, "HEAD", &cache);
+    assert_eq!(tests, none);
+    assert_eq!((analysed, cached), (0, 1));
     // Without a cache, the same answers.
-    assert_eq!(go_findings(&repo, d, "HEAD~2", &()).0, first);
+    assert_eq!(go_findings(&repo, d, "HEAD~3", &()).0, first);
+    assert_eq!(go_findings(&repo, d, "HEAD~1", &()).0, none);
     assert_eq!(go_findings(&repo, d, "HEAD", &()).0, none);
 }
