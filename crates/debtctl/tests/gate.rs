@@ -22,6 +22,9 @@ fn isolate_git(cmd: &mut Command) {
         .env("GIT_AUTHOR_EMAIL", "t@example.com")
         .env("GIT_COMMITTER_NAME", "t")
         .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        // Fixed dates make commit ids, hence the outputs that show them, reproducible.
+        .env("GIT_AUTHOR_DATE", "2025-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2025-01-01T00:00:00Z")
         .env_remove("GIT_DIR")
         .env_remove("GIT_INDEX_FILE")
         .env_remove("GIT_WORK_TREE");
@@ -658,4 +661,15 @@ fn a_black_style_reformat_of_quotes_and_trailing_commas_passes() {
     let (v, code) = gate_json(dir.path(), &["--base", "HEAD"]);
     assert_eq!((code, named(&v["new"]), named(&v["fixed"])), (0, vec![], vec![]), "{v}");
     assert_eq!(named(&v["findings"]), [n("py/open-without-with", "cfg.py", 2)]);
+}
+
+#[test]
+fn what_users_read_text_and_markdown() {
+    let dir = repo();
+    write(dir.path(), "app.py", &APP_NEW_DEBT.replace("def f(tags=[]):", "def f(tags=None):"));
+    let summary = dir.path().join("summary.md");
+    let out = gate(dir.path(), &["--base", "HEAD", "--summary", summary.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("gate_text", String::from_utf8_lossy(&out.stdout));
+    insta::assert_snapshot!("gate_summary", std::fs::read_to_string(&summary).unwrap());
 }
