@@ -48,24 +48,24 @@ fn open_repository() -> Result<Repository> {
 /// opened or written (a read-only checkout is not an error).
 enum Cache {
     Ledger(Box<Ledger>),
-    Memory(MemoryCache),
+    Memory(Box<MemoryCache>),
 }
 
 impl Cache {
     fn open(db: Option<PathBuf>, root: &Path, no_cache: bool) -> Cache {
         if no_cache {
-            return Cache::Memory(MemoryCache::new());
+            return Cache::Memory(Box::default());
         }
         match ledger_path(db, root, true).ok().and_then(|p| Ledger::open(&p).ok()) {
             Some(ledger) => Cache::Ledger(Box::new(ledger)),
-            None => Cache::Memory(MemoryCache::new()),
+            None => Cache::Memory(Box::default()),
         }
     }
 
     fn as_dyn(&self) -> &dyn BlobCache {
         match self {
             Cache::Ledger(l) => l.as_ref(),
-            Cache::Memory(m) => m,
+            Cache::Memory(m) => m.as_ref(),
         }
     }
 
