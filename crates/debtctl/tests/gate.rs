@@ -673,3 +673,20 @@ fn what_users_read_text_and_markdown() {
     insta::assert_snapshot!("gate_text", String::from_utf8_lossy(&out.stdout));
     insta::assert_snapshot!("gate_summary", std::fs::read_to_string(&summary).unwrap());
 }
+
+#[test]
+fn a_rename_by_plain_mv_in_the_working_tree_passes() {
+    let dir = repo();
+    std::fs::create_dir_all(dir.path().join("lib")).unwrap();
+    std::fs::rename(dir.path().join("app.py"), dir.path().join("lib/core.py")).unwrap();
+    let (v, code) = gate_json(dir.path(), &["--base", "HEAD"]);
+    assert_eq!((code, named(&v["new"]), named(&v["fixed"])), (0, vec![], vec![]), "{v}");
+    assert_eq!(
+        named(&v["findings"]),
+        [n("py/mutable-default-arg", "lib/core.py", 1), n("py/open-without-with", "lib/core.py", 6)]
+    );
+    // Staged as a deletion and an untracked file, --staged sees the deletion only: fixed.
+    git(dir.path(), &["add", "-A", "app.py"]);
+    let (v, code) = gate_json(dir.path(), &["--staged", "--base", "HEAD"]);
+    assert_eq!((code, named(&v["new"]), v["fixed"].as_array().unwrap().len()), (0, vec![], 2));
+}
