@@ -13,13 +13,11 @@ pub mod base;
 pub mod compare;
 mod error;
 pub mod hook;
-pub mod report;
 mod worktree;
 
 pub use base::{resolve_base, Base, BaseOrigin};
 pub use compare::{compare, compare_with, Comparison, Policy, Side, Verdict};
 pub use error::GateError;
-pub use report::{GateInfo, GateReport};
 
 use debtctl_diagnostics::Finding;
 use debtctl_ledger::{analyse, changes, BlobCache, Changes, Snapshot, Source};

@@ -1,12 +1,13 @@
 //! The outputs of `debtctl gate`: text (new findings in full, then what was fixed, then
-//! the verdict), JSON (`schemas/gate.schema.json`), GitHub annotations for the new
-//! findings, SARIF with each result's `baselineState`, and a Markdown summary.
+//! the verdict), JSON (`schemas/findings.schema.json`, with `new`, `fixed` and `gate`),
+//! GitHub annotations for the new findings, SARIF with each result's `baselineState`, and
+//! a Markdown summary.
 
 use super::{format_debt, github, sarif, text::plural, text::print_finding};
 use crate::gate_cmd::GateRun;
 use anstyle::{AnsiColor, Style};
-use debtctl_diagnostics::{Finding, Summary, ToolInfo};
-use debtctl_gate::{GateInfo, GateReport, Head};
+use debtctl_diagnostics::{Finding, GateSummary, Report, Summary, ToolInfo};
+use debtctl_gate::Head;
 use debtctl_workspace::Settings;
 use serde_json::json;
 use std::fmt::Write as _;
@@ -95,7 +96,7 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-pub fn report(run: &GateRun) -> GateReport {
+pub fn report(run: &GateRun) -> Report {
     let v = &run.verdict;
     let findings = run.findings.clone();
     let summary = Summary {
@@ -104,14 +105,14 @@ pub fn report(run: &GateRun) -> GateReport {
         debt_minutes: findings.iter().map(|f| u64::from(f.debt_minutes)).sum(),
         ..Summary::default()
     };
-    GateReport {
+    Report {
         version: 1,
         tool: ToolInfo { name: "debtctl".to_string(), version: env!("CARGO_PKG_VERSION").to_string() },
         findings,
         summary,
-        new: run.new.clone(),
-        fixed: run.fixed.clone(),
-        gate: GateInfo {
+        new: Some(run.new.clone()),
+        fixed: Some(run.fixed.clone()),
+        gate: Some(GateSummary {
             base: run.base.rev.clone(),
             base_commit: run.base.commit.map(|c| c.to_string()),
             head: match &run.head {
@@ -131,7 +132,7 @@ pub fn report(run: &GateRun) -> GateReport {
             reasons: v.reasons.clone(),
             analysed: run.outcome.analysed as u64,
             cached: run.outcome.cached as u64,
-        },
+        }),
     }
 }
 
