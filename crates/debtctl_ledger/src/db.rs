@@ -484,7 +484,7 @@ impl Ledger {
             // item's current name, then the others by name or by rename; a finding whose
             // item is taken here (a renamed file's old path added again, a copy) starts a
             // new item, which its fingerprint names from now on.
-            let known: Vec<(Option<(i64, bool)>, Option<i64>)> = findings
+            let known: Vec<Known> = findings
                 .iter()
                 .map(|f| {
                     let own = lookup(&f.fingerprint)?;
@@ -742,6 +742,10 @@ pub(crate) fn first_parent_depth(repo: &Repository, oid: Oid) -> i64 {
     }
     depth
 }
+
+/// For one finding: the item its own fingerprint names (and whether that fingerprint is
+/// the item's current name), and the item its parent's fingerprint names across a rename.
+type Known = (Option<(i64, bool)>, Option<i64>);
 
 /// Makes item `gone` part of item `keep` (its names and memberships), unless a commit
 /// has both; says whether it did. Used when a rename links two items recorded apart.
