@@ -8,7 +8,7 @@ use debtctl_workspace::Settings;
 use git2::{Commit, Oid, Repository};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -439,8 +439,6 @@ impl Ledger {
             .map_err(sql)?;
         let mut merged = false;
         {
-            let mut find =
-                tx.prepare_cached("SELECT item_id FROM fingerprints WHERE fingerprint = ?1").map_err(sql)?;
             let mut name = tx
                 .prepare_cached("INSERT OR REPLACE INTO fingerprints (fingerprint, item_id) VALUES (?1, ?2)")
                 .map_err(sql)?;
@@ -463,23 +461,63 @@ impl Ledger {
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
                 .map_err(sql)?;
+            let mut find = tx
+                .prepare_cached(
+                    "SELECT f.item_id, i.fingerprint = f.fingerprint FROM fingerprints f
+                     JOIN items i ON i.id = f.item_id WHERE f.fingerprint = ?1",
+                )
+                .map_err(sql)?;
+            let mut lookup = |fp: &str| -> Result<Option<(i64, bool)>, LedgerError> {
+                find.query_row([fp], |r| Ok((r.get(0)?, r.get(1)?))).optional().map_err(sql)
+            };
+            // Items recorded apart that a rename here shows to be one are merged first
+            // (unless some commit has both: then they stay two).
             for f in findings {
-                let tickets = serde_json::to_string(&f.ticket.iter().collect::<Vec<_>>()).expect("serialize");
-                let own: Option<i64> =
-                    find.query_row([&f.fingerprint], |r| r.get(0)).optional().map_err(sql)?;
-                let earlier = aliases.get(&f.fingerprint);
-                let via_alias: Option<i64> = match earlier {
-                    Some(fp) => find.query_row([fp], |r| r.get(0)).optional().map_err(sql)?,
-                    None => None,
-                };
-                let item = match (own, via_alias) {
-                    (Some(x), Some(y)) if x != y => {
-                        merge_items(&tx, x, y).map_err(sql)?;
+                let Some(earlier) = aliases.get(&f.fingerprint) else { continue };
+                if let (Some((x, _)), Some((y, _))) = (lookup(&f.fingerprint)?, lookup(earlier)?) {
+                    if x != y && merge_items(&tx, x, y).map_err(sql)? {
                         merged = true;
-                        x
                     }
-                    (Some(x), _) | (None, Some(x)) => x,
-                    (None, None) => create
+                }
+            }
+            // Each finding of the commit gets its own item: first those carrying their
+            // item's current name, then the others by name or by rename; a finding whose
+            // item is taken here (a renamed file's old path added again, a copy) starts a
+            // new item, which its fingerprint names from now on.
+            let known: Vec<Known> = findings
+                .iter()
+                .map(|f| {
+                    let own = lookup(&f.fingerprint)?;
+                    let via = match aliases.get(&f.fingerprint) {
+                        Some(fp) => lookup(fp)?.map(|(i, _)| i),
+                        None => None,
+                    };
+                    Ok((own, via))
+                })
+                .collect::<Result<_, LedgerError>>()?;
+            let mut taken: HashSet<i64> = HashSet::new();
+            let mut items: Vec<Option<i64>> = vec![None; findings.len()];
+            for (n, (own, _)) in known.iter().enumerate() {
+                if let Some((x, true)) = own {
+                    if taken.insert(*x) {
+                        items[n] = Some(*x);
+                    }
+                }
+            }
+            for (n, (own, via)) in known.iter().enumerate() {
+                if items[n].is_none() {
+                    if let Some(x) = own.map(|(x, _)| x).or(*via) {
+                        if taken.insert(x) {
+                            items[n] = Some(x);
+                        }
+                    }
+                }
+            }
+            for ((f, (own, via)), item) in findings.iter().zip(&known).zip(&items) {
+                let tickets = serde_json::to_string(&f.ticket.iter().collect::<Vec<_>>()).expect("serialize");
+                let item = match item {
+                    Some(x) => *x,
+                    None => create
                         .query_row(
                             params![
                                 f.fingerprint,
@@ -495,10 +533,10 @@ impl Ledger {
                         )
                         .map_err(sql)?,
                 };
-                if own.is_none() {
+                if own.map(|(x, _)| x) != Some(item) {
                     name.execute(params![f.fingerprint, item]).map_err(sql)?;
                 }
-                if let (Some(fp), None) = (earlier, via_alias) {
+                if let (Some(fp), None) = (aliases.get(&f.fingerprint), via) {
                     name.execute(params![fp, item]).map_err(sql)?;
                 }
                 if is_tip {
@@ -705,14 +743,26 @@ pub(crate) fn first_parent_depth(repo: &Repository, oid: Oid) -> i64 {
     depth
 }
 
-/// Makes item `gone` part of item `keep`: its names, and its memberships where `keep`
-/// has none in the same commit. Used when a rename links two items recorded apart.
-fn merge_items(conn: &Connection, keep: i64, gone: i64) -> rusqlite::Result<()> {
+/// For one finding: the item its own fingerprint names (and whether that fingerprint is
+/// the item's current name), and the item its parent's fingerprint names across a rename.
+type Known = (Option<(i64, bool)>, Option<i64>);
+
+/// Makes item `gone` part of item `keep` (its names and memberships), unless a commit
+/// has both; says whether it did. Used when a rename links two items recorded apart.
+fn merge_items(conn: &Connection, keep: i64, gone: i64) -> rusqlite::Result<bool> {
+    let together: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM memberships a JOIN memberships b ON a.commit_id = b.commit_id
+                        WHERE a.item_id = ?1 AND b.item_id = ?2)",
+        params![keep, gone],
+        |r| r.get(0),
+    )?;
+    if together {
+        return Ok(false);
+    }
     conn.execute("UPDATE fingerprints SET item_id = ?1 WHERE item_id = ?2", params![keep, gone])?;
-    conn.execute("UPDATE OR IGNORE memberships SET item_id = ?1 WHERE item_id = ?2", params![keep, gone])?;
-    conn.execute("DELETE FROM memberships WHERE item_id = ?1", [gone])?;
+    conn.execute("UPDATE memberships SET item_id = ?1 WHERE item_id = ?2", params![keep, gone])?;
     conn.execute("DELETE FROM items WHERE id = ?1", [gone])?;
-    Ok(())
+    Ok(true)
 }
 
 /// Recomputes every item from the memberships: introduced in the first recorded commit

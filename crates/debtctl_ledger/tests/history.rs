@@ -286,3 +286,30 @@ fn go_facts_changes_reach_unchanged_files_through_the_sqlite_cache() {
     assert_eq!(ignored(&e["commits"][1]), ignored(&e["commits"][0]));
     assert!(ignored(&e["commits"][2]) < ignored(&e["commits"][0]), "{e:#}");
 }
+
+/// Regression (found on psf/requests, whose vendored `chardet` was renamed to `charade`
+/// and later added back): a renamed file's old path added again must not fold its
+/// findings into the renamed file's items.
+#[test]
+fn a_renamed_files_old_path_added_again_gets_items_of_its_own() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    let c1 = commit(d, &[("old/x.py", DEBT)], "Add");
+    std::fs::create_dir(d.join("new")).unwrap();
+    git(d, &["mv", "old/x.py", "new/x.py"]);
+    let c2 = commit(d, &[], "Rename");
+    let c3 = commit(d, &[("old/x.py", DEBT)], "Copy back");
+    let c4 = commit(d, &[("README.md", "r\n")], "Docs");
+    let db = d.join("l.sqlite");
+    history(&db, d, &range("HEAD"));
+    let e = export(&db);
+    let per_commit: Vec<(u64, u64, u64)> = e["commits"].as_array().unwrap().iter().map(counts).collect();
+    assert_eq!(per_commit, [(1, 1, 0), (1, 0, 0), (2, 1, 0), (2, 0, 0)]);
+    let items = e["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{items:#?}");
+    assert_eq!((items[0]["path"].as_str(), &items[0]["introduced_in"]), (Some("new/x.py"), &json!(c1)));
+    assert_eq!((items[1]["path"].as_str(), &items[1]["introduced_in"]), (Some("old/x.py"), &json!(c3)));
+    assert!(items.iter().all(|i| i["fixed_in"].is_null()));
+    let _ = (c2, c4);
+}
