@@ -691,3 +691,17 @@ fn a_rename_by_plain_mv_in_the_working_tree_passes() {
     let (v, code) = gate_json(dir.path(), &["--staged", "--base", "HEAD"]);
     assert_eq!((code, named(&v["new"]), v["fixed"].as_array().unwrap().len()), (0, vec![], 2));
 }
+
+#[test]
+fn a_go_file_renamed_within_its_package_keeps_its_debt() {
+    let dir = TempDir::new().unwrap();
+    git(dir.path(), &["init", "-q"]);
+    write(dir.path(), "store/a.go", GO_A);
+    write(dir.path(), "store/b.go", GO_B);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-qm", "base"]);
+    git(dir.path(), &["mv", "store/b.go", "store/runner.go"]);
+    let (v, code) = gate_json(dir.path(), &["--base", "HEAD"]);
+    assert_eq!((code, named(&v["new"]), named(&v["fixed"])), (0, vec![], vec![]), "{v}");
+    assert_eq!(named(&v["findings"]), [n("go/ignored-error", "store/runner.go", 4)]);
+}
