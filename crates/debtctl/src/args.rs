@@ -21,8 +21,15 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Analyse one commit from git objects and record its debt in the ledger.
     Record(RecordArgs),
+    /// Record every first-parent commit of a range that is not recorded yet, oldest first.
+    History(HistoryArgs),
     /// Write the ledger out as data.
     Export(ExportArgs),
+    /// CI gate: fail when the working tree (or `--staged`, or `--head`) adds debt that the
+    /// base does not have.
+    Gate(GateArgs),
+    /// Install a git pre-commit hook that runs `debtctl gate --staged --base HEAD`.
+    InstallHook(InstallHookArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -145,6 +152,28 @@ pub struct RecordArgs {
     pub quiet: bool,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// The newest commit of the range.
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub rev: String,
+    /// Stop before this commit (and its ancestors), as `git log SINCE..REV` does.
+    #[arg(long, value_name = "REV", conflicts_with = "max_count")]
+    pub since: Option<String>,
+    /// Only the newest N first-parent commits.
+    #[arg(long, short = 'n', value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_count: Option<u64>,
+    /// The ledger (default: `.debtctl/ledger.sqlite` at the repository root).
+    #[arg(long, value_name = "PATH", env = "DEBTCTL_DB")]
+    pub db: Option<PathBuf>,
+    /// Config file (default: the nearest `debtctl.toml` upward from the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print nothing on success (no progress bar, no summary).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
     /// The ledger's export document.
@@ -197,4 +226,44 @@ pub struct ExportArgs {
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GateArgs {
+    /// The revision to compare with (default: `[gate] base` of debtctl.toml, else the merge
+    /// base of HEAD with its upstream branch); `REV...` means the merge base with REV.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Compare this revision instead of the working tree.
+    #[arg(long, value_name = "REV", conflicts_with = "staged")]
+    pub head: Option<String>,
+    /// Compare the staged content (the git index) instead of the working tree.
+    #[arg(long)]
+    pub staged: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// A new finding of this severity or above fails the gate (default: warning).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityArg>,
+    /// New debt, in minutes, above which the gate fails (default: 0).
+    #[arg(long, value_name = "MINUTES")]
+    pub budget: Option<u64>,
+    /// Also write a Markdown summary to this file (e.g. `$GITHUB_STEP_SUMMARY`).
+    #[arg(long, value_name = "PATH")]
+    pub summary: Option<PathBuf>,
+    /// The ledger used as the blob cache (default: `.debtctl/ledger.sqlite` at the
+    /// repository root).
+    #[arg(long, value_name = "PATH", env = "DEBTCTL_DB")]
+    pub db: Option<PathBuf>,
+    /// Keep the blob cache in memory only.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InstallHookArgs {
+    /// Replace a pre-commit hook that debtctl did not write (it is kept as
+    /// `pre-commit.debtctl-backup`).
+    #[arg(long)]
+    pub force: bool,
 }

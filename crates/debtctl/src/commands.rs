@@ -1,4 +1,4 @@
-use crate::args::{Cli, Command, ExplainArgs, Format, ListFormat, RecordArgs, RulesArgs, ScanArgs};
+use crate::args::{Cli, Command, ExplainArgs, Format, ListFormat, RulesArgs, ScanArgs};
 use crate::printer;
 use crate::Status;
 use anyhow::{bail, Context, Result};
@@ -22,8 +22,11 @@ pub fn run(cli: Cli) -> Result<Status> {
         }
         Command::Rules(args) => rules(args),
         Command::Explain(args) => explain(args),
-        Command::Record(args) => record(args),
+        Command::Record(args) => crate::ledger_cmd::record(args),
+        Command::History(args) => crate::ledger_cmd::history(args),
         Command::Export(args) => crate::export_cmd::run(args),
+        Command::Gate(args) => crate::gate_cmd::gate(args),
+        Command::InstallHook(args) => crate::gate_cmd::install_hook(args),
     }
 }
 
@@ -184,29 +187,3 @@ pub(crate) fn ledger_path(db: Option<PathBuf>, root: &std::path::Path, create: b
     }
 }
 
-fn record(args: RecordArgs) -> Result<Status> {
-    let root = repository_root()?;
-    let db = ledger_path(args.db, &root, true)?;
-    let overrides = Overrides { config: args.config, ..Overrides::default() };
-    let settings = Settings::resolve(&root, &overrides)?;
-    let mut ledger = debtctl_ledger::Ledger::open(&db)?;
-    let outcome = ledger.record(&root, &args.rev, &settings)?;
-    if !args.quiet {
-        let short = &outcome.sha[..outcome.sha.len().min(12)];
-        let mut err = std::io::stderr().lock();
-        if outcome.already_recorded {
-            writeln!(err, "{short} is already recorded in {}", db.display())?;
-        } else {
-            let s = if outcome.findings == 1 { "" } else { "s" };
-            writeln!(
-                err,
-                "Recorded {short}: {} finding{s} ({} analysed, {} from the cache) in {}",
-                outcome.findings,
-                outcome.analysed,
-                outcome.cached,
-                db.display()
-            )?;
-        }
-    }
-    Ok(Status::Clean)
-}

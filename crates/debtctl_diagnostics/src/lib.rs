@@ -198,7 +198,7 @@ pub struct ToolInfo {
     pub version: String,
 }
 
-/// The whole `--format json` document of `scan` and `fix`.
+/// The whole `--format json` document of `scan`, `fix` and `gate`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "debtctl findings")]
@@ -206,9 +206,50 @@ pub struct Report {
     /// The format's version: 1.
     pub version: u32,
     pub tool: ToolInfo,
-    /// Sorted by path, line, column, rule.
+    /// Sorted by path, line, column, rule. For `gate`: the head's findings in the compared
+    /// files (the changed files and, for Go, their packages), new and unchanged.
     pub findings: Vec<Finding>,
     pub summary: Summary,
+    /// `gate` only: the head's findings whose fingerprint the base does not have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new: Option<Vec<Finding>>,
+    /// `gate` only: the base's findings that the head no longer has (where the base had
+    /// them; a renamed file carries its new path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<Vec<Finding>>,
+    /// `gate` only: what was compared, and the verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<GateSummary>,
+}
+
+/// What `debtctl gate` compared, and its verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GateSummary {
+    /// The base as given (`--base`, the config's `[gate] base`, or the upstream's merge base).
+    pub base: String,
+    /// The base commit, 40 hex digits; `null` when the base has no commit (an unborn HEAD).
+    pub base_commit: Option<String>,
+    /// `worktree`, `index`, or the head revision as given.
+    pub head: String,
+    /// The head commit when the head is a revision.
+    pub head_commit: Option<String>,
+    pub passed: bool,
+    /// A new finding of this severity or above fails the gate.
+    pub fail_on: Severity,
+    /// New debt above this many minutes fails the gate.
+    pub budget_minutes: u64,
+    pub new_findings: u64,
+    pub new_debt_minutes: u64,
+    pub fixed_findings: u64,
+    pub fixed_debt_minutes: u64,
+    /// New debt minus fixed debt, in minutes.
+    pub delta_minutes: i64,
+    /// Why the gate failed, one sentence each; empty when it passed.
+    pub reasons: Vec<String>,
+    /// Files analysed, and files whose findings came from the cache (both sides).
+    pub analysed: u64,
+    pub cached: u64,
 }
 
 /// Folds away all white space, so that reformatting does not change an identity.

@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Why the ledger could not do what was asked; each prints as one line.
 #[derive(Debug, thiserror::Error)]
@@ -22,4 +22,17 @@ pub enum LedgerError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("ledger {}: corrupt row: {message}", path.display())]
     BadRow { path: PathBuf, message: String },
+}
+
+impl LedgerError {
+    /// A SQLite error on the ledger at `path`; a file that turns out not to be a database,
+    /// or a corrupt one, says so (the failed statement changed nothing).
+    pub fn sqlite(path: &Path, source: rusqlite::Error) -> LedgerError {
+        let reason = match source.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase) => "not a SQLite database",
+            Some(rusqlite::ErrorCode::DatabaseCorrupt) => "the database is corrupt",
+            _ => return LedgerError::Sqlite { path: path.to_path_buf(), source },
+        };
+        LedgerError::NotALedger { path: path.to_path_buf(), reason: reason.to_string() }
+    }
 }

@@ -5,20 +5,6 @@ use crate::error::LedgerError;
 use crate::time::rfc3339_utc;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::OnceLock;
-
-/// The ticket keys (`PAY-142`) a text names, in order of first appearance.
-pub fn tickets_in(text: &str) -> Vec<String> {
-    static RE: OnceLock<regex::Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| regex::Regex::new(r"\b[A-Z][A-Z0-9]+-[0-9]+\b").expect("valid regex"));
-    let mut out: Vec<String> = Vec::new();
-    for m in re.find_iter(text) {
-        if !out.iter().any(|t| t == m.as_str()) {
-            out.push(m.as_str().to_string());
-        }
-    }
-    out
-}
 
 struct CommitRow {
     id: i64,
@@ -34,7 +20,7 @@ impl Ledger {
     /// The whole ledger as ledger.md's export document: recorded commits in first-parent
     /// order, oldest first, each with its counts; then every item.
     pub fn export_json(&self) -> Result<Value, LedgerError> {
-        let sql = |source| LedgerError::Sqlite { path: self.path.clone(), source };
+        let sql = |source| LedgerError::sqlite(&self.path, source);
         let bad = |message: String| LedgerError::BadRow { path: self.path.clone(), message };
         let json_list = |s: String| -> Result<Vec<String>, LedgerError> {
             serde_json::from_str(&s).map_err(|e| bad(format!("{s}: {e}")))
@@ -188,18 +174,5 @@ impl Ledger {
         doc.insert("commits".into(), Value::Array(out_commits));
         doc.insert("items".into(), Value::Array(items.into_iter().map(|(_, v)| v).collect()));
         Ok(Value::Object(doc))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::tickets_in;
-
-    #[test]
-    fn finds_ticket_keys_once_each() {
-        assert_eq!(
-            tickets_in("Fix PAY-142 and OPS2-7\n\nsee PAY-142, not pay-1 or X-1"),
-            ["PAY-142", "OPS2-7"]
-        );
     }
 }

@@ -8,16 +8,21 @@
 //! once. Each commit is recorded in one transaction. See `shared/spec/ledger.md` for the
 //! contract; [`Ledger::export_json`] produces its export document.
 
-mod analyse;
 mod db;
 mod error;
 mod export;
+mod history;
+pub mod snapshot;
 mod time;
 
-pub use analyse::Analysis;
 pub use db::{Ledger, RecordOutcome, SCHEMA_VERSION};
+pub use debtctl_linter::tickets_in;
 pub use error::LedgerError;
-pub use export::tickets_in;
+pub use history::{HistoryOutcome, HistoryRange, Progress};
+pub use snapshot::{
+    analyse, changes, AnalysisOutcome, BlobCache, CacheKey, Changes, MemoryCache, Snapshot, SnapshotFile,
+    Source,
+};
 
 use std::path::{Path, PathBuf};
 

@@ -1,44 +1,12 @@
 //! The ledger on repositories the tests script with the `git` CLI.
 
+mod common;
+
+use common::{commit, git, settings, write};
 use debtctl_ledger::{Ledger, LedgerError, SCHEMA_VERSION};
-use debtctl_workspace::{Overrides, Settings};
 use serde_json::{json, Value};
 use std::path::Path;
-use std::process::Command;
 use tempfile::TempDir;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=Jane Doe", "-c", "user.email=jane@example.com", "-c", "commit.gpgsign=false"])
-        .args(args)
-        .env("GIT_AUTHOR_DATE", "2026-11-02T10:04:05Z")
-        .env("GIT_COMMITTER_DATE", "2026-11-02T10:04:05Z")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
-/// Writes the files and commits them; returns the commit's sha.
-fn commit(dir: &Path, files: &[(&str, &str)], message: &str) -> String {
-    for (rel, text) in files {
-        write(dir, rel, text);
-    }
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-q", "--allow-empty", "-m", message]);
-    git(dir, &["rev-parse", "HEAD"])
-}
-
-fn settings(dir: &Path) -> Settings {
-    Settings::resolve(dir, &Overrides::default()).unwrap()
-}
 
 const DEBT: &str = "def tag(item, tags=[]):\n    tags.append(item)\n    return tags\n";
 const MOVED: &str = "import os\n\n\nPATH = os.getcwd()\n\n\ndef tag(item, tags=[]):\n    tags.append(item)\n    return tags\n";
@@ -175,9 +143,10 @@ fn go_packages_are_analysed_together_and_cached() {
     let settings = settings(d);
     let mut ledger = Ledger::open(&d.join("ledger.sqlite")).unwrap();
     let first = ledger.record(d, "HEAD~1", &settings).unwrap();
-    assert_eq!((first.analysed, first.cached), (1, 0), "one package");
+    // Counted per file; the two files are one package.
+    assert_eq!((first.analysed, first.cached), (2, 0));
     let second = ledger.record(d, "HEAD", &settings).unwrap();
-    assert_eq!((second.analysed, second.cached), (0, 1));
+    assert_eq!((second.analysed, second.cached), (0, 2));
     let export = ledger.export_json().unwrap();
     let by_rule = export["commits"][0]["by_rule"].as_object().unwrap();
     assert!(by_rule.keys().any(|r| r == "go/ignored-error"), "{by_rule:?}");
@@ -249,4 +218,51 @@ fn an_unknown_revision_and_a_non_repository_are_errors() {
     let elsewhere = TempDir::new().unwrap();
     let err = ledger.record(elsewhere.path(), "HEAD", &settings).unwrap_err();
     assert!(matches!(err, LedgerError::NotARepository { .. }), "{err}");
+}
+
+#[test]
+fn a_schema_1_ledger_migrates_forward_and_keeps_its_items() {
+    let (dir, _) = scripted_history();
+    let d = dir.path();
+    let db = d.join("old.sqlite");
+    record_all(&db, d, &["HEAD~2"]);
+    {
+        // What schema 1 had: no fingerprints, no signatures, memberships without a
+        // fingerprint.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "DROP TABLE fingerprints; DROP TABLE go_signatures;
+             ALTER TABLE memberships DROP COLUMN fingerprint; PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let migrated = record_all(&db, d, &["HEAD~1", "HEAD"]);
+    let fresh = record_all(&d.join("new.sqlite"), d, &["HEAD~2", "HEAD~1", "HEAD"]);
+    assert_eq!(migrated, fresh);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+}
+
+#[test]
+fn a_blob_missing_from_the_object_database_is_counted_not_fatal_nor_cached() {
+    let (dir, _) = scripted_history();
+    let d = dir.path();
+    // A partial clone lacks some blobs: take one away (test repositories keep loose
+    // objects), record, then bring it back.
+    let blob = git(d, &["rev-parse", "HEAD~2:app/models.py"]);
+    let loose = d.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
+    let saved = std::fs::read(&loose).unwrap();
+    std::fs::remove_file(&loose).unwrap();
+    let settings = settings(d);
+    let mut ledger = Ledger::open(&d.join("l.sqlite")).unwrap();
+    let out = ledger.record(d, "HEAD~2", &settings).unwrap();
+    assert_eq!(out.missing, ["app/models.py"]);
+    assert_eq!((out.findings, out.analysed), (0, 0));
+    std::fs::write(&loose, saved).unwrap();
+    // Another commit with the same blob: analysed now, not a cached empty result.
+    commit(d, &[("app/models.py", DEBT), ("notes.txt", "x\n")], "Back to the first version");
+    let out = ledger.record(d, "HEAD", &settings).unwrap();
+    assert!(out.missing.is_empty());
+    assert_eq!((out.findings, out.analysed), (1, 1));
 }

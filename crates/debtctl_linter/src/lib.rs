@@ -13,7 +13,8 @@ mod walk;
 
 pub use checker::{check_go_file, check_package, check_source, is_generated, FileResult};
 pub use registry::{Rule, RuleMeta, RuleSet};
-pub use rules::go::package::{PackageFacts, PackageFile};
+pub use rules::debt::todo::tickets_in;
+pub use rules::go::package::{FileFacts, PackageFacts, PackageFile};
 pub use settings::{GoSettings, LinterSettings};
 
 pub use debtctl_syntax::Language;

@@ -43,6 +43,22 @@ pub struct Config {
     /// A ticket's web page, `{key}` standing for its key
     /// (`https://tracker.example/browse/{key}`): the dashboard links ticket keys to it.
     pub ticket_url: Option<String>,
+    /// Options of `debtctl gate`.
+    #[serde(default)]
+    pub gate: GateConfig,
+}
+
+/// `[gate]`: options of `debtctl gate`; its flags override them.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct GateConfig {
+    /// The revision to compare with (`--base`). Default: the merge base of HEAD with its
+    /// upstream branch. A trailing `...` (`origin/main...`) means the merge base with it.
+    pub base: Option<String>,
+    /// A new finding of this severity or above fails the gate. Default: `warning`.
+    pub fail_on: Option<SeverityName>,
+    /// New debt, in minutes, above which the gate fails. Default: 0.
+    pub budget: Option<u64>,
 }
 
 /// `[go]`: options of the Go rules.
@@ -151,6 +167,21 @@ mod tests {
         assert!(!Config::default().go.check_deferred);
         let err = parse_config(Path::new("x"), "[go]\nbogus = 1\n").unwrap_err();
         assert!(err.to_string().contains("bogus"));
+    }
+
+    #[test]
+    fn gate_table_parses_and_rejects_unknown_keys() {
+        let cfg = parse_config(
+            Path::new("x"),
+            "[gate]\nbase = \"origin/main\"\nfail-on = \"error\"\nbudget = 30\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.gate.base.as_deref(), Some("origin/main"));
+        assert_eq!(cfg.gate.fail_on, Some(SeverityName::Error));
+        assert_eq!(cfg.gate.budget, Some(30));
+        assert!(Config::default().gate.base.is_none());
+        let err = parse_config(Path::new("x"), "[gate]\nbudjet = 1\n").unwrap_err();
+        assert!(err.to_string().contains("budjet"));
     }
 
     #[test]

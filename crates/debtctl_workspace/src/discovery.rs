@@ -51,12 +51,18 @@ pub fn discover(
     Ok(files)
 }
 
-/// A file below a `templates/` directory whose parent holds `Chart.yaml`.
+/// A file below a `templates/` directory whose parent holds `Chart.yaml`, on disk.
 pub fn is_helm_template(path: &Path) -> bool {
+    is_helm_template_in(path, |chart| chart.is_file())
+}
+
+/// A file below a `templates/` directory whose parent holds `Chart.yaml`, where `exists`
+/// says whether a path exists (on disk, in a git tree, in the index).
+pub fn is_helm_template_in(path: &Path, exists: impl Fn(&Path) -> bool) -> bool {
     path.ancestors()
         .skip(1)
         .filter(|dir| dir.file_name().is_some_and(|n| n == "templates"))
-        .any(|templates| templates.parent().is_some_and(|chart| chart.join("Chart.yaml").is_file()))
+        .any(|templates| templates.parent().is_some_and(|chart| exists(&chart.join("Chart.yaml"))))
 }
 
 fn skipped_dir(name: &str) -> bool {

@@ -1,11 +1,16 @@
 //! GitHub Actions workflow commands, one per finding.
 
-use debtctl_diagnostics::Severity;
+use debtctl_diagnostics::{Finding, Severity};
 use debtctl_workspace::engine::ScanOutcome;
 use std::io::Write;
 
 pub fn print(out: &mut impl Write, outcome: &ScanOutcome) -> std::io::Result<()> {
-    for f in &outcome.findings {
+    print_findings(out, &outcome.findings)
+}
+
+/// One workflow command per finding.
+pub fn print_findings(out: &mut impl Write, findings: &[Finding]) -> std::io::Result<()> {
+    for f in findings {
         let level = match f.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",

@@ -8,6 +8,9 @@ pub fn report(outcome: &ScanOutcome) -> Report {
         tool: ToolInfo { name: "debtctl".to_string(), version: env!("CARGO_PKG_VERSION").to_string() },
         findings: outcome.findings.clone(),
         summary: outcome.summary.clone(),
+        new: None,
+        fixed: None,
+        gate: None,
     }
 }
 

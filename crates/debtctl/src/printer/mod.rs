@@ -1,5 +1,6 @@
 //! Printers for `--format text|json|sarif|github`.
 
+pub mod gate;
 pub mod github;
 pub mod json;
 pub mod sarif;

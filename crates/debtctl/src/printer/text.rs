@@ -68,7 +68,11 @@ pub fn print(out: &mut impl Write, outcome: &ScanOutcome, quiet: bool) -> std::i
     Ok(())
 }
 
-fn print_finding(out: &mut impl Write, f: &Finding, lines: Option<&[String]>) -> std::io::Result<()> {
+pub(crate) fn print_finding(
+    out: &mut impl Write,
+    f: &Finding,
+    lines: Option<&[String]>,
+) -> std::io::Result<()> {
     let sev = level_style(f.severity);
     writeln!(out, "{BOLD}{}:{}:{}:{BOLD:#} {sev}{}{sev:#} {}", f.path, f.line, f.column, f.rule, f.message)?;
     let Some(line) = lines.and_then(|l| l.get(f.line as usize - 1)) else {
@@ -105,7 +109,7 @@ fn display_width(line: &str, chars: usize) -> usize {
     line.chars().take(chars).map(|c| if c == '\t' { 4 } else { 1 }).sum()
 }
 
-fn plural(n: u64, noun: &str) -> String {
+pub(crate) fn plural(n: u64, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {

@@ -51,7 +51,28 @@ pub(crate) fn check(checker: &mut Checker<'_>, comment: &str, start: usize) {
 }
 
 fn ticket(line: &str) -> Option<String> {
-    TICKET.captures_iter(line).find(|c| !NOT_TICKETS.contains(&&c[1])).map(|c| c[0].to_string())
+    ticket_keys(line).next().map(str::to_string)
+}
+
+/// Ticket keys such as `PAY-142` in a text, in order, without the standards that look like
+/// them (`UTF-8`, `SHA-256` ...).
+fn ticket_keys(text: &str) -> impl Iterator<Item = &str> {
+    TICKET
+        .captures_iter(text)
+        .filter(|c| !NOT_TICKETS.contains(&&c[1]))
+        .map(|c| c.get(0).expect("whole match").as_str())
+}
+
+/// Every ticket key a text names (a commit message, say), once each, in order of first
+/// appearance; the same keys the `debt/todo` rule gives its findings.
+pub fn tickets_in(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for key in ticket_keys(text) {
+        if !out.iter().any(|t| t == key) {
+            out.push(key.to_string());
+        }
+    }
+    out
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -74,5 +95,14 @@ mod tests {
         assert_eq!(ticket("TODO: decode UTF-8 then see OPS-7").as_deref(), Some("OPS-7"));
         assert_eq!(ticket("TODO: SHA-256 only"), None);
         assert_eq!(ticket("TODO: pay-142 lower case"), None);
+    }
+
+    #[test]
+    fn tickets_in_a_text_once_each_in_order() {
+        assert_eq!(
+            tickets_in("Fix PAY-142 and OPS2-7\n\nsee PAY-142, UTF-8, not pay-1"),
+            ["PAY-142", "OPS2-7"]
+        );
+        assert!(tickets_in("SHA-256 and RFC-3339").is_empty());
     }
 }

@@ -258,3 +258,363 @@ pub(crate) fn results_of(decl: Node<'_>, source: &str, imports: &Imports) -> Res
     }
     out
 }
+
+impl PackageFacts {
+    /// A digest of everything [`PackageFacts::collect`] reads from one file: its top-level
+    /// declarations (package clause, imports, types, variables, constants, and functions and
+    /// methods without their bodies), as written; top-level comments do not count. Two files
+    /// with the same signature contribute the same facts, so a cache can key a package's
+    /// facts on its files' signatures (and whether it has tests): editing a function body
+    /// leaves them, changing a result type does not. A file without a tree has the
+    /// signature of an empty one.
+    pub fn signature(source: &str, tree: Option<&Tree>) -> u64 {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        if let Some(tree) = tree {
+            let root = tree.root_node();
+            let mut cursor = root.walk();
+            for decl in root.children(&mut cursor) {
+                if decl.kind_str() == "comment" {
+                    continue;
+                }
+                let range = decl.byte_range();
+                let body = match decl.kind_str() {
+                    "function_declaration" | "method_declaration" => {
+                        decl.field("body").map(|b| b.byte_range())
+                    }
+                    _ => None,
+                };
+                match body {
+                    Some(body) => {
+                        h.update(&source.as_bytes()[range.start..body.start]);
+                        h.update(b"{}");
+                        h.update(&source.as_bytes()[body.end..range.end]);
+                    }
+                    None => h.update(&source.as_bytes()[range]),
+                }
+                h.update(&[0x1e]);
+            }
+        }
+        h.digest()
+    }
+}
+
+#[cfg(test)]
+mod signature_tests {
+    use super::PackageFacts;
+    use debtctl_syntax::{parse, Language};
+
+    fn sig(source: &str) -> u64 {
+        PackageFacts::signature(source, parse(Language::Go, source).as_ref())
+    }
+
+    #[test]
+    fn bodies_and_top_level_comments_do_not_count_declarations_do() {
+        let base = sig("package p\n\nimport \"os\"\n\n// F does.\nfunc F() error {\n\treturn nil\n}\n");
+        let body = sig("package p\n\nimport \"os\"\n\n// F does more.\nfunc F() error {\n\tos.Exit(1)\n\treturn nil\n}\n");
+        assert_eq!(base, body);
+        assert_ne!(base, sig("package p\n\nimport \"os\"\n\nfunc F() {\n}\n"));
+        assert_ne!(base, sig("package q\n\nimport \"os\"\n\nfunc F() error {\n\treturn nil\n}\n"));
+        assert_ne!(base, sig("package p\n\nimport \"io\"\n\nfunc F() error {\n\treturn nil\n}\n"));
+        let var = sig("package p\n\nvar x = 1\n");
+        assert_ne!(var, sig("package p\n\nvar x = \"s\"\n"));
+        let method = sig("package p\n\nfunc (s *S) M() error { return nil }\n");
+        assert_ne!(method, sig("package p\n\nfunc (s *S) M() int { return 0 }\n"));
+        assert_eq!(method, sig("package p\n\nfunc (s *S) M() error { return s.err }\n"));
+    }
+}
+
+/// What one file contributes to its package's facts: its package clause and top-level
+/// declarations. A cache keeps these per blob, so that a package's facts can be rebuilt
+/// with [`PackageFacts::merge`] when one file changes, without parsing the others.
+#[derive(Debug, Default)]
+pub struct FileFacts {
+    is_test: bool,
+    package: Option<String>,
+    decls: Decls,
+}
+
+impl FileFacts {
+    /// Reads one file as [`PackageFacts::collect`] reads each of its files.
+    pub fn read(file: &PackageFile<'_>) -> FileFacts {
+        let mut out =
+            FileFacts { is_test: file.name.ends_with("_test.go"), package: None, decls: Decls::default() };
+        let Some(tree) = file.tree else { return out };
+        let root = tree.root_node();
+        let Some(pkg) = package_name(root, file.source) else { return out };
+        let imports = Imports::collect(root, file.source);
+        out.package = Some(pkg.to_string());
+        out.decls.read_file(root, file.source, &imports);
+        out
+    }
+
+    /// The name in the file's package clause.
+    pub fn package(&self) -> Option<&str> {
+        self.package.as_deref()
+    }
+}
+
+impl Decls {
+    /// Adds a later file's declarations, as `read_file` on this value would have.
+    fn absorb(&mut self, other: &Decls) {
+        self.funcs.extend(other.funcs.iter().map(|(k, v)| (k.clone(), v.clone())));
+        for (ty, ms) in &other.methods {
+            self.methods
+                .entry(ty.clone())
+                .or_default()
+                .extend(ms.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        for (ty, fs) in &other.fields {
+            self.fields.entry(ty.clone()).or_default().extend(fs.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        self.vars.extend(other.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+        self.names.extend(other.names.iter().cloned());
+    }
+
+    /// The entries a file can look up by the identifiers it holds: functions, variables and
+    /// names by name, methods and fields by their own name (under any type).
+    fn project(&self, idents: &HashSet<&str>) -> Decls {
+        let keep = |k: &String| idents.contains(k.as_str());
+        let inner =
+            |m: &HashMap<String, HashMap<String, Results>>| -> HashMap<String, HashMap<String, Results>> {
+                m.iter()
+                    .map(|(ty, ms)| {
+                        (
+                            ty.clone(),
+                            ms.iter().filter(|(k, _)| keep(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+                        )
+                    })
+                    .filter(|(_, ms): &(String, HashMap<String, Results>)| !ms.is_empty())
+                    .collect()
+            };
+        Decls {
+            funcs: self.funcs.iter().filter(|(k, _)| keep(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            methods: inner(&self.methods),
+            fields: self
+                .fields
+                .iter()
+                .map(|(ty, fs)| {
+                    (
+                        ty.clone(),
+                        fs.iter().filter(|(k, _)| keep(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    )
+                })
+                .filter(|(_, fs): &(String, HashMap<String, Ty>)| !fs.is_empty())
+                .collect(),
+            vars: self.vars.iter().filter(|(k, _)| keep(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            names: self.names.iter().filter(|k| keep(k)).cloned().collect(),
+        }
+    }
+
+    /// Feeds the declarations to `h` in a canonical (sorted) order.
+    fn digest(&self, h: &mut xxhash_rust::xxh3::Xxh3) {
+        fn sorted<V>(m: &HashMap<String, V>) -> Vec<(&String, &V)> {
+            let mut v: Vec<_> = m.iter().collect();
+            v.sort_by(|a, b| a.0.cmp(b.0));
+            v
+        }
+        let s = |h: &mut xxhash_rust::xxh3::Xxh3, text: &str| {
+            h.update(text.as_bytes());
+            h.update(&[0]);
+        };
+        let results = |h: &mut xxhash_rust::xxh3::Xxh3, r: &Results| {
+            for (t, e) in r.types.iter().zip(&r.errors) {
+                h.update(&[u8::from(t.is_some()), u8::from(*e)]);
+                h.update(t.as_deref().unwrap_or("").as_bytes());
+                h.update(&[0]);
+            }
+            h.update(&[r.types.len() as u8, r.errors.len() as u8, 0x1f]);
+        };
+        s(h, "funcs");
+        for (k, r) in sorted(&self.funcs) {
+            s(h, k);
+            results(h, r);
+        }
+        s(h, "methods");
+        for (ty, ms) in sorted(&self.methods) {
+            s(h, ty);
+            for (k, r) in sorted(ms) {
+                s(h, k);
+                results(h, r);
+            }
+            h.update(&[0x1e]);
+        }
+        s(h, "fields");
+        for (ty, fs) in sorted(&self.fields) {
+            s(h, ty);
+            for (k, t) in sorted(fs) {
+                s(h, k);
+                s(h, t);
+            }
+            h.update(&[0x1e]);
+        }
+        s(h, "vars");
+        for (k, t) in sorted(&self.vars) {
+            s(h, k);
+            s(h, t);
+        }
+        s(h, "names");
+        let mut names: Vec<_> = self.names.iter().collect();
+        names.sort();
+        for n in names {
+            s(h, n);
+        }
+    }
+}
+
+impl PackageFacts {
+    /// The facts of a package from its files' contributions in path order: the same facts
+    /// [`PackageFacts::collect`] gives for the same files.
+    pub fn merge(files: &[&FileFacts]) -> PackageFacts {
+        let mut facts = PackageFacts { has_tests: files.iter().any(|f| f.is_test), packages: HashMap::new() };
+        for f in files {
+            if let Some(pkg) = &f.package {
+                facts.packages.entry(pkg.clone()).or_default().absorb(&f.decls);
+            }
+        }
+        facts
+    }
+
+    /// The part of these facts a file of package `package` can read, when `idents` holds
+    /// every identifier the file mentions: the Go rules look facts up only by the text of
+    /// identifiers in the file they check (a function's, variable's, method's or field's
+    /// own name; the type a method or field is looked up under may come from elsewhere, so
+    /// every type is kept). A test in this file holds the rules to that, on the fixtures.
+    pub fn project(&self, package: Option<&str>, idents: &HashSet<&str>) -> PackageFacts {
+        let mut out = PackageFacts { has_tests: self.has_tests, packages: HashMap::new() };
+        if let Some(p) = package {
+            if let Some(d) = self.packages.get(p) {
+                out.packages.insert(p.to_string(), d.project(idents));
+            }
+        }
+        out
+    }
+
+    /// A digest of the facts, independent of hash-map order.
+    pub fn digest(&self) -> u64 {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.update(&[u8::from(self.has_tests)]);
+        let mut pkgs: Vec<_> = self.packages.iter().collect();
+        pkgs.sort_by(|a, b| a.0.cmp(b.0));
+        for (name, decls) in pkgs {
+            h.update(name.as_bytes());
+            h.update(&[0x1d]);
+            decls.digest(&mut h);
+        }
+        h.digest()
+    }
+
+    /// Every word of a source text (maximal runs of letters, digits and `_`): a superset of
+    /// the identifiers it mentions, found without parsing.
+    pub fn identifiers(source: &str) -> HashSet<&str> {
+        source.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).collect()
+    }
+}
+
+#[cfg(test)]
+mod projection_tests {
+    use super::{FileFacts, PackageFacts, PackageFile};
+    use crate::registry::RuleSet;
+    use crate::settings::LinterSettings;
+    use debtctl_syntax::{parse, Language};
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    /// Every directory of Go fixtures, with its files' paths and sources.
+    fn fixture_packages() -> BTreeMap<PathBuf, Vec<(String, String)>> {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/go");
+        let mut out: BTreeMap<PathBuf, Vec<(String, String)>> = BTreeMap::new();
+        let mut stack = vec![root];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let p = entry.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|e| e == "go") {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    out.entry(dir.clone()).or_default().push((p.to_string_lossy().into_owned(), text));
+                }
+            }
+        }
+        for files in out.values_mut() {
+            files.sort();
+        }
+        assert!(out.len() >= 5, "Go fixtures not found");
+        out
+    }
+
+    /// The ledger caches a Go file's findings under the digest of its projected facts; that
+    /// is right only while checking with the projection finds what checking with the whole
+    /// facts finds, and while merged per-file facts equal collected ones.
+    #[test]
+    fn projected_facts_find_what_whole_facts_find_and_merge_equals_collect() {
+        let settings = LinterSettings::default();
+        let mut checked = 0;
+        for files in fixture_packages().values() {
+            let trees: Vec<_> = files.iter().map(|(_, s)| parse(Language::Go, s)).collect();
+            let units: Vec<PackageFile<'_>> = files
+                .iter()
+                .zip(&trees)
+                .map(|((name, source), tree)| PackageFile { name, source, tree: tree.as_ref() })
+                .collect();
+            let facts = PackageFacts::collect(&units);
+            let parts: Vec<FileFacts> = units.iter().map(FileFacts::read).collect();
+            let merged = PackageFacts::merge(&parts.iter().collect::<Vec<_>>());
+            assert_eq!(merged.digest(), facts.digest());
+            for ((unit, part), tree) in units.iter().zip(&parts).zip(&trees) {
+                let idents = PackageFacts::identifiers(unit.source);
+                let projected = facts.project(part.package(), &idents);
+                let whole = crate::check_go_file(
+                    unit.name,
+                    unit.source,
+                    tree.as_ref(),
+                    &facts,
+                    RuleSet::all(),
+                    &settings,
+                );
+                let part_only = crate::check_go_file(
+                    unit.name,
+                    unit.source,
+                    tree.as_ref(),
+                    &projected,
+                    RuleSet::all(),
+                    &settings,
+                );
+                assert_eq!(whole.findings, part_only.findings, "{}", unit.name);
+                checked += 1;
+            }
+        }
+        assert!(checked >= 10);
+    }
+
+    #[test]
+    fn a_new_test_function_leaves_other_files_projections_alone() {
+        let a = "package p\n\nfunc helper() error { return nil }\n\nfunc Use() { helper() }\n";
+        let t1 = "package p\n\nimport \"testing\"\n\nfunc TestA(t *testing.T) {}\n";
+        let t2 =
+            "package p\n\nimport \"testing\"\n\nfunc TestA(t *testing.T) {}\n\nfunc TestB(t *testing.T) {}\n";
+        let digest = |test: &str| {
+            let files = [("a.go", a), ("a_test.go", test)];
+            let trees: Vec<_> = files.iter().map(|(_, s)| parse(Language::Go, s)).collect();
+            let units: Vec<PackageFile<'_>> = files
+                .iter()
+                .zip(&trees)
+                .map(|((name, source), tree)| PackageFile { name, source, tree: tree.as_ref() })
+                .collect();
+            let facts = PackageFacts::collect(&units);
+            (facts.digest(), facts.project(Some("p"), &PackageFacts::identifiers(a)).digest())
+        };
+        let (whole1, proj1) = digest(t1);
+        let (whole2, proj2) = digest(t2);
+        assert_ne!(whole1, whole2);
+        assert_eq!(proj1, proj2);
+        let changed = "package p\n\nfunc helper() {}\n\nfunc Use() { helper() }\n";
+        let facts = {
+            let tree = parse(Language::Go, changed);
+            PackageFacts::collect(&[PackageFile { name: "a.go", source: changed, tree: tree.as_ref() }])
+        };
+        let tree = parse(Language::Go, a);
+        let before = PackageFacts::collect(&[PackageFile { name: "a.go", source: a, tree: tree.as_ref() }]);
+        let idents = PackageFacts::identifiers(a);
+        assert_ne!(facts.project(Some("p"), &idents).digest(), before.project(Some("p"), &idents).digest());
+    }
+}
