@@ -465,7 +465,7 @@ impl PackageFacts {
     /// The facts of a package from its files' contributions in path order: the same facts
     /// [`PackageFacts::collect`] gives for the same files.
     pub fn merge(files: &[&FileFacts]) -> PackageFacts {
-        let mut facts = PackageFacts { has_tests: files.iter().any(|f| f.is_test), packages: HashMap::new() };
+        let mut facts = PackageFacts { has_tests: files.iter().any(|f| f.is_test), packages: HashMap::default() };
         for f in files {
             if let Some(pkg) = &f.package {
                 facts.packages.entry(pkg.clone()).or_default().absorb(&f.decls);
@@ -480,7 +480,7 @@ impl PackageFacts {
     /// own name; the type a method or field is looked up under may come from elsewhere, so
     /// every type is kept). A test in this file holds the rules to that, on the fixtures.
     pub fn project(&self, package: Option<&str>, idents: &HashSet<&str>) -> PackageFacts {
-        let mut out = PackageFacts { has_tests: self.has_tests, packages: HashMap::new() };
+        let mut out = PackageFacts { has_tests: self.has_tests, packages: HashMap::default() };
         if let Some(p) = package {
             if let Some(d) = self.packages.get(p) {
                 out.packages.insert(p.to_string(), d.project(idents));
