@@ -313,3 +313,29 @@ fn a_renamed_files_old_path_added_again_gets_items_of_its_own() {
     assert!(items.iter().all(|i| i["fixed_in"].is_null()));
     let _ = (c2, c4);
 }
+
+#[test]
+fn counts_are_relative_to_the_first_parent_when_a_side_commit_is_recorded_too() {
+    let s = story();
+    let d = s.dir.path();
+    let plain = d.join("plain.sqlite");
+    history(&plain, d, &range("HEAD"));
+    let with_side = d.join("side.sqlite");
+    history(&with_side, d, &range("HEAD"));
+    // A feature-branch commit, recorded by name: it has debt the main line never has.
+    let mut ledger = Ledger::open(&with_side).unwrap();
+    ledger.record(d, &s.feature[1], &settings(d)).unwrap();
+    drop(ledger);
+    let counts_by_sha = |e: &Value| -> Vec<(String, (u64, u64, u64))> {
+        e["commits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["sha"].as_str().unwrap().to_string(), counts(c)))
+            .collect()
+    };
+    let side = counts_by_sha(&export(&with_side));
+    assert_eq!(side.len(), 10);
+    let main_only: Vec<_> = side.into_iter().filter(|(sha, _)| *sha != s.feature[1]).collect();
+    assert_eq!(main_only, counts_by_sha(&export(&plain)));
+}
