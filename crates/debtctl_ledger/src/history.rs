@@ -95,10 +95,10 @@ impl Ledger {
         // order counted from the cut; put them where they belong now.
         // (Its parents too: a shallow clone's oldest commit shows none.)
         let mut moved: Vec<(String, i64, Vec<String>)> = Vec::new();
-        for n in 0..len {
-            if recorded.get(&chain[n]).is_some_and(|&depth| depth != depth_of(n)) {
-                let parents = repo.find_commit(chain[n])?.parent_ids().map(|p| p.to_string()).collect();
-                moved.push((chain[n].to_string(), depth_of(n), parents));
+        for (n, id) in chain[..len].iter().enumerate() {
+            if recorded.get(id).is_some_and(|&depth| depth != depth_of(n)) {
+                let parents = repo.find_commit(*id)?.parent_ids().map(|p| p.to_string()).collect();
+                moved.push((id.to_string(), depth_of(n), parents));
             }
         }
         if !moved.is_empty() {
