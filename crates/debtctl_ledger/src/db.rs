@@ -258,6 +258,32 @@ impl Ledger {
             .map_err(|e| self.sql_err(e))
     }
 
+    /// The depth (place in first-parent order) a recorded commit was recorded with.
+    pub(crate) fn recorded_depth(&self, sha: &str) -> Result<Option<i64>, LedgerError> {
+        self.conn
+            .prepare_cached("SELECT depth FROM commits WHERE sha = ?1 AND recorded = 1")
+            .and_then(|mut s| s.query_row([sha], |r| r.get(0)).optional())
+            .map_err(|e| self.sql_err(e))
+    }
+
+    /// Gives recorded commits new depths and parents, and recomputes every item, in one
+    /// transaction.
+    pub(crate) fn set_depths(&mut self, depths: &[(String, i64, Vec<String>)]) -> Result<(), LedgerError> {
+        let path = self.path.clone();
+        let sql = |source| LedgerError::sqlite(&path, source);
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
+        for (sha, depth, parents) in depths {
+            let parents = serde_json::to_string(parents).expect("strings serialize");
+            tx.execute(
+                "UPDATE commits SET depth = ?2, parents = ?3 WHERE sha = ?1",
+                params![sha, depth, parents],
+            )
+            .map_err(sql)?;
+        }
+        recompute_items(&tx).map_err(sql)?;
+        tx.commit().map_err(sql)
+    }
+
     /// Analyses the commit `rev` names in the repository at (or above) `repo_path` from
     /// git objects, and records it and its findings in one transaction. A commit already
     /// recorded is left as it is.
@@ -554,8 +580,7 @@ impl Ledger {
                 member.execute(params![cid, item, f.path, f.line, f.fingerprint]).map_err(sql)?;
             }
         }
-        let is_tip = is_tip && !merged;
-        if is_tip {
+        if is_tip && !merged {
             // Items here: introduced here if new, open again, and where this commit has them.
             tx.execute(
                 "UPDATE items SET introduced_in = coalesce(introduced_in, ?1), fixed_in = NULL,
@@ -574,8 +599,10 @@ impl Ledger {
                 )
                 .map_err(sql)?;
             }
-        } else {
+        } else if merged {
             recompute_items(&tx).map_err(sql)?;
+        } else {
+            recompute_around(&tx, cid).map_err(sql)?;
         }
         tx.commit().map_err(sql)?;
         self.pending.borrow_mut().clear();
@@ -770,23 +797,52 @@ fn merge_items(conn: &Connection, keep: i64, gone: i64) -> rusqlite::Result<bool
 /// one that has it (none when the newest has it), and located where the last one has it.
 /// The fast path in `store` gives the same result when a commit is added at the tip.
 fn recompute_items(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(
-        "WITH ord AS (
-             SELECT id, ROW_NUMBER() OVER (ORDER BY depth, time, id) AS n FROM commits WHERE recorded = 1
-         ),
-         span AS (
-             SELECT m.item_id, MIN(o.n) AS first_n, MAX(o.n) AS last_n
-             FROM memberships m JOIN ord o ON o.id = m.commit_id GROUP BY m.item_id
-         )
-         UPDATE items SET introduced_in = f.id, fixed_in = nx.id, path = m.path, line = m.line,
-             fingerprint = coalesce(m.fingerprint, items.fingerprint)
-         FROM span s
-             JOIN ord f ON f.n = s.first_n
-             JOIN ord l ON l.n = s.last_n
-             JOIN memberships m ON m.item_id = s.item_id AND m.commit_id = l.id
-             LEFT JOIN ord nx ON nx.n = s.last_n + 1
-         WHERE items.id = s.item_id;",
+    recompute(conn, "SELECT item_id FROM memberships", [])
+}
+
+/// As [`recompute_items`], for the items a commit recorded between others can change:
+/// those it has, and those of the recorded commit just before it (which it may fix).
+fn recompute_around(conn: &Connection, cid: i64) -> rusqlite::Result<()> {
+    let prev: Option<i64> = conn
+        .query_row(
+            "SELECT p.id FROM commits p, commits c WHERE c.id = ?1 AND p.recorded = 1 AND p.id != c.id
+               AND (p.depth, p.time, p.id) < (c.depth, c.time, c.id)
+             ORDER BY p.depth DESC, p.time DESC, p.id DESC LIMIT 1",
+            [cid],
+            |r| r.get(0),
+        )
+        .optional()?;
+    recompute(
+        conn,
+        "SELECT item_id FROM memberships WHERE commit_id = ?1 OR commit_id = ?2",
+        params![cid, prev.unwrap_or(cid)],
     )
+}
+
+/// Recomputes the items `affected` (a query giving item ids) selects.
+fn recompute(conn: &Connection, affected: &str, args: impl rusqlite::Params) -> rusqlite::Result<()> {
+    conn.execute(
+        &format!(
+            "WITH ord AS (
+                 SELECT id, ROW_NUMBER() OVER (ORDER BY depth, time, id) AS n FROM commits WHERE recorded = 1
+             ),
+             span AS (
+                 SELECT m.item_id, MIN(o.n) AS first_n, MAX(o.n) AS last_n
+                 FROM memberships m JOIN ord o ON o.id = m.commit_id
+                 WHERE m.item_id IN ({affected}) GROUP BY m.item_id
+             )
+             UPDATE items SET introduced_in = f.id, fixed_in = nx.id, path = m.path, line = m.line,
+                 fingerprint = coalesce(m.fingerprint, items.fingerprint)
+             FROM span s
+                 JOIN ord f ON f.n = s.first_n
+                 JOIN ord l ON l.n = s.last_n
+                 JOIN memberships m ON m.item_id = s.item_id AND m.commit_id = l.id
+                 LEFT JOIN ord nx ON nx.n = s.last_n + 1
+             WHERE items.id = s.item_id"
+        ),
+        args,
+    )?;
+    Ok(())
 }
 
 /// Errors for a file that must not be touched: another application's database, or a

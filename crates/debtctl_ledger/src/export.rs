@@ -74,11 +74,21 @@ impl Ledger {
         }
 
         let mut out_commits = Vec::with_capacity(commits.len());
-        let mut previous: HashSet<i64> = HashSet::new();
+        // Introduced and fixed are relative to the first parent when it is recorded, else
+        // to the commit before in the order (nothing, for the first).
+        let mut items_of: HashMap<&str, HashSet<i64>> = HashMap::new();
+        let empty_set = HashSet::new();
+        let mut previous: Option<&str> = None;
         for c in &commits {
             let empty = Vec::new();
             let these = members.get(&c.id).unwrap_or(&empty);
             let ids: HashSet<i64> = these.iter().map(|(i, _, _)| *i).collect();
+            let base = c
+                .parents
+                .first()
+                .and_then(|p| items_of.get(p.as_str()))
+                .or_else(|| previous.and_then(|p| items_of.get(p)))
+                .unwrap_or(&empty_set);
             let mut by_rule: BTreeMap<&str, u64> = BTreeMap::new();
             for (_, rule, _) in these {
                 *by_rule.entry(rule.as_str()).or_default() += 1;
@@ -92,11 +102,12 @@ impl Ledger {
                 "tickets": c.tickets,
                 "findings": these.len(),
                 "debt_minutes": these.iter().map(|(_, _, d)| d).sum::<i64>(),
-                "introduced": ids.difference(&previous).count(),
-                "fixed": previous.difference(&ids).count(),
+                "introduced": ids.difference(base).count(),
+                "fixed": base.difference(&ids).count(),
                 "by_rule": by_rule,
             }));
-            previous = ids;
+            items_of.insert(c.sha.as_str(), ids);
+            previous = Some(c.sha.as_str());
         }
 
         let by_id: HashMap<i64, &CommitRow> = commits.iter().map(|c| (c.id, c)).collect();

@@ -7,7 +7,7 @@ use crate::error::LedgerError;
 use crate::snapshot::Snapshot;
 use debtctl_workspace::Settings;
 use git2::{Oid, Repository};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 /// Which commits `history` records: the first-parent chain from `rev`, back to the root,
@@ -91,7 +91,20 @@ impl Ledger {
         };
 
         let recorded = self.recorded_among(&chain[..len])?;
-        let todo: Vec<usize> = (0..len).rev().filter(|n| !recorded.contains(&chain[*n])).collect();
+        // A clone deepened since: commits recorded when history was cut have a place in the
+        // order counted from the cut; put them where they belong now.
+        // (Its parents too: a shallow clone's oldest commit shows none.)
+        let mut moved: Vec<(String, i64, Vec<String>)> = Vec::new();
+        for (n, id) in chain[..len].iter().enumerate() {
+            if recorded.get(id).is_some_and(|&depth| depth != depth_of(n)) {
+                let parents = repo.find_commit(*id)?.parent_ids().map(|p| p.to_string()).collect();
+                moved.push((id.to_string(), depth_of(n), parents));
+            }
+        }
+        if !moved.is_empty() {
+            self.set_depths(&moved)?;
+        }
+        let todo: Vec<usize> = (0..len).rev().filter(|n| !recorded.contains_key(&chain[*n])).collect();
         out.already_recorded = len - todo.len();
         progress(Progress::Start { total: len, to_record: todo.len() });
 
@@ -117,12 +130,12 @@ impl Ledger {
         Ok(out)
     }
 
-    /// Which of `commits` are recorded.
-    fn recorded_among(&self, commits: &[Oid]) -> Result<HashSet<Oid>, LedgerError> {
-        let mut found = HashSet::new();
+    /// Which of `commits` are recorded, with their recorded depth.
+    fn recorded_among(&self, commits: &[Oid]) -> Result<HashMap<Oid, i64>, LedgerError> {
+        let mut found = HashMap::new();
         for c in commits {
-            if self.is_recorded(&c.to_string())? {
-                found.insert(*c);
+            if let Some(depth) = self.recorded_depth(&c.to_string())? {
+                found.insert(*c, depth);
             }
         }
         Ok(found)

@@ -7,8 +7,13 @@
 //! - A snapshot reads what `debtctl scan` would read: files of a known language, not under
 //!   `vendor/`, `node_modules/` or `third_party/`, not hidden (no path component starting
 //!   with `.`), not excluded by the settings, no symbolic links or submodules.
-//! - [`BlobCache`] has `get`/`put` of findings by [`CacheKey`], plus two optional memories
-//!   for Go: a blob's declaration signature, and package facts by their hash.
+//! - [`BlobCache`] has `get`/`put` of findings by [`CacheKey`], plus optional memories for
+//!   Go: a blob's declaration signature, its contribution to its package's facts, and
+//!   package facts by their hash.
+//! - A Go file's result is cached twice: under the hash of its package's declaration
+//!   signatures (found without touching the file), and under the digest of the facts
+//!   projected on the file's identifiers (found when the package's declarations changed
+//!   in a way the file may not see; see `PackageFacts::project`).
 //! - [`changes`] pairs renames with git's `find_similar` where git can diff the two sources
 //!   (tree to tree, tree to index, tree to working tree, index to working tree); for other
 //!   pairs of sources a rename is reported as a deletion and an addition.

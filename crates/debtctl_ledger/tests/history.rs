@@ -206,6 +206,10 @@ fn ranges_since_and_max_count_and_a_rerun_records_nothing() {
     assert_eq!(history(&full, d, &range("HEAD")).recorded, 9);
     let again = history(&full, d, &range("HEAD"));
     assert_eq!((again.recorded, again.already_recorded, again.analysed), (0, 9, 0));
+    // The newest first, then the middle, then the rest: the same ledger in the end.
+    let out = history(&db, d, &range("HEAD"));
+    assert_eq!((out.recorded, out.already_recorded), (4, 5));
+    assert_eq!(export(&db), export(&full));
 }
 
 #[test]
@@ -312,4 +316,71 @@ fn a_renamed_files_old_path_added_again_gets_items_of_its_own() {
     assert_eq!((items[1]["path"].as_str(), &items[1]["introduced_in"]), (Some("old/x.py"), &json!(c3)));
     assert!(items.iter().all(|i| i["fixed_in"].is_null()));
     let _ = (c2, c4);
+}
+
+#[test]
+fn counts_are_relative_to_the_first_parent_when_a_side_commit_is_recorded_too() {
+    let s = story();
+    let d = s.dir.path();
+    let plain = d.join("plain.sqlite");
+    history(&plain, d, &range("HEAD"));
+    let with_side = d.join("side.sqlite");
+    history(&with_side, d, &range("HEAD"));
+    // A feature-branch commit, recorded by name: it has debt the main line never has.
+    let mut ledger = Ledger::open(&with_side).unwrap();
+    ledger.record(d, &s.feature[1], &settings(d)).unwrap();
+    drop(ledger);
+    let counts_by_sha = |e: &Value| -> Vec<(String, (u64, u64, u64))> {
+        e["commits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["sha"].as_str().unwrap().to_string(), counts(c)))
+            .collect()
+    };
+    let side = counts_by_sha(&export(&with_side));
+    assert_eq!(side.len(), 10);
+    let main_only: Vec<_> = side.into_iter().filter(|(sha, _)| *sha != s.feature[1]).collect();
+    assert_eq!(main_only, counts_by_sha(&export(&plain)));
+}
+
+#[test]
+fn a_shallow_clone_deepened_later_ends_as_a_full_clone() {
+    let s = story();
+    let src = s.dir.path();
+    let full = src.join("full.sqlite");
+    history(&full, src, &range("HEAD"));
+    let clone = TempDir::new().unwrap();
+    let url = format!("file://{}", src.display());
+    git(clone.path(), &["clone", "-q", "--depth", "3", &url, "c"]);
+    let c = clone.path().join("c");
+    let db = clone.path().join("l.sqlite");
+    assert_eq!(history(&db, &c, &range("HEAD")).recorded, 3);
+    git(&c, &["fetch", "-q", "--unshallow"]);
+    let out = history(&db, &c, &range("HEAD"));
+    assert_eq!((out.recorded, out.already_recorded, out.shallow_end), (6, 3, None));
+    assert_eq!(export(&db), export(&full));
+}
+
+#[test]
+fn any_recording_order_gives_the_ledger_history_gives() {
+    let s = story();
+    let d = s.dir.path();
+    let full = d.join("full.sqlite");
+    history(&full, d, &range("HEAD"));
+    let orders: [[usize; 9]; 4] = [
+        [8, 7, 6, 5, 4, 3, 2, 1, 0],
+        [4, 0, 8, 2, 6, 1, 7, 3, 5],
+        [1, 3, 5, 7, 0, 2, 4, 6, 8],
+        [6, 5, 7, 4, 8, 3, 0, 2, 1],
+    ];
+    for (k, order) in orders.iter().enumerate() {
+        let db = d.join(format!("o{k}.sqlite"));
+        let mut ledger = Ledger::open(&db).unwrap();
+        for n in order {
+            ledger.record(d, &s.main[*n], &settings(d)).unwrap();
+        }
+        drop(ledger);
+        assert_eq!(export(&db), export(&full), "order {order:?}");
+    }
 }
