@@ -186,4 +186,3 @@ pub(crate) fn ledger_path(db: Option<PathBuf>, root: &std::path::Path, create: b
         }
     }
 }
-

@@ -465,7 +465,8 @@ impl PackageFacts {
     /// The facts of a package from its files' contributions in path order: the same facts
     /// [`PackageFacts::collect`] gives for the same files.
     pub fn merge(files: &[&FileFacts]) -> PackageFacts {
-        let mut facts = PackageFacts { has_tests: files.iter().any(|f| f.is_test), packages: HashMap::default() };
+        let mut facts =
+            PackageFacts { has_tests: files.iter().any(|f| f.is_test), packages: HashMap::default() };
         for f in files {
             if let Some(pkg) = &f.package {
                 facts.packages.entry(pkg.clone()).or_default().absorb(&f.decls);
