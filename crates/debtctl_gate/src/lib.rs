@@ -13,7 +13,6 @@ pub mod base;
 pub mod compare;
 mod error;
 pub mod hook;
-mod worktree;
 
 pub use base::{resolve_base, Base, BaseOrigin};
 pub use compare::{compare, compare_with, Comparison, Policy, Side, Verdict};
@@ -81,11 +80,8 @@ pub fn run(
     cache: &dyn BlobCache,
 ) -> Result<GateOutcome, GateError> {
     let (head_source, head_commit) = match head {
-        // Read through the index's stat cache: see worktree.rs.
-        Head::WorkDir => {
-            worktree::install_worktree_index(repo)?;
-            (Source::Index, None)
-        }
+        // Read through the index's stat cache: see `Source::WorkDir`.
+        Head::WorkDir => (Source::WorkDir, None),
         Head::Index => (Source::Index, None),
         Head::Rev(rev) => {
             let unknown = |e: git2::Error| GateError::UnknownHead {

@@ -26,8 +26,8 @@ use debtctl_workspace::discovery::{is_helm_template_in, SKIPPED_DIRS};
 use debtctl_workspace::engine::decode;
 use debtctl_workspace::Settings;
 use git2::{
-    Diff, DiffFindOptions, DiffOptions, ObjectType, Oid, Repository, Status, StatusOptions, TreeWalkMode,
-    TreeWalkResult,
+    Diff, DiffFindOptions, DiffOptions, ObjectType, Oid, Repository, Status, StatusOptions, StatusShow,
+    TreeWalkMode, TreeWalkResult,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -42,8 +42,10 @@ pub enum Source {
     /// The git index (staged content; stage-0 entries), blobs from the object database.
     Index,
     /// The working tree: tracked files as they are on disk plus untracked files that are
-    /// not ignored. Blob ids are computed with `Oid::hash_object` (nothing is written to
-    /// the object database); the bytes are kept so they can be analysed.
+    /// not ignored. Tracked files that git's status finds unchanged take their index blob
+    /// ids (the stat cache: they are not read); the others are read and their ids computed
+    /// with `Oid::hash_object` (nothing is written to the object database), and their bytes
+    /// are kept so they can be analysed.
     WorkDir,
 }
 
@@ -106,29 +108,37 @@ impl Snapshot {
                     .workdir()
                     .ok_or_else(|| LedgerError::NotARepository { path: repo.path().to_path_buf() })?
                     .to_path_buf();
-                let mut paths: BTreeSet<String> = BTreeSet::new();
+                // git's stat cache: the index's blob ids stand for every tracked file that
+                // status finds unchanged; only changed and untracked files are read.
+                let mut opts = StatusOptions::new();
+                opts.show(StatusShow::Workdir)
+                    .include_untracked(true)
+                    .recurse_untracked_dirs(true)
+                    .include_ignored(false)
+                    .exclude_submodules(true)
+                    .renames_index_to_workdir(false);
+                let mut changed: BTreeMap<String, Status> = BTreeMap::new();
+                for st in repo.statuses(Some(&mut opts))?.iter() {
+                    if let Some(p) = st.path() {
+                        changed.insert(p.to_string(), st.status());
+                    }
+                }
                 let index = repo.index()?;
                 for entry in index.iter() {
                     let stage = (entry.flags >> 12) & 0x3;
-                    if stage == 0 && is_regular_mode(entry.mode) {
-                        if let Ok(path) = String::from_utf8(entry.path) {
-                            paths.insert(path);
+                    if stage != 0 || !is_regular_mode(entry.mode) {
+                        continue;
+                    }
+                    if let Ok(path) = String::from_utf8(entry.path) {
+                        if !changed.contains_key(&path) {
+                            all.push((path, entry.id));
                         }
                     }
                 }
-                let mut opts = StatusOptions::new();
-                opts.include_untracked(true)
-                    .recurse_untracked_dirs(true)
-                    .include_ignored(false)
-                    .exclude_submodules(true);
-                for st in repo.statuses(Some(&mut opts))?.iter() {
-                    if st.status().contains(Status::WT_NEW) {
-                        if let Some(p) = st.path() {
-                            paths.insert(p.to_string());
-                        }
+                for (path, status) in changed {
+                    if status.contains(Status::WT_DELETED) {
+                        continue;
                     }
-                }
-                for path in paths {
                     let abs = workdir.join(&path);
                     let Ok(meta) = std::fs::symlink_metadata(&abs) else { continue };
                     if !meta.is_file() {
