@@ -241,11 +241,48 @@ impl Resolver<'_> {
                     }
                 }
                 let ty = self.expr_type_at(operand, depth + 1)?;
+                let ty = self.method_owner(ty, &field)?;
                 Some(Callee::Method(ty, field))
             }
             "parenthesized_expression" => None,
             _ => None,
         }
+    }
+
+    /// The type that declares method `m` of `ty`: `ty` itself, or the type of an embedded
+    /// field that promotes it (`type printer struct { *bufio.Writer }` makes
+    /// `p.WriteString` a `bufio.Writer` method). The shallowest embedding wins, as in Go;
+    /// unknown when a level embeds a type whose methods are not all known.
+    fn method_owner(&self, ty: Ty, m: &str) -> Option<Ty> {
+        let declares = |t: &str| self.decls.methods.get(t).is_some_and(|ms| ms.contains_key(m));
+        if ty.contains('.') || declares(&ty) || !self.decls.embeds.contains_key(&ty) {
+            return Some(ty);
+        }
+        if self.decls.fields.get(&ty).is_some_and(|f| f.contains_key(m)) {
+            return None;
+        }
+        let mut level = self.decls.embeds.get(&ty).cloned().unwrap_or_default();
+        for _ in 0..4 {
+            let mut owners = level.iter().filter(|t| {
+                if t.contains('.') {
+                    TABLE.method_returns_error(t, m)
+                } else {
+                    declares(t) || self.decls.fields.get(*t).is_some_and(|f| f.contains_key(m))
+                }
+            });
+            if let Some(owner) = owners.next() {
+                // A field of that name is not a method we know.
+                return (owner.contains('.') || declares(owner)).then(|| owner.clone());
+            }
+            if level.iter().any(|t| t.contains('.')) {
+                return None;
+            }
+            level = level.iter().filter_map(|t| self.decls.embeds.get(t)).flatten().cloned().collect();
+            if level.is_empty() {
+                return None;
+            }
+        }
+        None
     }
 
     /// The result list of a callee declared in this package.
@@ -327,7 +364,13 @@ impl Resolver<'_> {
             }
             "call_expression" => literal_type(expr, self.source, self.imports)
                 .or_else(|| self.call_result_at(expr, 0, depth + 1)),
-            "composite_literal" | "unary_expression" => literal_type(expr, self.source, self.imports),
+            "composite_literal" => literal_type(expr, self.source, self.imports),
+            "unary_expression" => literal_type(expr, self.source, self.imports).or_else(|| {
+                // `p := &enc.p`: a pointer to a value of a known type.
+                let op = expr.field("operator")?;
+                let operand = expr.field("operand")?;
+                (self.text(op) == "&").then(|| self.expr_type_at(operand, depth + 1)).flatten()
+            }),
             "parenthesized_expression" => self.expr_type_at(expr.named_child(0)?, depth + 1),
             "type_assertion_expression" => type_of(expr.field("type")?, self.source, self.imports),
             _ => None,
