@@ -34,8 +34,10 @@ pub(crate) struct Decls {
     pub funcs: HashMap<String, Results>,
     /// (receiver type name, method name) -> results; interface methods included.
     pub methods: HashMap<String, HashMap<String, Results>>,
-    /// (struct type name, field name) -> field type.
+    /// (struct type name, field name) -> field type; an embedded field under its type's name.
     pub fields: HashMap<String, HashMap<String, Ty>>,
+    /// Struct or interface type name -> the types it embeds, whose methods it promotes.
+    pub embeds: HashMap<String, Vec<Ty>>,
     /// Package-level variables with a type we know.
     pub vars: HashMap<String, Ty>,
     /// Every top-level name a file of the package declares (functions, types, vars, consts).
@@ -183,17 +185,33 @@ impl Decls {
                         continue;
                     };
                     let mut fc = field.walk();
+                    let mut named = false;
                     for fname in field.children_by_field_name("name", &mut fc) {
+                        named = true;
                         self.fields
                             .entry(name.clone())
                             .or_default()
                             .insert(source[fname.byte_range()].to_string(), fty.clone());
+                    }
+                    if !named {
+                        // An embedded field is named by its type's name: `d.WriteCloser`.
+                        let short = fty.rsplit_once('.').map_or(fty.as_str(), |(_, n)| n).to_string();
+                        self.fields.entry(name.clone()).or_default().insert(short, fty.clone());
+                        self.embeds.entry(name.clone()).or_default().push(fty);
                     }
                 }
             }
             "interface_type" => {
                 let mut c = ty.walk();
                 for elem in ty.named_children(&mut c) {
+                    if elem.kind_str() == "type_elem" {
+                        // `interface { io.Writer; ... }` embeds io.Writer's methods.
+                        let embedded = elem.named_child(0).filter(|_| elem.named_child_count() == 1);
+                        if let Some(t) = embedded.and_then(|t| type_of(t, source, imports)) {
+                            self.embeds.entry(name.clone()).or_default().push(t);
+                        }
+                        continue;
+                    }
                     if elem.kind_str() != "method_elem" {
                         continue;
                     }

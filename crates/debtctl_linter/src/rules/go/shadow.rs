@@ -157,6 +157,11 @@ impl<'t> Shadow<'t> {
                     let mut c = list.walk();
                     for p in list.named_children(&mut c) {
                         let ty = p.field("type").and_then(|t| type_of(t, source, ctx.imports));
+                        // `xs ...T` is a `[]T`.
+                        let ty = match p.kind_str() {
+                            "variadic_parameter_declaration" => ty.map(|t| format!("[]{t}")),
+                            _ => ty,
+                        };
                         let mut nc = p.walk();
                         for name in p.children_by_field_name("name", &mut nc) {
                             let id = self.new_var(name, true, ty.clone());
@@ -420,7 +425,7 @@ fn decl_types(
         }
         v
     } else if right.len() == 1 && right[0].kind_str() == "index_expression" && left.len() == 2 {
-        vec![None, Some("bool".into())]
+        vec![r.expr_type(right[0]), Some("bool".into())]
     } else {
         vec![None; left.len()]
     }

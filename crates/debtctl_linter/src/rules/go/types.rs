@@ -22,6 +22,7 @@ pub(crate) fn type_of(node: Node<'_>, source: &str, imports: &Imports) -> Option
             "pointer_type" | "parenthesized_type" => node = node.named_child(0)?,
             "generic_type" => node = node.field("type")?,
             "type_identifier" => return Some(source[node.byte_range()].to_string()),
+            "slice_type" | "array_type" | "map_type" => return composite_type(node, source, imports, 0),
             "qualified_type" => {
                 let pkg = node.field("package")?;
                 let name = node.field("name")?;
@@ -30,6 +31,93 @@ pub(crate) fn type_of(node: Node<'_>, source: &str, imports: &Imports) -> Option
             }
             _ => return None,
         }
+    }
+}
+
+/// `[]T`, `[N]T`, `map[K]V`, written as the code writes them, with the element types in
+/// this module's notation (`[]*net/http.Request`); pointers inside are kept, as they make
+/// a different type. Bounded: composite types can nest without limit.
+fn composite_type(node: Node<'_>, source: &str, imports: &Imports, depth: usize) -> Option<Ty> {
+    if depth > 8 {
+        return None;
+    }
+    let part = |n: Node<'_>| -> Option<Ty> {
+        match n.kind_str() {
+            "pointer_type" => {
+                Some(format!("*{}", composite_type(n.named_child(0)?, source, imports, depth + 1)?))
+            }
+            "slice_type" | "array_type" | "map_type" => composite_type(n, source, imports, depth + 1),
+            "parenthesized_type" => None,
+            _ => type_of(n, source, imports),
+        }
+    };
+    match node.kind_str() {
+        "slice_type" => Some(format!("[]{}", part(node.field("element")?)?)),
+        "array_type" => {
+            let len = &source[node.field("length")?.byte_range()];
+            Some(format!("[{len}]{}", part(node.field("element")?)?))
+        }
+        "map_type" => Some(format!("map[{}]{}", part(node.field("key")?)?, part(node.field("value")?)?)),
+        "pointer_type" => {
+            Some(format!("*{}", composite_type(node.named_child(0)?, source, imports, depth + 1)?))
+        }
+        _ => type_of(node, source, imports),
+    }
+}
+
+/// The element type of `[]*T`, `[N]*T` or `map[K]*V`, pointer stripped as [`type_of`]
+/// does. A named element that is not a pointer is unknown: top-level types drop the
+/// pointer, so `T` from `[]T` would look like the `*T` a function returns, and differ.
+/// Basic types and nested slices and maps are kept as they are.
+pub(crate) fn element_type(ty: &str) -> Option<Ty> {
+    let rest = ty.strip_prefix("map").unwrap_or(ty);
+    if !rest.starts_with('[') {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut end = None;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    end = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let elem = &rest[end? + 1..];
+    const BASIC: &[&str] = &[
+        "bool",
+        "string",
+        "int",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "uintptr",
+        "byte",
+        "rune",
+        "float32",
+        "float64",
+        "complex64",
+        "complex128",
+        "error",
+    ];
+    match elem.strip_prefix('*') {
+        Some(pointee) if !pointee.is_empty() && !pointee.starts_with('*') => Some(pointee.to_string()),
+        None if BASIC.contains(&elem) || elem.starts_with('[') || elem.starts_with("map[") => {
+            Some(elem.to_string())
+        }
+        _ => None,
     }
 }
 
@@ -241,11 +329,48 @@ impl Resolver<'_> {
                     }
                 }
                 let ty = self.expr_type_at(operand, depth + 1)?;
+                let ty = self.method_owner(ty, &field)?;
                 Some(Callee::Method(ty, field))
             }
             "parenthesized_expression" => None,
             _ => None,
         }
+    }
+
+    /// The type that declares method `m` of `ty`: `ty` itself, or the type of an embedded
+    /// field that promotes it (`type printer struct { *bufio.Writer }` makes
+    /// `p.WriteString` a `bufio.Writer` method). The shallowest embedding wins, as in Go;
+    /// unknown when a level embeds a type whose methods are not all known.
+    fn method_owner(&self, ty: Ty, m: &str) -> Option<Ty> {
+        let declares = |t: &str| self.decls.methods.get(t).is_some_and(|ms| ms.contains_key(m));
+        if ty.contains('.') || declares(&ty) || !self.decls.embeds.contains_key(&ty) {
+            return Some(ty);
+        }
+        if self.decls.fields.get(&ty).is_some_and(|f| f.contains_key(m)) {
+            return None;
+        }
+        let mut level = self.decls.embeds.get(&ty).cloned().unwrap_or_default();
+        for _ in 0..4 {
+            let mut owners = level.iter().filter(|t| {
+                if t.contains('.') {
+                    TABLE.method_returns_error(t, m)
+                } else {
+                    declares(t) || self.decls.fields.get(*t).is_some_and(|f| f.contains_key(m))
+                }
+            });
+            if let Some(owner) = owners.next() {
+                // A field of that name is not a method we know.
+                return (owner.contains('.') || declares(owner)).then(|| owner.clone());
+            }
+            if level.iter().any(|t| t.contains('.')) {
+                return None;
+            }
+            level = level.iter().filter_map(|t| self.decls.embeds.get(t)).flatten().cloned().collect();
+            if level.is_empty() {
+                return None;
+            }
+        }
+        None
     }
 
     /// The result list of a callee declared in this package.
@@ -327,9 +452,16 @@ impl Resolver<'_> {
             }
             "call_expression" => literal_type(expr, self.source, self.imports)
                 .or_else(|| self.call_result_at(expr, 0, depth + 1)),
-            "composite_literal" | "unary_expression" => literal_type(expr, self.source, self.imports),
+            "composite_literal" => literal_type(expr, self.source, self.imports),
+            "unary_expression" => literal_type(expr, self.source, self.imports).or_else(|| {
+                // `p := &enc.p`: a pointer to a value of a known type.
+                let op = expr.field("operator")?;
+                let operand = expr.field("operand")?;
+                (self.text(op) == "&").then(|| self.expr_type_at(operand, depth + 1)).flatten()
+            }),
             "parenthesized_expression" => self.expr_type_at(expr.named_child(0)?, depth + 1),
             "type_assertion_expression" => type_of(expr.field("type")?, self.source, self.imports),
+            "index_expression" => element_type(&self.expr_type_at(expr.field("operand")?, depth + 1)?),
             _ => None,
         }
     }
@@ -358,6 +490,19 @@ mod tests {
             assert!(is_ident(n), "{what}: `{n}` is not a Go identifier");
             assert!(seen.insert(n), "{what}: `{n}` is listed twice");
         }
+    }
+
+    #[test]
+    fn element_types_keep_only_what_cannot_be_confused() {
+        assert_eq!(element_type("[]*net/http.Request").as_deref(), Some("net/http.Request"));
+        assert_eq!(element_type("map[string]*T").as_deref(), Some("T"));
+        assert_eq!(element_type("map[[2]int]string").as_deref(), Some("string"));
+        assert_eq!(element_type("[4][]byte").as_deref(), Some("[]byte"));
+        // A named value element would look like the `*T` a call returns.
+        assert_eq!(element_type("[]T"), None);
+        assert_eq!(element_type("[]**T"), None);
+        assert_eq!(element_type("T"), None);
+        assert_eq!(element_type("mapping"), None);
     }
 
     #[test]

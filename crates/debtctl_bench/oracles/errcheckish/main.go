@@ -1,0 +1,216 @@
+// errcheckish: an errcheck-equivalent for the debtctl catalog (go/ignored-error).
+// Reports, with go/types: calls used as statements (and `go` statements) whose results
+// include an error; `_` bound to an error result in assignments and var specs.
+// Deferred calls are not checked (catalog default). Exclusions as the catalog lists.
+// Usage: errcheckish DIR... (one package per directory, default build context, non-test files).
+package main
+
+import (
+	"fmt"
+	"go/ast"
+	"go/build"
+	"go/importer"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+var errType = types.Universe.Lookup("error").Type()
+
+func isErr(t types.Type) bool { return types.Identical(t, errType) }
+
+func main() {
+	fset := token.NewFileSet()
+	build.Default.CgoEnabled = false
+	imp := importer.ForCompiler(fset, "source", nil).(types.ImporterFrom)
+	for _, dir := range os.Args[1:] {
+		ctxt := build.Default
+		ctxt.CgoEnabled = true
+		bp, err := ctxt.ImportDir(dir, 0)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, dir, err)
+			continue
+		}
+		var files []*ast.File
+		for _, name := range append(append([]string{}, bp.GoFiles...), bp.CgoFiles...) {
+			f, err := parser.ParseFile(fset, filepath.Join(dir, name), nil, parser.ParseComments)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				continue
+			}
+			files = append(files, f)
+		}
+		info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}, Uses: map[*ast.Ident]types.Object{}, Selections: map[*ast.SelectorExpr]*types.Selection{}}
+		nerr := 0
+		conf := types.Config{Importer: imp, FakeImportC: true, Error: func(e error) {
+			if nerr == 0 {
+				fmt.Fprintln(os.Stderr, "type error:", e)
+			}
+			nerr++
+		}}
+		conf.Check(bp.ImportPath, fset, files, info)
+		for _, f := range files {
+			check(fset, f, info)
+		}
+	}
+}
+
+func results(info *types.Info, call *ast.CallExpr) []types.Type {
+	tv, ok := info.Types[call]
+	if !ok || tv.IsType() || tv.Type == nil {
+		return nil
+	}
+	if tup, ok := tv.Type.(*types.Tuple); ok {
+		var out []types.Type
+		for i := 0; i < tup.Len(); i++ {
+			out = append(out, tup.At(i).Type())
+		}
+		return out
+	}
+	return []types.Type{tv.Type}
+}
+
+func excluded(info *types.Info, call *ast.CallExpr) bool {
+	sel, ok := unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	name := sel.Sel.Name
+	if id, ok := sel.X.(*ast.Ident); ok {
+		if pn, ok := info.Uses[id].(*types.PkgName); ok {
+			p := pn.Imported().Path()
+			return (p == "fmt" && (strings.HasPrefix(name, "Print") || strings.HasPrefix(name, "Fprint"))) ||
+				(p == "math/rand" && name == "Read")
+		}
+	}
+	s := info.Selections[sel]
+	if s == nil {
+		return false
+	}
+	// Both the receiver as written and the method's own receiver (a method promoted
+	// from an embedded bytes.Buffer is (*bytes.Buffer).Write, as errcheck names it).
+	recvs := []types.Type{s.Recv()}
+	if f, ok := s.Obj().(*types.Func); ok {
+		if r := f.Type().(*types.Signature).Recv(); r != nil {
+			recvs = append(recvs, r.Type())
+		}
+	}
+	for _, recv := range recvs {
+		if excludedMethod(recv, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func excludedMethod(recv types.Type, name string) bool {
+	if p, ok := recv.(*types.Pointer); ok {
+		recv = p.Elem()
+	}
+	n, ok := recv.(*types.Named)
+	if !ok || n.Obj().Pkg() == nil {
+		return false
+	}
+	full := n.Obj().Pkg().Path() + "." + n.Obj().Name()
+	switch {
+	case (full == "bytes.Buffer" || full == "strings.Builder") && strings.HasPrefix(name, "Write"):
+		return true
+	case strings.HasPrefix(full, "hash.Hash") && name == "Write":
+		return true
+	case full == "math/rand.Rand" && name == "Read":
+		return true
+	}
+	return false
+}
+
+func report(fset *token.FileSet, pos token.Pos, kind string) {
+	p := fset.Position(pos)
+	fmt.Printf("%s:%d:%d: %s\n", p.Filename, p.Line, p.Column, kind)
+}
+
+func callOf(e ast.Expr) *ast.CallExpr {
+	c, _ := unparen(e).(*ast.CallExpr)
+	return c
+}
+
+func check(fset *token.FileSet, f *ast.File, info *types.Info) {
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch s := n.(type) {
+		case *ast.ExprStmt:
+			if c := callOf(s.X); c != nil && !excluded(info, c) {
+				for _, t := range results(info, c) {
+					if isErr(t) {
+						report(fset, c.Pos(), "call")
+						break
+					}
+				}
+			}
+		case *ast.GoStmt:
+			if !excluded(info, s.Call) {
+				for _, t := range results(info, s.Call) {
+					if isErr(t) {
+						report(fset, s.Call.Pos(), "go")
+						break
+					}
+				}
+			}
+		case *ast.AssignStmt:
+			blank(fset, info, s.Lhs, s.Rhs)
+		case *ast.ValueSpec:
+			var lhs []ast.Expr
+			for _, n := range s.Names {
+				lhs = append(lhs, n)
+			}
+			blank(fset, info, lhs, s.Values)
+		}
+		return true
+	})
+}
+
+func isBlank(e ast.Expr) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == "_"
+}
+
+func blank(fset *token.FileSet, info *types.Info, lhs, rhs []ast.Expr) {
+	if len(lhs) == len(rhs) {
+		for i, l := range lhs {
+			c := callOf(rhs[i])
+			if !isBlank(l) || c == nil || excluded(info, c) {
+				continue
+			}
+			r := results(info, c)
+			if len(r) == 1 && isErr(r[0]) {
+				report(fset, c.Pos(), "blank")
+			}
+		}
+	} else if len(rhs) == 1 {
+		c := callOf(rhs[0])
+		if c == nil || excluded(info, c) {
+			return
+		}
+		r := results(info, c)
+		if len(r) != len(lhs) {
+			return
+		}
+		for i, l := range lhs {
+			if isBlank(l) && isErr(r[i]) {
+				report(fset, c.Pos(), "blank")
+				return
+			}
+		}
+	}
+}
+
+func unparen(e ast.Expr) ast.Expr {
+	for {
+		p, ok := e.(*ast.ParenExpr)
+		if !ok {
+			return e
+		}
+		e = p.X
+	}
+}
