@@ -386,6 +386,9 @@ impl Decls {
         }
         self.vars.extend(other.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
         self.names.extend(other.names.iter().cloned());
+        for (ty, es) in &other.embeds {
+            self.embeds.entry(ty.clone()).or_default().extend(es.iter().cloned());
+        }
     }
 
     /// The entries a file can look up by the identifiers it holds: functions, variables and
@@ -420,6 +423,8 @@ impl Decls {
                 .collect(),
             vars: self.vars.iter().filter(|(k, _)| keep(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
             names: self.names.iter().filter(|k| keep(k)).cloned().collect(),
+            // Looked up by type, as methods are found through them: kept whole.
+            embeds: self.embeds.clone(),
         }
     }
 
@@ -469,6 +474,14 @@ impl Decls {
         for (k, t) in sorted(&self.vars) {
             s(h, k);
             s(h, t);
+        }
+        s(h, "embeds");
+        for (ty, es) in sorted(&self.embeds) {
+            s(h, ty);
+            for t in es {
+                s(h, t);
+            }
+            h.update(&[0x1e]);
         }
         s(h, "names");
         let mut names: Vec<_> = self.names.iter().collect();
@@ -599,6 +612,15 @@ mod projection_tests {
                     &settings,
                 );
                 assert_eq!(whole.findings, part_only.findings, "{}", unit.name);
+                let from_merged = crate::check_go_file(
+                    unit.name,
+                    unit.source,
+                    tree.as_ref(),
+                    &merged,
+                    RuleSet::all(),
+                    &settings,
+                );
+                assert_eq!(whole.findings, from_merged.findings, "{}", unit.name);
                 checked += 1;
             }
         }
