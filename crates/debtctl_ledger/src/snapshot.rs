@@ -20,7 +20,9 @@
 
 use crate::error::LedgerError;
 use debtctl_diagnostics::Finding;
-use debtctl_linter::{check_go_file, check_source, is_generated, FileFacts, PackageFacts, PackageFile};
+use debtctl_linter::{
+    check_go_file, check_source, is_generated, FileFacts, PackageFacts, PackageFile, RuleSet,
+};
 use debtctl_syntax::{parse, Language};
 use debtctl_workspace::discovery::{is_helm_template_in, SKIPPED_DIRS};
 use debtctl_workspace::engine::decode;
@@ -455,6 +457,25 @@ pub fn ruleset_base(settings: &Settings) -> String {
     format!("{}-{:016x}", env!("CARGO_PKG_VERSION"), settings.linter.cache_key())
 }
 
+/// How a file's results are keyed in the blob cache: its blob, the path it is shown under
+/// (the new name, for the old side of a rename), the rule set that applies there, and for
+/// Go the facts it reads.
+struct Keys<'a> {
+    base: PathBuf,
+    ruleset: String,
+    rename_to: &'a HashMap<String, String>,
+    settings: &'a Settings,
+}
+
+impl Keys<'_> {
+    fn key(&self, file: &SnapshotFile, facts: Option<u64>) -> (CacheKey, RuleSet) {
+        let path = self.rename_to.get(&file.path).unwrap_or(&file.path).clone();
+        let rules = self.settings.rules_for(&self.base.join(&path));
+        let ruleset = format!("{}-{:016x}", self.ruleset, rules.bits());
+        (CacheKey { oid: file.oid, path, ruleset, facts }, rules)
+    }
+}
+
 /// Findings of `paths` of `snap` (every file when `None`). Go files are analysed with the
 /// facts of their whole package (every `.go` file of their directory in `snap`), so the
 /// caller only names the files it cares about. `rename_to` maps a path of `snap` to the
@@ -468,10 +489,8 @@ pub fn analyse(
     settings: &Settings,
     cache: &dyn BlobCache,
 ) -> Result<AnalysisOutcome, LedgerError> {
-    let base = repo_base(repo);
-    let rs_base = ruleset_base(settings);
+    let keys = Keys { base: repo_base(repo), ruleset: ruleset_base(settings), rename_to, settings };
     let wanted = |path: &str| paths.is_none_or(|p| p.contains(path));
-    let shown = |path: &str| rename_to.get(path).map_or(path, String::as_str).to_string();
     let mut out = AnalysisOutcome::default();
 
     let mut go_packages: BTreeMap<&str, Vec<&SnapshotFile>> = BTreeMap::new();
@@ -484,14 +503,7 @@ pub fn analyse(
         if !wanted(&file.path) {
             continue;
         }
-        let shown = shown(&file.path);
-        let rules = settings.rules_for(&base.join(&shown));
-        let key = CacheKey {
-            oid: file.oid,
-            path: shown,
-            ruleset: format!("{rs_base}-{:016x}", rules.bits()),
-            facts: None,
-        };
+        let (key, rules) = keys.key(file, None);
         if let Some(findings) = cache.get(&key)? {
             out.cached += 1;
             out.findings.extend(findings.iter().cloned());
@@ -517,7 +529,7 @@ pub fn analyse(
         if !files.iter().any(|f| wanted(&f.path)) {
             continue;
         }
-        analyse_go_package(repo, snap, files, &wanted, &shown, settings, &base, &rs_base, cache, &mut out)?;
+        analyse_go_package(repo, snap, files, &wanted, &keys, cache, &mut out)?;
     }
 
     out.findings
@@ -528,16 +540,12 @@ pub fn analyse(
 /// One Go package (the `.go` files of a directory, sorted by path): the wanted files'
 /// findings from the cache where their key (blob, shown path, rules, facts hash) is there,
 /// the others checked with the package's facts.
-#[allow(clippy::too_many_arguments)]
 fn analyse_go_package(
     repo: &Repository,
     snap: &Snapshot,
     files: &[&SnapshotFile],
     wanted: &dyn Fn(&str) -> bool,
-    shown: &dyn Fn(&str) -> String,
-    settings: &Settings,
-    base: &Path,
-    rs_base: &str,
+    keys: &Keys<'_>,
     cache: &dyn BlobCache,
     out: &mut AnalysisOutcome,
 ) -> Result<(), LedgerError> {
@@ -578,14 +586,7 @@ fn analyse_go_package(
         if !wanted(&f.path) {
             continue;
         }
-        let shown = shown(&f.path);
-        let rules = settings.rules_for(&base.join(&shown));
-        let key = CacheKey {
-            oid: f.oid,
-            path: shown,
-            ruleset: format!("{rs_base}-{:016x}", rules.bits()),
-            facts: Some(facts_hash),
-        };
+        let (key, rules) = keys.key(f, Some(facts_hash));
         match cache.get(&key)? {
             Some(findings) => {
                 out.cached += 1;
@@ -645,7 +646,7 @@ fn analyse_go_package(
         let findings = if is_generated(Language::Go, text) {
             Vec::new()
         } else {
-            check_go_file(&key.path, text, trees[n].as_ref(), &facts, rules, &settings.linter).findings
+            check_go_file(&key.path, text, trees[n].as_ref(), &facts, rules, &keys.settings.linter).findings
         };
         out.analysed += 1;
         out.findings.extend(findings.iter().cloned());
