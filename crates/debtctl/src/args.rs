@@ -136,20 +136,27 @@ pub struct ExplainArgs {
     pub format: ListFormat,
 }
 
+/// The ledger's options, shared by `record`, `history` and `export`.
 #[derive(Debug, Clone, Args)]
-pub struct RecordArgs {
-    /// The commit to record.
-    #[arg(long, value_name = "REV", default_value = "HEAD")]
-    pub rev: String,
+pub struct LedgerOpts {
     /// The ledger (default: `.debtctl/ledger.sqlite` at the repository root).
     #[arg(long, value_name = "PATH", env = "DEBTCTL_DB")]
     pub db: Option<PathBuf>,
     /// Config file (default: the nearest `debtctl.toml` upward from the repository root).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Print nothing on success.
+    /// Print nothing on success (no progress bar, no summary).
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RecordArgs {
+    /// The commit to record.
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub rev: String,
+    #[command(flatten)]
+    pub ledger: LedgerOpts,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -163,15 +170,8 @@ pub struct HistoryArgs {
     /// Only the newest N first-parent commits.
     #[arg(long, short = 'n', value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_count: Option<u64>,
-    /// The ledger (default: `.debtctl/ledger.sqlite` at the repository root).
-    #[arg(long, value_name = "PATH", env = "DEBTCTL_DB")]
-    pub db: Option<PathBuf>,
-    /// Config file (default: the nearest `debtctl.toml` upward from the repository root).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Print nothing on success (no progress bar, no summary).
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub ledger: LedgerOpts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -197,9 +197,6 @@ pub struct ExportArgs {
     /// What to write (or give `--to` to sync into PostgreSQL).
     #[arg(long, value_enum)]
     pub format: Option<ExportFormat>,
-    /// The ledger (default: `.debtctl/ledger.sqlite` at the repository root).
-    #[arg(long, value_name = "PATH", env = "DEBTCTL_DB")]
-    pub db: Option<PathBuf>,
     /// Write to this file, atomically, instead of stdout; for CSV without `--table`, the
     /// directory that gets items.csv and commits.csv.
     #[arg(long, short, value_name = "PATH")]
@@ -219,13 +216,8 @@ pub struct ExportArgs {
     /// and `{sha}` are replaced (`https://github.com/org/repo/blob/{sha}/{path}#L{line}`).
     #[arg(long, value_name = "URL", requires = "format")]
     pub source_url: Option<String>,
-    /// Config file, for `ticket-url` (default: the nearest `debtctl.toml` upward from the
-    /// repository root).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Print nothing on success.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub ledger: LedgerOpts,
 }
 
 #[derive(Debug, Clone, Args)]

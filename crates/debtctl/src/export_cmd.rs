@@ -14,7 +14,7 @@ use std::path::{Component, Path, PathBuf};
 
 pub fn run(args: ExportArgs) -> Result<Status> {
     let root = repository_root().ok();
-    let db = match &args.db {
+    let db = match &args.ledger.db {
         Some(p) if !p.as_os_str().is_empty() => p.clone(),
         _ => ledger_path(None, &repository_root()?, false)?,
     };
@@ -39,7 +39,7 @@ pub fn run(args: ExportArgs) -> Result<Status> {
         let name = repo_name(&args, root.as_deref())?;
         let mut client = debtctl_export::pg::connect(&url)?;
         let report = debtctl_export::pg::sync(&mut client, &name, &doc)?;
-        if !args.quiet {
+        if !args.ledger.quiet {
             let where_ = debtctl_export::pg::describe(&debtctl_export::pg::parse_url(&url)?);
             let mut err = std::io::stderr().lock();
             if report.changed() {
@@ -118,7 +118,7 @@ fn repo_name(args: &ExportArgs, root: Option<&Path>) -> Result<String> {
 }
 
 fn html_page(args: &ExportArgs, root: Option<&Path>, doc: &LedgerExport) -> Result<String> {
-    let ticket_url = ticket_url(args.config.as_deref(), root)?;
+    let ticket_url = ticket_url(args.ledger.config.as_deref(), root)?;
     let repository = match (&args.repo_name, root) {
         (None, None) => "debt ledger".to_string(),
         _ => repo_name(args, root)?,
@@ -127,7 +127,7 @@ fn html_page(args: &ExportArgs, root: Option<&Path>, doc: &LedgerExport) -> Resu
         (Some(root), Some(head)) => match hotspots::churn(root, head, hotspots::Window::default()) {
             Ok(c) => Some(c),
             Err(e) => {
-                if !args.quiet {
+                if !args.ledger.quiet {
                     eprintln!("warning: hotspots are ranked by debt alone: {e}");
                 }
                 None

@@ -24,8 +24,8 @@ fn plural(n: usize) -> &'static str {
 
 pub fn record(args: RecordArgs) -> Result<Status> {
     let root = repository_root()?;
-    let db = ledger_path(args.db, &root, true)?;
-    let overrides = Overrides { config: args.config, ..Overrides::default() };
+    let db = ledger_path(args.ledger.db, &root, true)?;
+    let overrides = Overrides { config: args.ledger.config, ..Overrides::default() };
     let settings = Settings::resolve(&root, &overrides)?;
     let mut ledger = Ledger::open(&db)?;
     let outcome = ledger.record(&root, &args.rev, &settings)?;
@@ -38,7 +38,7 @@ pub fn record(args: RecordArgs) -> Result<Status> {
             plural(outcome.missing.len())
         )?;
     }
-    if !args.quiet {
+    if !args.ledger.quiet {
         if outcome.already_recorded {
             writeln!(err, "{} is already recorded in {}", short(&outcome.sha), db.display())?;
         } else {
@@ -59,8 +59,8 @@ pub fn record(args: RecordArgs) -> Result<Status> {
 
 pub fn history(args: HistoryArgs) -> Result<Status> {
     let root = repository_root()?;
-    let db = ledger_path(args.db, &root, true)?;
-    let overrides = Overrides { config: args.config, ..Overrides::default() };
+    let db = ledger_path(args.ledger.db, &root, true)?;
+    let overrides = Overrides { config: args.ledger.config, ..Overrides::default() };
     let settings = Settings::resolve(&root, &overrides)?;
     let mut ledger = Ledger::open(&db)?;
     let range = HistoryRange {
@@ -70,7 +70,7 @@ pub fn history(args: HistoryArgs) -> Result<Status> {
     };
 
     // A bar only for a person watching: stderr a terminal, and not --quiet.
-    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+    let bar = (!args.ledger.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template("{spinner} recording {pos}/{len} commits [{bar:30}] {eta} {msg}")
@@ -96,7 +96,7 @@ pub fn history(args: HistoryArgs) -> Result<Status> {
     let outcome = result?;
 
     let mut err = std::io::stderr().lock();
-    if !args.quiet {
+    if !args.ledger.quiet {
         writeln!(
             err,
             "Recorded {} commit{} ({} of {} in the range already recorded; {} files analysed, {} from the cache) in {}",
