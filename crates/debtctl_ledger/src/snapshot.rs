@@ -93,16 +93,7 @@ impl Snapshot {
                 Source::Tree(tree.id())
             }
             Source::Index => {
-                let index = repo.index()?;
-                for entry in index.iter() {
-                    let stage = (entry.flags >> 12) & 0x3;
-                    if stage != 0 || !is_regular_mode(entry.mode) {
-                        continue;
-                    }
-                    if let Ok(path) = String::from_utf8(entry.path) {
-                        all.push((path, entry.id));
-                    }
-                }
+                all = index_files(repo)?;
                 Source::Index
             }
             Source::WorkDir => {
@@ -125,18 +116,8 @@ impl Snapshot {
                         changed.insert(p.to_string(), st.status());
                     }
                 }
-                let index = repo.index()?;
-                for entry in index.iter() {
-                    let stage = (entry.flags >> 12) & 0x3;
-                    if stage != 0 || !is_regular_mode(entry.mode) {
-                        continue;
-                    }
-                    if let Ok(path) = String::from_utf8(entry.path) {
-                        if !changed.contains_key(&path) {
-                            all.push((path, entry.id));
-                        }
-                    }
-                }
+                all = index_files(repo)?;
+                all.retain(|(path, _)| !changed.contains_key(path));
                 for (path, status) in changed {
                     if status.contains(Status::WT_DELETED) {
                         continue;
@@ -231,6 +212,16 @@ impl Snapshot {
         let bytes = self.blob_bytes(repo, oid, &mut buf)?;
         Ok(decode(bytes).ok().map(str::to_string))
     }
+}
+
+/// The index's regular files (stage 0; no symlinks or submodules) and their blob ids.
+fn index_files(repo: &Repository) -> Result<Vec<(String, Oid)>, LedgerError> {
+    let index = repo.index()?;
+    Ok(index
+        .iter()
+        .filter(|entry| (entry.flags >> 12) & 0x3 == 0 && is_regular_mode(entry.mode))
+        .filter_map(|entry| String::from_utf8(entry.path).ok().map(|path| (path, entry.id)))
+        .collect())
 }
 
 fn is_regular_mode(mode: u32) -> bool {
