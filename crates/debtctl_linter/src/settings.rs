@@ -1,14 +1,18 @@
 use crate::registry::{Rule, RuleSet};
 use debtctl_diagnostics::Severity;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// What the linter needs to know beyond the file itself: which rules run, and the
 /// per-rule severity and cost that config may override.
-#[derive(Debug, Clone)]
+///
+/// Every setting that can change a file's findings belongs here, and every field takes
+/// part in [`LinterSettings::cache_key`] through the derived `Hash`: a new field must be
+/// hashable (ordered maps, not `HashMap`) and is then in every cache key by itself.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LinterSettings {
     pub rules: RuleSet,
-    pub severity: HashMap<Rule, Severity>,
-    pub debt_minutes: HashMap<Rule, u32>,
+    pub severity: BTreeMap<Rule, Severity>,
+    pub debt_minutes: BTreeMap<Rule, u32>,
     /// The `[go]` options of the config.
     pub go: GoSettings,
 }
@@ -34,8 +38,8 @@ impl Default for LinterSettings {
         rules.remove(Rule::DebtUnusedSuppression);
         LinterSettings {
             rules,
-            severity: HashMap::new(),
-            debt_minutes: HashMap::new(),
+            severity: BTreeMap::new(),
+            debt_minutes: BTreeMap::new(),
             go: GoSettings::default(),
         }
     }
@@ -50,19 +54,66 @@ impl LinterSettings {
         self.debt_minutes.get(&rule).copied().unwrap_or(rule.meta().debt_minutes)
     }
 
-    /// A stable digest of everything that changes what a file's findings are, for the
-    /// result cache.
+    /// A digest of everything that decides what a file's findings are, bar the file's own
+    /// rule set after per-path ignores (see [`LinterSettings::file_key`]): debtctl's
+    /// version, a digest of the sources it was built from, and every field of the settings.
     pub fn cache_key(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = xxhash_rust::xxh3::Xxh3::new();
-        self.rules.hash(&mut h);
-        let mut sev: Vec<_> = self.severity.iter().collect();
-        sev.sort();
-        sev.hash(&mut h);
-        let mut debt: Vec<_> = self.debt_minutes.iter().collect();
-        debt.sort();
-        debt.hash(&mut h);
-        self.go.hash(&mut h);
+        BUILD.hash(&mut h);
+        self.hash(&mut h);
         h.finish()
+    }
+
+    /// [`LinterSettings::cache_key`] together with the rules that run on one file (the
+    /// settings' rules after per-path ignores): the key of that file's cached results.
+    pub fn file_key(&self, rules: RuleSet) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        self.cache_key().hash(&mut h);
+        rules.hash(&mut h);
+        h.finish()
+    }
+}
+
+/// The version and the digest of the sources of this build (see `build.rs`).
+const BUILD: (&str, &str) = (env!("CARGO_PKG_VERSION"), env!("DEBTCTL_BUILD_DIGEST"));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 16: results cached under one setting were served under another. Every field
+    /// must move the key; a change of the per-file rule set moves the file key.
+    #[test]
+    fn every_setting_changes_the_key() {
+        let base = LinterSettings::default();
+        let mut variants = Vec::new();
+        let mut s = base.clone();
+        s.rules.remove(Rule::DebtTodo);
+        variants.push(s);
+        let mut s = base.clone();
+        s.severity.insert(Rule::DebtTodo, Severity::Error);
+        variants.push(s);
+        let mut s = base.clone();
+        s.debt_minutes.insert(Rule::DebtTodo, 1);
+        variants.push(s);
+        let mut s = base.clone();
+        s.go.check_deferred = !s.go.check_deferred;
+        variants.push(s);
+        let mut s = base.clone();
+        s.go.tests = !s.go.tests;
+        variants.push(s);
+        let mut keys: Vec<u64> = variants.iter().map(LinterSettings::cache_key).collect();
+        keys.push(base.cache_key());
+        let n = keys.len();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "two settings share a key");
+        assert_eq!(base.cache_key(), LinterSettings::default().cache_key(), "the key is stable");
+
+        let mut fewer = base.rules;
+        fewer.remove(Rule::PyMutableDefaultArg);
+        assert_ne!(base.file_key(base.rules), base.file_key(fewer));
     }
 }

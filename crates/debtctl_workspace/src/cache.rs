@@ -1,14 +1,18 @@
 //! The result cache: a file whose content hash, path and settings match a cached entry is
-//! not parsed again. One cache file per settings digest, in `.debtctl/cache/` at the
+//! not parsed again. One cache file per settings digest ([`LinterSettings::cache_key`]:
+//! debtctl's version and build, every linter setting); each entry also keeps the rule set
+//! its file was checked with, after per-path ignores. In `.debtctl/cache/` at the
 //! project root, which carries its own `.gitignore` (as ruff's `.ruff_cache` does).
 //! A cache that cannot be read or written is ignored: it is never worth failing a scan.
 
-use debtctl_linter::FileResult;
+#[cfg(doc)]
+use debtctl_linter::LinterSettings;
+use debtctl_linter::{FileResult, RuleSet};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct CacheFile {
@@ -20,6 +24,8 @@ struct CacheFile {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Entry {
     hash: u64,
+    /// The rules the file was checked with ([`RuleSet::bits`]).
+    rules: u64,
     result: FileResult,
 }
 
@@ -51,12 +57,13 @@ impl Cache {
         Cache { file, data, dirty: false }
     }
 
-    pub fn get(&self, path: &str, hash: u64) -> Option<&FileResult> {
-        self.data.entries.get(path).filter(|e| e.hash == hash).map(|e| &e.result)
+    /// The result of the file at `path` whose content hashes to `hash`, checked with `rules`.
+    pub fn get(&self, path: &str, hash: u64, rules: RuleSet) -> Option<&FileResult> {
+        self.data.entries.get(path).filter(|e| e.hash == hash && e.rules == rules.bits()).map(|e| &e.result)
     }
 
-    pub fn insert(&mut self, path: String, hash: u64, result: FileResult) {
-        self.data.entries.insert(path, Entry { hash, result });
+    pub fn insert(&mut self, path: String, hash: u64, rules: RuleSet, result: FileResult) {
+        self.data.entries.insert(path, Entry { hash, rules: rules.bits(), result });
         self.dirty = true;
     }
 

@@ -5,7 +5,9 @@ use crate::cache::{content_hash, Cache};
 use crate::discovery::SourceFile;
 use crate::settings::Settings;
 use debtctl_diagnostics::{Finding, Summary};
-use debtctl_linter::{check_go_file, check_source, is_generated, FileResult, PackageFacts, PackageFile};
+use debtctl_linter::{
+    check_go_file, check_source, is_generated, FileResult, PackageFacts, PackageFile, RuleSet,
+};
 use debtctl_syntax::{parse, Language};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -42,7 +44,8 @@ pub struct ScanOutcome {
 enum FileOutcome {
     Checked {
         result: FileResult,
-        cache: Option<(String, u64)>,
+        /// Where to cache the result: the shown path, the content key and the file's rules.
+        cache: Option<(String, u64, RuleSet)>,
     },
     Skipped {
         reason: SkipReason,
@@ -128,8 +131,8 @@ pub fn scan(
                     });
                 }
                 out.summary.suppressed += u64::from(result.suppressed);
-                if let Some((key, hash)) = cache {
-                    fresh.push((key, hash, result.clone()));
+                if let Some((key, hash, rules)) = cache {
+                    fresh.push((key, hash, rules, result.clone()));
                 }
                 out.findings.extend(result.findings);
             }
@@ -150,8 +153,8 @@ pub fn scan(
         }
     }
     if let Some(cache) = cache {
-        for (key, hash, result) in fresh {
-            cache.insert(key, hash, result);
+        for (key, hash, rules, result) in fresh {
+            cache.insert(key, hash, rules, result);
         }
     }
     out.findings
@@ -272,7 +275,7 @@ fn check_go_package(
         let hits: Option<Vec<FileResult>> = loaded
             .iter()
             .filter(|(_, l)| !l.generated)
-            .map(|(_, l)| cache.get(&l.shown, key(l)).cloned())
+            .map(|(_, l)| cache.get(&l.shown, key(l), settings.rules_for(Path::new(&l.shown))).cloned())
             .collect();
         if let Some(hits) = hits {
             let mut hits = hits.into_iter();
@@ -308,9 +311,10 @@ fn check_go_package(
                     check_go_file(&l.shown, &l.text, tree.as_ref(), &facts, rules, &settings.linter)
                 }));
                 match checked {
-                    Ok(result) => {
-                        FileOutcome::Checked { result, cache: cache.map(|_| (l.shown.clone(), key(l))) }
-                    }
+                    Ok(result) => FileOutcome::Checked {
+                        result,
+                        cache: cache.map(|_| (l.shown.clone(), key(l), rules)),
+                    },
                     Err(panic) => internal_error(panic),
                 }
             })
@@ -359,8 +363,9 @@ fn check_one(file: &SourceFile, shown: &str, settings: &Settings, cache: Option<
         Ok(loaded) => loaded,
         Err(outcome) => return outcome,
     };
+    let rules = settings.rules_for(&file.path);
     // Only files that were analysed are cached, so a hit needs no decoding.
-    if let Some(hit) = cache.and_then(|c| c.get(shown, hash)) {
+    if let Some(hit) = cache.and_then(|c| c.get(shown, hash, rules)) {
         return FileOutcome::Checked { result: hit.clone(), cache: None };
     }
     let source = match decode(&bytes) {
@@ -370,12 +375,11 @@ fn check_one(file: &SourceFile, shown: &str, settings: &Settings, cache: Option<
     if is_generated(file.lang, source) {
         return skip(SkipReason::Generated, "skipped: generated file".to_string());
     }
-    let rules = settings.rules_for(&file.path);
     let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         check_source(shown, file.lang, source, rules, &settings.linter)
     }));
     match checked {
-        Ok(result) => FileOutcome::Checked { result, cache: cache.map(|_| (shown.to_string(), hash)) },
+        Ok(result) => FileOutcome::Checked { result, cache: cache.map(|_| (shown.to_string(), hash, rules)) },
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()
