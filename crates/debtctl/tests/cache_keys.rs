@@ -204,6 +204,7 @@ struct Settings {
     check_deferred: bool,
     go_tests: bool,
     report_unused: bool,
+    honor_peers: bool,
 }
 
 impl Settings {
@@ -211,7 +212,7 @@ impl Settings {
     /// setting alone, which a key that forgets that setting cannot tell from no change.
     fn with_field_of(&self, other: &Settings, field: usize) -> Settings {
         let mut s = self.clone();
-        match field % 8 {
+        match field % 9 {
             0 => s.select = other.select.clone(),
             1 => s.ignore = other.ignore.clone(),
             2 => s.per_path = other.per_path.clone(),
@@ -219,7 +220,8 @@ impl Settings {
             4 => s.minutes = other.minutes.clone(),
             5 => s.check_deferred = !s.check_deferred,
             6 => s.go_tests = !s.go_tests,
-            _ => s.report_unused = !s.report_unused,
+            7 => s.report_unused = !s.report_unused,
+            _ => s.honor_peers = !s.honor_peers,
         }
         s
     }
@@ -233,6 +235,7 @@ impl Settings {
         }
         s += &format!("ignore = [{}]\n", ids(&self.ignore));
         s += &format!("report-unused-suppressions = {}\n", self.report_unused);
+        s += &format!("honor-peer-suppressions = {}\n", self.honor_peers);
         s += &format!("[go]\ncheck-deferred = {}\ntests = {}\n", self.check_deferred, self.go_tests);
         s += "[per-path-ignores]\n";
         let mut seen = std::collections::BTreeSet::new();
@@ -276,9 +279,20 @@ fn settings() -> impl Strategy<Value = Settings> {
         any::<bool>(),
         any::<bool>(),
         any::<bool>(),
+        any::<bool>(),
     )
         .prop_map(
-            |(select, ignore, per_path, severity, minutes, check_deferred, go_tests, report_unused)| {
+            |(
+                select,
+                ignore,
+                per_path,
+                severity,
+                minutes,
+                check_deferred,
+                go_tests,
+                report_unused,
+                honor_peers,
+            )| {
                 Settings {
                     select,
                     ignore,
@@ -288,6 +302,7 @@ fn settings() -> impl Strategy<Value = Settings> {
                     check_deferred,
                     go_tests,
                     report_unused,
+                    honor_peers,
                 }
             },
         )
@@ -295,7 +310,7 @@ fn settings() -> impl Strategy<Value = Settings> {
 
 /// A sequence of settings: random ones, each followed by itself with one setting changed.
 fn sequence(n: std::ops::Range<usize>) -> impl Strategy<Value = Vec<Settings>> {
-    proptest::collection::vec((settings(), settings(), 0..8usize), n).prop_map(|v| {
+    proptest::collection::vec((settings(), settings(), 0..9usize), n).prop_map(|v| {
         v.into_iter()
             .flat_map(|(a, b, field)| {
                 let one = a.with_field_of(&b, field);

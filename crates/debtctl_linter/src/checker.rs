@@ -108,6 +108,7 @@ pub fn check_source(
     settings: &LinterSettings,
 ) -> FileResult {
     let mut checker = Checker::new(source, rules);
+    checker.suppressions = Suppressions::new(settings.honor_peer_suppressions);
     // YAML parses itself: Helm actions masked first, one tree per document.
     let yaml = matches!(lang, Language::Yaml | Language::HelmTemplate);
     let tree = if yaml { None } else { parse(lang, source) };
@@ -151,6 +152,7 @@ pub fn check_go_file(
     settings: &LinterSettings,
 ) -> FileResult {
     let mut checker = Checker::new(source, rules);
+    checker.suppressions = Suppressions::new(settings.honor_peer_suppressions);
     let parse_error = tree.is_some_and(|t| t.root_node().has_error());
     if let Some(tree) = tree {
         let root = tree.root_node();
@@ -190,19 +192,7 @@ impl Checker<'_> {
     /// Drops suppressed diagnostics and reports what suppression comments got wrong.
     fn apply_suppressions(&mut self, line_index: &LineIndex) -> u32 {
         let suppressions = std::mem::take(&mut self.suppressions);
-        let mut diagnostics = std::mem::take(&mut self.diagnostics);
-        let mut suppressed = Vec::new();
-        diagnostics.retain(|(rule, diag)| {
-            let line = line_index.line_of(diag.range.start);
-            let hidden = suppressions.suppresses(*rule, line);
-            if hidden {
-                suppressed.push((*rule, line));
-            }
-            !hidden
-        });
-        self.diagnostics = diagnostics;
-        suppressions.report(self, &suppressed);
-        suppressed.len() as u32
+        suppressions.apply(self, |offset| line_index.line_of(offset))
     }
 }
 

@@ -15,6 +15,9 @@ pub struct LinterSettings {
     pub debt_minutes: BTreeMap<Rule, u32>,
     /// The `[go]` options of the config.
     pub go: GoSettings,
+    /// Peers' suppression comments (`//nolint:errcheck`, `# noqa: B006`) suppress the
+    /// equivalent rule (`honor-peer-suppressions`, default true).
+    pub honor_peer_suppressions: bool,
 }
 
 /// Options of the Go rules (`[go]` in `debtctl.toml`).
@@ -41,6 +44,7 @@ impl Default for LinterSettings {
             severity: BTreeMap::new(),
             debt_minutes: BTreeMap::new(),
             go: GoSettings::default(),
+            honor_peer_suppressions: true,
         }
     }
 }
@@ -103,6 +107,9 @@ mod tests {
         variants.push(s);
         let mut s = base.clone();
         s.go.tests = !s.go.tests;
+        variants.push(s);
+        let mut s = base.clone();
+        s.honor_peer_suppressions = !s.honor_peer_suppressions;
         variants.push(s);
         let mut keys: Vec<u64> = variants.iter().map(LinterSettings::cache_key).collect();
         keys.push(base.cache_key());

@@ -28,6 +28,12 @@ pub struct Config {
     /// Report suppression comments that suppress nothing (`debt/unused-suppression`).
     #[serde(default)]
     pub report_unused_suppressions: bool,
+    /// Honour other tools' suppression comments for the equivalent rule, so that a
+    /// codebase moving from them keeps its decisions: golangci-lint's `//nolint:errcheck`
+    /// (also `govet`, `shadow`, `errorlint`, `bodyclose`, and a bare `//nolint` for every
+    /// `go/` rule), ruff's and flake8's `# noqa: B006` (also `B904`, `S110`, `BLE001`,
+    /// `E722`, `SIM115`, and a bare `# noqa` for every `py/` rule). Default: true.
+    pub honor_peer_suppressions: Option<bool>,
     /// The lowest severity that makes `scan` exit 1. Default: `info` (every finding).
     pub fail_on: Option<SeverityName>,
     /// Per-rule severity and cost, by rule ID.

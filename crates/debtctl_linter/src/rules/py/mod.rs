@@ -20,7 +20,8 @@ use tree_sitter::Node;
 /// The tokens every Python rule starts from. A node that holds none of them cannot be
 /// flagged, so the walk never enters it (see [`walk_pruned`]).
 static TOKENS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:def|except|raise|open|suppress)\b|TODO|FIXME|HACK|XXX|debtctl:").expect("valid regex")
+    Regex::new(r"\b(?:def|except|raise|open|suppress)\b|TODO|FIXME|HACK|XXX|debtctl:|(?i:noqa)")
+        .expect("valid regex")
 });
 
 /// The offsets of the tokens of the enabled rules, sorted.
@@ -32,6 +33,8 @@ fn token_offsets(checker: &Checker<'_>, facts: &ModuleFacts) -> Vec<usize> {
         "raise" => checker.enabled(Rule::PyRaiseWithoutFrom),
         "open" => checker.enabled(Rule::PyOpenWithoutWith),
         "debtctl:" => true,
+        // Peers' suppressions (`# noqa`, in any case).
+        t if t.eq_ignore_ascii_case("noqa") => true,
         _ => checker.enabled(Rule::DebtTodo),
     };
     let mut offsets: Vec<usize> =
