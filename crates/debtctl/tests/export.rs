@@ -711,3 +711,102 @@ fn the_grafana_dashboard_reads_the_synced_tables() {
         assert!(!rows.is_empty(), "no rows: {sql}");
     }
 }
+
+// The time axis, seen as a reader sees it.
+
+/// Decoded RGB pixels of a PNG.
+struct Picture {
+    width: usize,
+    height: usize,
+    rgb: Vec<[u8; 3]>,
+}
+
+fn read_png(path: &Path) -> Picture {
+    let file = std::io::BufReader::new(std::fs::File::open(path).expect("a screenshot"));
+    let mut reader = png::Decoder::new(file).read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let step = info.line_size / info.width as usize;
+    assert!(step >= 3 && info.bit_depth == png::BitDepth::Eight, "{info:?}");
+    let (width, height) = (info.width as usize, info.height as usize);
+    let rgb = (0..width * height)
+        .map(|n| {
+            let (y, x) = (n / width, n % width);
+            let p = &buf[y * info.line_size + x * step..];
+            [p[0], p[1], p[2]]
+        })
+        .collect();
+    Picture { width, height, rgb }
+}
+
+/// Regression (issue 16): "Debt over time" spaced commits by index, so a year and six years
+/// took the same width. A repository with commits on 2012-01-01, 2013-01-01 and 2024-01-01,
+/// debt peaking at the middle one, is opened in Chromium; in the screenshot, the total line's
+/// peak must sit a twelfth of the way from its first to its last point, not half way.
+#[test]
+fn the_debt_chart_spaces_commits_by_date_in_chromium() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q"], "2012-01-01T00:00:00Z");
+    let todo = "# TODO: one\n";
+    let defaults: String = (0..6).map(|n| format!("def f{n}(x=[]):\n    return x\n\n\n")).collect();
+    commit(d, &[("a.py", todo)], "Jane Doe", "Start", "2012-01-01T00:00:00Z");
+    commit(d, &[("b.py", &defaults)], "Jane Doe", "Shared defaults", "2013-01-01T00:00:00Z");
+    std::fs::remove_file(d.join("b.py")).unwrap();
+    commit(d, &[], "Jane Doe", "Drop them", "2024-01-01T00:00:00Z");
+    for rev in ["HEAD~2", "HEAD~1", "HEAD"] {
+        ok(run_in(d, &["record", "--quiet", "--rev", rev]));
+    }
+    let debt: Vec<u64> =
+        ledger(d)["commits"].as_array().unwrap().iter().map(|c| c["debt_minutes"].as_u64().unwrap()).collect();
+    assert_eq!(debt, [30, 90, 30]);
+    let (page, _) = export_html(d);
+    let shot = artifacts().join("dashboard-time-axis.png");
+    let _ = std::fs::remove_file(&shot);
+    let out = headless(&page, &[&format!("--screenshot={}", shot.display()), "--window-size=1280,1100"]);
+    assert!(out.status.success(), "chromium: {}", stderr(&out));
+    let pic = read_png(&shot);
+
+    // The total line's colour (charts::TOTAL_COLOUR): the core of a 3-pixel line has it
+    // exactly, where anti-aliased text never does.
+    let total = |p: [u8; 3]| {
+        let want = [0x33, 0x3a, 0x4d];
+        p.iter().zip(want).all(|(a, b)| a.abs_diff(b) <= 3)
+    };
+    let rows_with = |y: usize| (0..pic.width).filter(|x| total(pic.rgb[y * pic.width + x])).count();
+    // The longest run of the colour along a row: the legend's swatch is a bar 18 pixels
+    // wide, where text blended into the header's background gives a pixel here and there.
+    let run = |y: usize| {
+        let (mut best, mut now) = (0, 0);
+        for x in 0..pic.width {
+            now = if total(pic.rgb[y * pic.width + x]) { now + 1 } else { 0 };
+            best = best.max(now);
+        }
+        best
+    };
+    // The legend's swatch comes first (a short bar of a few rows); the chart starts below it.
+    let legend = (0..pic.height).find(|y| run(*y) >= 14).expect("the total line's legend");
+    let chart_top = (legend..pic.height).find(|y| rows_with(*y) == 0).unwrap() + 4;
+    let chart_bottom = (chart_top + 420).min(pic.height);
+    let mut points: Vec<(usize, usize)> = Vec::new();
+    for y in chart_top..chart_bottom {
+        for x in 0..pic.width {
+            if total(pic.rgb[y * pic.width + x]) {
+                points.push((x, y));
+            }
+        }
+    }
+    assert!(points.len() > 200, "the total line is drawn: {} pixels", points.len());
+    let left = points.iter().map(|p| p.0).min().unwrap() as f64;
+    let right = points.iter().map(|p| p.0).max().unwrap() as f64;
+    let top = points.iter().map(|p| p.1).min().unwrap();
+    let peak: Vec<f64> = points.iter().filter(|p| p.1 <= top + 1).map(|p| p.0 as f64).collect();
+    let peak = peak.iter().sum::<f64>() / peak.len() as f64;
+    let share = (peak - left) / (right - left);
+    // 366 of 4383 days is 0.084; by index it would be 0.5.
+    assert!(
+        (0.05..0.12).contains(&share),
+        "the 2013 commit sits at {share:.3} of the line (left {left}, peak {peak}, right {right}); see {}",
+        shot.display()
+    );
+}

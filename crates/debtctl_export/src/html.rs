@@ -76,6 +76,33 @@ pub fn render(doc: &LedgerExport, opts: &PageOptions) -> Result<String, ExportEr
     Ok(page.out)
 }
 
+/// Minutes of change as `+1h 5min`, `−30min` or `±0min`.
+pub fn signed_duration(minutes: i64) -> String {
+    let sign = match minutes.signum() {
+        1 => "+",
+        -1 => "−",
+        _ => "±",
+    };
+    format!("{sign}{}", duration(minutes.unsigned_abs()))
+}
+
+/// The commits that changed debt, oldest first, each with its change in minutes against
+/// the recorded commit before it: those that introduced or fixed an item, and those whose
+/// debt moved without one (a rule's cost changed). The first recorded commit counts when
+/// it has any debt.
+fn changed_debt(doc: &LedgerExport) -> Vec<(&Commit, i64)> {
+    let mut before = 0i64;
+    let mut out = Vec::new();
+    for c in &doc.commits {
+        let d = c.debt_minutes as i64 - before;
+        before = c.debt_minutes as i64;
+        if c.introduced > 0 || c.fixed > 0 || d != 0 {
+            out.push((c, d));
+        }
+    }
+    out
+}
+
 fn short(sha: &str) -> &str {
     sha.get(..10).unwrap_or(sha)
 }
@@ -208,13 +235,13 @@ impl Page<'_> {
         self.chart(
             "debt-over-time",
             "Debt over time",
-            "Open debt at each recorded commit, in total and per severity.",
+            "Open debt at each recorded commit, placed at the commit's date, in total and per severity.",
             &debt,
         );
         self.chart(
             "findings-per-rule",
             "Findings per rule",
-            "Open findings of each rule at each recorded commit.",
+            "Open findings of each rule at each recorded commit, placed at its date.",
             &rules,
         );
         Ok(())
@@ -316,22 +343,46 @@ impl Page<'_> {
             }
         }
         self.push("<section id=\"commits\">\n<h2>Recent commits</h2>\n");
-        self.push("<p class=\"sub\">What each of the newest recorded commits introduced and fixed.</p>\n");
         if self.doc.commits.is_empty() {
+            self.push("<p class=\"sub\">What the newest recorded commits introduced and fixed.</p>\n");
             self.push("<p class=\"empty\">No commit recorded yet: run <code>debtctl record</code>.</p>\n</section>\n");
             return;
         }
+        let changed = changed_debt(self.doc);
+        let recent: Vec<&Commit> = changed.iter().rev().take(RECENT_COMMITS).map(|(c, _)| *c).collect();
+        let quiet = self.doc.commits.len() - changed.len();
+        let mut sub = match recent.len() {
+            0 => "No recorded commit introduced or fixed debt.".to_string(),
+            1 => "The recorded commit that introduced or fixed debt, and what it changed.".to_string(),
+            n if n < changed.len() => format!(
+                "The {n} newest of the {} recorded commits that introduced or fixed debt, and what each changed.",
+                changed.len()
+            ),
+            n => format!("The {n} recorded commits that introduced or fixed debt, and what each changed."),
+        };
+        match quiet {
+            0 => {}
+            1 => sub.push_str(" 1 other recorded commit changed no debt."),
+            q => sub.push_str(&format!(" {q} other recorded commits changed no debt.")),
+        }
+        self.push(&format!("<p class=\"sub\">{}</p>\n", esc(&sub)));
+        if recent.is_empty() {
+            self.push("</section>\n");
+            return;
+        }
+        let delta: HashMap<&str, i64> = changed.iter().map(|(c, d)| (c.sha.as_str(), *d)).collect();
         self.push(
             "<table>\n<thead><tr><th>date</th><th>commit</th><th>author</th><th>summary</th><th>tickets</th>\
-             <th class=\"num\">debt</th><th>introduced / fixed</th></tr></thead>\n<tbody>\n",
+             <th class=\"num\">debt after</th><th class=\"num\">change</th><th>introduced / fixed</th></tr></thead>\n<tbody>\n",
         );
-        let recent: Vec<&Commit> = self.doc.commits.iter().rev().take(RECENT_COMMITS).collect();
         let mut rows = String::new();
         for c in recent {
             let intro = introduced.get(c.sha.as_str()).map_or(&[][..], Vec::as_slice);
             let gone = fixed.get(c.sha.as_str()).map_or(&[][..], Vec::as_slice);
+            let d = delta.get(c.sha.as_str()).copied().unwrap_or(0);
             let change = if c.introduced == 0 && c.fixed == 0 {
-                "<span class=\"empty\">none</span>".to_string()
+                // The debt changed without an item coming or going: a rule's cost did.
+                "<span class=\"empty\">cost changed</span>".to_string()
             } else {
                 let mut list = String::new();
                 for i in intro {
@@ -346,7 +397,7 @@ impl Page<'_> {
                 )
             };
             rows.push_str(&format!(
-                "<tr><td class=\"mono\">{}</td><td><code title=\"{}\">{}</code></td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{change}</td></tr>\n",
+                "<tr><td class=\"mono\">{}</td><td><code title=\"{}\">{}</code></td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num {}\">{}</td><td>{change}</td></tr>\n",
                 esc(date(&c.time)),
                 esc(&c.sha),
                 esc(short(&c.sha)),
@@ -354,6 +405,12 @@ impl Page<'_> {
                 esc(&c.summary),
                 self.tickets(&c.tickets),
                 esc(&duration(c.debt_minutes)),
+                match d.signum() {
+                    1 => "up",
+                    -1 => "down",
+                    _ => "",
+                },
+                esc(&signed_duration(d)),
             ));
         }
         self.push(&rows);
@@ -443,7 +500,7 @@ impl Page<'_> {
             rows.push_str(&format!(
                 "<tr data-sev=\"{sev}\" data-rule=\"{rule}\"><td data-v=\"{rank}\"><span class=\"sev sev-{sev}\">{sev}</span></td>\
                  <td data-v=\"{rule}\"><code>{rule}</code></td><td data-v=\"{pathkey}\">{loc}</td><td>{msg}</td>\
-                 <td class=\"num\" data-v=\"{debt}\">{debt}</td><td class=\"nw\" data-v=\"{at}\">{day} · {by}</td><td>{tickets}</td></tr>\n",
+                 <td class=\"num\" data-v=\"{debt}\">{debt_text}</td><td class=\"nw\" data-v=\"{at}\">{day} · {by}</td><td>{tickets}</td></tr>\n",
                 sev = esc(&i.severity),
                 rule = esc(&i.rule),
                 rank = sev_rank(&i.severity),
@@ -451,6 +508,7 @@ impl Page<'_> {
                 loc = self.file_link(&i.path, Some(i.line)),
                 msg = esc(&i.message),
                 debt = i.debt_minutes,
+                debt_text = esc(&duration(i.debt_minutes)),
                 at = esc(&i.introduced_at),
                 day = esc(date(&i.introduced_at)),
                 by = esc(&i.introduced_by),

@@ -93,3 +93,81 @@ fn hotspots_rank_debt_times_churn_then_debt() {
     let order: Vec<(&str, u64)> = dirs.iter().map(|h| (h.path.as_str(), h.score)).collect();
     assert_eq!(order, [("hot", 100), (".", 60), ("big", 0)]);
 }
+
+fn commit(sha: &str, time: &str, debt: u64, introduced: u64, fixed: u64) -> serde_json::Value {
+    json!({"sha": sha, "parents": [], "time": time, "author": "J", "summary": format!("commit {sha}"),
+           "tickets": [], "findings": debt / 10, "debt_minutes": debt, "introduced": introduced,
+           "fixed": fixed, "by_rule": {"py/x": debt / 10}})
+}
+
+/// The `cx` of each marker of the total line in a chart's SVG, left to right.
+fn total_markers(svg: &str) -> Vec<f64> {
+    let circle = regex::Regex::new(r##"<circle cx="([0-9.]+)" cy="[0-9.]+" r="\d+"[^>]*fill="#333A4D""##).unwrap();
+    let mut xs: Vec<f64> = circle.captures_iter(svg).map(|c| c[1].parse().unwrap()).collect();
+    xs.sort_by(f64::total_cmp);
+    xs
+}
+
+/// Regression (issue 16): "Debt over time" put commits at equal steps, so 2018→2024 and
+/// 2012→2013 took the same width. Commits sit at their dates now.
+#[test]
+fn debt_over_time_places_commits_at_their_dates() {
+    let doc = LedgerExport::from_value(json!({
+        "version": 1, "head": "c",
+        "commits": [commit("a", "2012-01-01T00:00:00Z", 10, 1, 0), commit("b", "2013-01-01T00:00:00Z", 50, 4, 0),
+                    commit("c", "2024-01-01T00:00:00Z", 20, 0, 3)],
+        "items": [],
+    }))
+    .unwrap();
+    let html = render(&doc, &PageOptions::default()).unwrap();
+    let start = html.find(r#"<section id="debt-over-time">"#).unwrap();
+    let section = &html[start..start + html[start..].find("</section>").unwrap()];
+    let xs = total_markers(section);
+    assert_eq!(xs.len(), 3, "{section}");
+    // 366 days of 4383: a twelfth of the width, where equal steps would give a half.
+    let share = (xs[1] - xs[0]) / (xs[2] - xs[0]);
+    assert!((share - 366.0 / 4383.0).abs() < 0.01, "share {share}");
+    // Ticks on calendar years, every second one for twelve years; debt labels carry a unit.
+    let labels: Vec<&str> = regex::Regex::new(r"<text [^>]*>\s*([^<]*?)\s*</text>")
+        .unwrap()
+        .captures_iter(section)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
+    let years: Vec<&str> = labels.iter().copied().filter(|l| l.len() == 4 && l.starts_with("20")).collect();
+    assert_eq!(years, ["2012", "2014", "2016", "2018", "2020", "2022", "2024"]);
+    assert!(labels.contains(&"50min"), "y labels name their unit: {labels:?}");
+}
+
+/// Regression (issue 16): "Recent commits" listed the 25 newest recorded commits, most of
+/// them rows of "none"; it lists the commits that changed debt, and counts the rest.
+#[test]
+fn recent_commits_are_those_that_changed_debt() {
+    let mut commits = vec![commit("c00", "2026-01-01T00:00:00Z", 30, 3, 0)];
+    for n in 1..40 {
+        let (debt, intro, fixed) = match n {
+            7 => (40, 1, 0),
+            20 => (20, 0, 2),
+            _ if n > 20 => (20, 0, 0),
+            _ if n > 7 => (40, 0, 0),
+            _ => (30, 0, 0),
+        };
+        commits.push(commit(&format!("c{n:02}"), &format!("2026-01-{:02}T00:00:00Z", n % 28 + 1), debt, intro, fixed));
+    }
+    // A rule's cost changed: debt moved with no item coming or going.
+    commits.push(commit("c40", "2026-03-01T00:00:00Z", 25, 0, 0));
+    let doc = LedgerExport::from_value(json!({"version": 1, "head": "c40", "commits": commits, "items": []})).unwrap();
+    let html = render(&doc, &PageOptions::default()).unwrap();
+    let start = html.find(r#"<section id="commits">"#).unwrap();
+    let section = &html[start..start + html[start..].find("</section>").unwrap()];
+    let shown: Vec<&str> = regex::Regex::new(r"commit (c\d\d)</td>")
+        .unwrap()
+        .captures_iter(section)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
+    assert_eq!(shown, ["c40", "c20", "c07", "c00"], "newest first, only those that changed debt");
+    assert!(section.contains("37 other recorded commits changed no debt."), "{section}");
+    assert!(section.contains(r#"<td class="num down">−20min</td>"#), "{section}");
+    assert!(section.contains(r#"<td class="num up">+10min</td>"#), "{section}");
+    assert!(section.contains("cost changed"));
+    assert!(!section.contains(">none<"));
+}
