@@ -76,6 +76,7 @@ impl Settings {
         let mut linter = LinterSettings { rules, ..LinterSettings::default() };
         linter.go.check_deferred = config.go.check_deferred;
         linter.go.tests = config.go.tests;
+        linter.go.cgo_owning_functions = config.go.cgo_owning_functions.clone();
         for (id, rc) in &config.rules {
             let rule = Rule::from_id(id)
                 .ok_or_else(|| WorkspaceError::UnknownRule { id: id.clone(), origin: origin("rules") })?;
