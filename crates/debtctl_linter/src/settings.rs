@@ -21,17 +21,20 @@ pub struct LinterSettings {
 }
 
 /// Options of the Go rules (`[go]` in `debtctl.toml`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct GoSettings {
     /// `go/ignored-error` also checks calls in `defer` statements.
     pub check_deferred: bool,
     /// `go/ignored-error` checks `_test.go` files.
     pub tests: bool,
+    /// `go/cgo-leak`: C functions (called as `C.name`) that take ownership of the memory
+    /// passed to them.
+    pub cgo_owning_functions: Vec<String>,
 }
 
 impl Default for GoSettings {
     fn default() -> Self {
-        GoSettings { check_deferred: false, tests: true }
+        GoSettings { check_deferred: false, tests: true, cgo_owning_functions: Vec::new() }
     }
 }
 

@@ -77,11 +77,18 @@ pub struct GoConfig {
     /// `go/ignored-error` checks `_test.go` files.
     #[serde(default = "yes")]
     pub tests: bool,
+    /// `go/cgo-leak`: C functions, by name as called (`sqlite3_result_text` for
+    /// `C.sqlite3_result_text`), that take ownership of the memory passed to them, so an
+    /// allocation handed to one is not reported. Functions of the package's own cgo
+    /// preamble that pass a parameter on with `free` as its destructor are known without
+    /// this. Default: none.
+    #[serde(default)]
+    pub cgo_owning_functions: Vec<String>,
 }
 
 impl Default for GoConfig {
     fn default() -> Self {
-        GoConfig { check_deferred: false, tests: true }
+        GoConfig { check_deferred: false, tests: true, cgo_owning_functions: Vec::new() }
     }
 }
 

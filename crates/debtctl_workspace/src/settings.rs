@@ -77,6 +77,7 @@ impl Settings {
         linter.go.check_deferred = config.go.check_deferred;
         linter.go.tests = config.go.tests;
         linter.honor_peer_suppressions = config.honor_peer_suppressions.unwrap_or(true);
+        linter.go.cgo_owning_functions = config.go.cgo_owning_functions.clone();
         for (id, rc) in &config.rules {
             let rule = Rule::from_id(id)
                 .ok_or_else(|| WorkspaceError::UnknownRule { id: id.clone(), origin: origin("rules") })?;

@@ -42,6 +42,13 @@ pub(crate) struct Decls {
     pub vars: HashMap<String, Ty>,
     /// Every top-level name a file of the package declares (functions, types, vars, consts).
     pub names: HashSet<String>,
+    /// go/cgo-leak's one-level summary: function or method name -> the parameters (by
+    /// index, receiver not counted) that it frees, returns or stores, so that a pointer
+    /// passed there is handed on. Only functions with a C or unsafe pointer parameter.
+    pub owners: HashMap<String, Vec<u32>>,
+    /// C functions defined in the package's cgo preambles -> the parameters they hand to a
+    /// callee together with `free` as its destructor.
+    pub c_owners: HashMap<String, Vec<u32>>,
 }
 
 /// A function's result list: each result's type, and which results are `error`.
@@ -94,6 +101,11 @@ pub(crate) fn package_name<'s>(root: Node<'_>, source: &'s str) -> Option<&'s st
 
 impl Decls {
     fn read_file(&mut self, root: Node<'_>, source: &str, imports: &Imports) {
+        if imports.cgo {
+            for (name, params) in super::cgo_leak::preamble_owners(root, source) {
+                merge_indices(self.c_owners.entry(name).or_default(), &params);
+            }
+        }
         let mut cursor = root.walk();
         for decl in root.named_children(&mut cursor) {
             if decl.has_error() && decl.is_error() {
@@ -106,11 +118,13 @@ impl Decls {
                     self.names.insert(name.to_string());
                     let results = results_of(decl, source, imports);
                     self.funcs.insert(name.to_string(), results);
+                    self.add_owners(name, super::cgo_leak::summary(decl, source));
                 }
                 "method_declaration" => {
                     let (Some(name), Some(recv)) = (decl.field("name"), decl.field("receiver")) else {
                         continue;
                     };
+                    self.add_owners(&source[name.byte_range()], super::cgo_leak::summary(decl, source));
                     let Some(recv_ty) = receiver_type(recv, source) else { continue };
                     let results = results_of(decl, source, imports);
                     self.methods
@@ -228,6 +242,21 @@ impl Decls {
     }
 }
 
+impl Decls {
+    fn add_owners(&mut self, name: &str, params: Vec<u32>) {
+        if !params.is_empty() {
+            merge_indices(self.owners.entry(name.to_string()).or_default(), &params);
+        }
+    }
+}
+
+/// Adds `more` to a sorted set of indices.
+fn merge_indices(into: &mut Vec<u32>, more: &[u32]) {
+    into.extend_from_slice(more);
+    into.sort_unstable();
+    into.dedup();
+}
+
 fn collect_specs<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>) {
     let mut c = node.walk();
     for child in node.named_children(&mut c) {
@@ -306,10 +335,22 @@ impl PackageFacts {
                         h.update(&source.as_bytes()[range.start..body.start]);
                         h.update(b"{}");
                         h.update(&source.as_bytes()[body.end..range.end]);
+                        // A body counts through what go/cgo-leak reads from it.
+                        for p in super::cgo_leak::summary(decl, source) {
+                            h.update(&p.to_le_bytes());
+                        }
                     }
                     None => h.update(&source.as_bytes()[range]),
                 }
                 h.update(&[0x1e]);
+            }
+            // The cgo preamble is a comment, read for the C functions that take ownership.
+            for (name, params) in super::cgo_leak::preamble_owners(root, source) {
+                h.update(name.as_bytes());
+                for p in params {
+                    h.update(&p.to_le_bytes());
+                }
+                h.update(&[0x1d]);
             }
         }
         h.digest()
@@ -386,6 +427,12 @@ impl Decls {
         }
         self.vars.extend(other.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
         self.names.extend(other.names.iter().cloned());
+        for (name, params) in &other.owners {
+            merge_indices(self.owners.entry(name.clone()).or_default(), params);
+        }
+        for (name, params) in &other.c_owners {
+            merge_indices(self.c_owners.entry(name.clone()).or_default(), params);
+        }
         for (ty, es) in &other.embeds {
             self.embeds.entry(ty.clone()).or_default().extend(es.iter().cloned());
         }
@@ -423,6 +470,8 @@ impl Decls {
                 .collect(),
             vars: self.vars.iter().filter(|(k, _)| keep(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
             names: self.names.iter().filter(|k| keep(k)).cloned().collect(),
+            owners: self.owners.iter().filter(|(k, _)| keep(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            c_owners: self.c_owners.iter().filter(|(k, _)| keep(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
             // Looked up by type, as methods are found through them: kept whole.
             embeds: self.embeds.clone(),
         }
@@ -482,6 +531,16 @@ impl Decls {
                 s(h, t);
             }
             h.update(&[0x1e]);
+        }
+        for (section, map) in [("owners", &self.owners), ("c_owners", &self.c_owners)] {
+            s(h, section);
+            for (k, params) in sorted(map) {
+                s(h, k);
+                for p in params {
+                    h.update(&p.to_le_bytes());
+                }
+                h.update(&[0x1e]);
+            }
         }
         s(h, "names");
         let mut names: Vec<_> = self.names.iter().collect();
