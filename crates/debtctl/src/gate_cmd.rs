@@ -115,6 +115,9 @@ pub fn gate(args: GateArgs) -> Result<Status> {
 
     if !args.common.quiet {
         let mut err = std::io::stderr().lock();
+        for (path, message) in &outcome.skipped {
+            writeln!(err, "warning: {path}: {message}")?;
+        }
         for path in &outcome.missing {
             writeln!(
                 err,

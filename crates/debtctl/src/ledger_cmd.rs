@@ -30,6 +30,9 @@ pub fn record(args: RecordArgs) -> Result<Status> {
     let mut ledger = Ledger::open(&db)?;
     let outcome = ledger.record(&root, &args.rev, &settings)?;
     let mut err = std::io::stderr().lock();
+    for (path, message) in &outcome.skipped {
+        writeln!(err, "warning: {path}: {message}")?;
+    }
     if let Some(first) = outcome.missing.first() {
         writeln!(
             err,
@@ -108,6 +111,9 @@ pub fn history(args: HistoryArgs) -> Result<Status> {
             outcome.cached,
             db.display()
         )?;
+    }
+    for (path, message) in &outcome.skipped {
+        writeln!(err, "warning: {path}: {message}")?;
     }
     if outcome.missing_blobs > 0 {
         writeln!(

@@ -547,3 +547,107 @@ fn record_and_export_keep_a_ledger_of_debt() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
 }
+
+/// Regression test for issue 17: `python3 -c "print('- ' * 600 + 'x')" > dashes.yaml` made
+/// tree-sitter-yaml's scanner overflow tree-sitter's serialization buffer, and the
+/// assertion aborted `scan` (exit 134, no output at all). Hostile files among ordinary
+/// ones: `scan`, `gate` and `history` finish with the ordinary files' findings and name
+/// each file they could not analyse.
+#[test]
+fn files_nested_too_deep_are_skipped_and_named_and_the_rest_goes_on() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    write(d, "app.py", SAMPLE);
+    write(d, "main.go", "package main\n\n// TODO(PAY-7): split\nfunc main() {}\n");
+    write(
+        d,
+        "deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: x\n",
+    );
+    write(d, "chart/Chart.yaml", "name: c\n");
+    write(d, "chart/templates/ok.yaml", "# TODO: fine\nkind: ConfigMap\n");
+    let deep: Vec<(&str, String)> = vec![
+        ("dashes.yaml", "- ".repeat(600) + "x\n"),
+        ("maps.yaml", (0..300).map(|i| format!("{}k:\n", "  ".repeat(i))).collect()),
+        ("seqs.yml", (0..300).map(|i| format!("{}-\n", " ".repeat(i))).collect()),
+        (
+            "deep.py",
+            (0..600).map(|i| format!("{}if x:\n", " ".repeat(i))).collect::<String>()
+                + &" ".repeat(600)
+                + "y = f\"{x}\"\n",
+        ),
+        (
+            "chart/templates/deep.yaml",
+            (0..300)
+                .map(|i| format!("{0}{{{{- if .Values.a }}}}\n{0}k: {{{{ .Values.b }}}}\n", "  ".repeat(i)))
+                .collect(),
+        ),
+    ];
+    // Huge bracket nesting parses fine: analysed, not skipped.
+    write(d, "brackets.py", format!("x = {}1{}\n# TODO: brackets\n", "[".repeat(5000), "]".repeat(5000)));
+    for (path, text) in &deep {
+        write(d, path, text);
+    }
+    let deep_paths: Vec<&str> = deep.iter().map(|(p, _)| *p).collect();
+    let named_all = |err: &str| {
+        for p in &deep_paths {
+            assert!(
+                err.contains(&format!("warning: {p}: skipped: nesting deeper than")),
+                "{p} not named: {err}"
+            );
+        }
+    };
+    let expected = |rules: &[String]| {
+        for rule in ["debt/todo", "k8s/missing-probe"] {
+            assert!(rules.iter().any(|r| r == rule), "{rule} missing from {rules:?}");
+        }
+    };
+
+    let (v, out) = json_in(d, &["--no-cache"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(v["summary"]["skipped"]["too_deep"], deep.len(), "{}", v["summary"]);
+    assert_eq!(v["summary"]["files"], 6, "{}", v["summary"]);
+    expected(&rules_of(&v));
+    assert!(rules_of(&v).contains(&"py/mutable-default-arg".to_string()));
+    let paths: Vec<&str> =
+        v["findings"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    for p in ["app.py", "main.go", "deploy.yaml", "chart/templates/ok.yaml", "brackets.py"] {
+        assert!(paths.contains(&p), "{p} has no findings: {paths:?}");
+    }
+    named_all(&stderr(&out));
+    let text = run_in(d, &["scan", "--no-cache"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("5 files could not be analysed"));
+
+    // The gate, with the hostile files new in the working tree.
+    git(d, &["add", "app.py"]);
+    git(d, &["commit", "-qm", "base"]);
+    let out = run_in(d, &["gate", "--base", "HEAD", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // app.py is unchanged: its findings are not new. Every other ordinary file's are.
+    let new: Vec<&str> = v["new"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    for p in ["main.go", "deploy.yaml", "chart/templates/ok.yaml", "brackets.py"] {
+        assert!(new.contains(&p), "{p} has no new findings: {new:?}");
+    }
+    assert_eq!(v["summary"]["skipped"]["too_deep"], deep.len(), "{}", v["summary"]);
+    named_all(&stderr(&out));
+
+    // The ledger: the hostile files committed, history analyses the commit from git objects.
+    git(d, &["add", "."]);
+    git(d, &["commit", "-qm", "everything"]);
+    let out = run_in(d, &["history"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    named_all(&stderr(&out));
+    let out = run_in(d, &["export", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<String> =
+        v["items"].as_array().unwrap().iter().map(|i| i["rule"].as_str().unwrap().to_string()).collect();
+    expected(&rules);
+    // The gate again, now reading through the ledger's cache: still named.
+    write(d, "app.py", format!("{SAMPLE}\n# TODO: more\n"));
+    write(d, "maps.yaml", "- ".repeat(700) + "y\n");
+    let out = run_in(d, &["gate", "--base", "HEAD~1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    named_all(&stderr(&out));
+}

@@ -189,6 +189,10 @@ pub struct Skipped {
     pub too_large: u64,
     pub unreadable: u64,
     pub generated: u64,
+    /// Nested deeper than the grammar's scanner can hold (deep YAML block nesting, deep
+    /// Python indentation): not parsed, so that one file cannot abort the run.
+    #[serde(default)]
+    pub too_deep: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -20,11 +20,11 @@ pub use error::GateError;
 
 use debtctl_diagnostics::Finding;
 use debtctl_ledger::{analyse, changes, BlobCache, Changes, Snapshot, Source};
-use debtctl_workspace::engine::decode;
+use debtctl_workspace::engine::analysable;
 use debtctl_workspace::Settings;
 use git2::{Oid, Repository};
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What the base is compared with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +69,9 @@ pub struct GateOutcome {
     /// Paths whose blob the object database lacks on either side (a partial clone): left
     /// out of the comparison on both sides, rather than reported as new or fixed.
     pub missing: Vec<String>,
+    /// Files not analysed on either side because they cannot be parsed safely, with the
+    /// reason; their findings are empty on that side.
+    pub skipped: Vec<(String, String)>,
 }
 
 /// Compares `head` with `base` in `repo`.
@@ -112,6 +115,7 @@ pub fn run(
     let mut analysed = 0;
     let mut cached = 0;
     let mut missing = BTreeSet::new();
+    let mut skipped = BTreeMap::new();
     let mut run_side = |snap: &Snapshot, paths: &BTreeSet<String>, rename: &HashMap<String, String>| {
         if paths.is_empty() {
             return Ok::<_, GateError>(Vec::new());
@@ -120,6 +124,7 @@ pub fn run(
         analysed += out.analysed;
         cached += out.cached;
         missing.extend(out.missing.iter().map(|p| rename.get(p).unwrap_or(p).clone()));
+        skipped.extend(out.skipped);
         Ok(out.findings)
     };
     let mut head_findings = run_side(&head_snap, &head_paths, &HashMap::new())?;
@@ -172,6 +177,7 @@ pub fn run(
         cached,
         head_texts,
         missing: missing.into_iter().collect(),
+        skipped: skipped.into_iter().collect(),
     })
 }
 
@@ -213,5 +219,5 @@ fn file_text(repo: &Repository, snap: &Snapshot, path: &str) -> Option<String> {
         Source::WorkDir => std::fs::read(repo.workdir()?.join(path)).ok()?,
         _ => repo.find_blob(file.oid).ok()?.content().to_vec(),
     };
-    decode(&bytes).ok().map(str::to_string)
+    analysable(file.lang, &bytes).ok().map(str::to_string)
 }

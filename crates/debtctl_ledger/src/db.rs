@@ -152,6 +152,8 @@ pub struct RecordOutcome {
     /// Files not analysed because the object database lacks their blob (a partial
     /// clone); the commit is recorded without their findings.
     pub missing: Vec<String>,
+    /// Files not analysed because they cannot be parsed safely, with the reason.
+    pub skipped: Vec<(String, String)>,
 }
 
 impl Ledger {
@@ -319,6 +321,7 @@ impl Ledger {
                 analysed: 0,
                 cached: 0,
                 missing: Vec::new(),
+                skipped: Vec::new(),
             };
             return Ok((outcome, None));
         }
@@ -330,6 +333,7 @@ impl Ledger {
         out.analysed = outcome.analysed;
         out.cached = outcome.cached;
         out.missing = outcome.missing;
+        out.skipped = outcome.skipped;
         Ok((out, Some(snap)))
     }
 
@@ -428,6 +432,7 @@ impl Ledger {
                 analysed: 0,
                 cached: 0,
                 missing: Vec::new(),
+                skipped: Vec::new(),
             });
         }
         write_pending(&tx, &self.pending.borrow(), &self.pending_signatures.borrow()).map_err(sql)?;
@@ -614,6 +619,7 @@ impl Ledger {
             analysed: 0,
             cached: 0,
             missing: Vec::new(),
+            skipped: Vec::new(),
         })
     }
 }

@@ -44,6 +44,9 @@ pub struct HistoryOutcome {
     /// partial clone), and how many such files there were in all.
     pub commits_missing_blobs: usize,
     pub missing_blobs: usize,
+    /// Files that could not be parsed safely in some recorded commit, by path, with the
+    /// reason (of the last commit that analysed them).
+    pub skipped: std::collections::BTreeMap<String, String>,
     /// The oldest commit the repository holds when it is a shallow clone whose history
     /// was cut there, and the range reached it.
     pub shallow_end: Option<String>,
@@ -123,6 +126,7 @@ impl Ledger {
                 out.cached += outcome.cached;
                 out.commits_missing_blobs += usize::from(!outcome.missing.is_empty());
                 out.missing_blobs += outcome.missing.len();
+                out.skipped.extend(outcome.skipped.iter().cloned());
             }
             previous = snap.map(|s| (commit.id(), s));
             progress(Progress::Commit { outcome: &outcome });

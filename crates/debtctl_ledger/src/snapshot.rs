@@ -25,7 +25,7 @@ use debtctl_linter::{
 };
 use debtctl_syntax::{parse, Language};
 use debtctl_workspace::discovery::{is_helm_template_in, SKIPPED_DIRS};
-use debtctl_workspace::engine::decode;
+use debtctl_workspace::engine::{analysable, SkipReason};
 use debtctl_workspace::Settings;
 use git2::{
     Diff, DiffFindOptions, DiffOptions, ObjectType, Oid, Repository, Status, StatusOptions, StatusShow,
@@ -33,7 +33,7 @@ use git2::{
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use tree_sitter::Tree;
 
 /// Which content a snapshot reads.
@@ -206,12 +206,38 @@ impl Snapshot {
     }
 
     /// The file's text, or `None` when a scan would skip it (too large, binary, not
-    /// UTF-8); a leading BOM is dropped.
-    fn text(&self, repo: &Repository, oid: Oid) -> Result<Option<String>, LedgerError> {
-        let mut buf = Vec::new();
-        let bytes = self.blob_bytes(repo, oid, &mut buf)?;
-        Ok(decode(bytes).ok().map(str::to_string))
+    /// UTF-8, nested too deep to parse); a leading BOM is dropped.
+    fn text(&self, repo: &Repository, file: &SnapshotFile) -> Result<Option<String>, LedgerError> {
+        Ok(self.checked_text(repo, file)?.ok())
     }
+
+    /// The file's text, or why a scan would skip it ([`analysable`]).
+    fn checked_text(
+        &self,
+        repo: &Repository,
+        file: &SnapshotFile,
+    ) -> Result<Result<String, (SkipReason, String)>, LedgerError> {
+        let mut buf = Vec::new();
+        let bytes = self.blob_bytes(repo, file.oid, &mut buf)?;
+        Ok(analysable(file.lang, bytes).map(str::to_string))
+    }
+}
+
+/// Why the guard refuses a file whose cached findings are empty, if it does: read once per
+/// blob and language in a process (a history run meets the same blobs in every commit).
+fn refused(repo: &Repository, snap: &Snapshot, file: &SnapshotFile) -> Result<Option<String>, LedgerError> {
+    static REFUSED: LazyLock<Mutex<HashMap<(Oid, Language), Option<String>>>> =
+        LazyLock::new(Default::default);
+    let key = (file.oid, file.lang);
+    if let Some(known) = REFUSED.lock().expect("not poisoned").get(&key) {
+        return Ok(known.clone());
+    }
+    let message = match snap.checked_text(repo, file)? {
+        Err((SkipReason::TooDeep, message)) => Some(message),
+        _ => None,
+    };
+    REFUSED.lock().expect("not poisoned").insert(key, message.clone());
+    Ok(message)
 }
 
 /// The index's regular files (stage 0; no symlinks or submodules) and their blob ids.
@@ -441,6 +467,10 @@ pub struct AnalysisOutcome {
     pub cached: usize,
     /// Files whose blob the object database lacks (a partial clone): not analysed.
     pub missing: Vec<String>,
+    /// Files that cannot be parsed safely (nested deeper than the grammar's scanner can
+    /// hold), with the reason: their findings are empty (and cached so), and they are
+    /// named on cache hits too.
+    pub skipped: Vec<(String, String)>,
 }
 
 /// The settings' part of every cache key: debtctl's version and the linter settings.
@@ -498,6 +528,13 @@ pub fn analyse(
         if let Some(findings) = cache.get(&key)? {
             out.cached += 1;
             out.findings.extend(findings.iter().cloned());
+            // A skipped file is cached with no findings, and named on every run.
+            let guarded = matches!(file.lang, Language::Python | Language::Yaml | Language::HelmTemplate);
+            if findings.is_empty() && guarded && snap.present(repo, file.oid)? {
+                if let Some(message) = refused(repo, snap, file)? {
+                    out.skipped.push((file.path.clone(), message));
+                }
+            }
             continue;
         }
         if !snap.present(repo, file.oid)? {
@@ -505,9 +542,13 @@ pub fn analyse(
             out.missing.push(file.path.clone());
             continue;
         }
-        let findings = match snap.text(repo, file.oid)? {
-            Some(text) if !is_generated(file.lang, &text) => {
+        let findings = match snap.checked_text(repo, file)? {
+            Ok(text) if !is_generated(file.lang, &text) => {
                 check_source(&key.path, file.lang, &text, rules, &settings.linter).findings
+            }
+            Err((SkipReason::TooDeep, message)) => {
+                out.skipped.push((file.path.clone(), message));
+                Vec::new()
             }
             _ => Vec::new(),
         };
@@ -555,7 +596,7 @@ fn analyse_go_package(
                 MISSING_SIGNATURE
             }
             None => {
-                let text = snap.text(repo, f.oid)?;
+                let text = snap.text(repo, f)?;
                 let tree = text.as_deref().and_then(|t| parse(Language::Go, t));
                 // Undecodable blobs are no part of the facts.
                 let sig = match &text {
@@ -668,8 +709,7 @@ fn contribution(
     file_facts: &mut [Option<Arc<FileFacts>>],
 ) -> Result<Option<Arc<FileFacts>>, LedgerError> {
     if texts[n].is_none() {
-        texts[n] =
-            Some(if snap.present(repo, files[n].oid)? { snap.text(repo, files[n].oid)? } else { None });
+        texts[n] = Some(if snap.present(repo, files[n].oid)? { snap.text(repo, files[n])? } else { None });
     }
     let Some(text) = texts[n].as_ref().and_then(Option::as_deref) else { return Ok(None) };
     if file_facts[n].is_none() {

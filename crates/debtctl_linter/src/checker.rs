@@ -128,9 +128,7 @@ pub fn check_source(
             }
             Language::Yaml | Language::HelmTemplate | Language::GoMod => {}
         }
-        for (_, diag) in &mut checker.diagnostics {
-            diag.scope = scope_of(lang, root, diag.range, source);
-        }
+        assign_scopes(lang, root, source, &mut checker.diagnostics);
     }
     if lang == Language::GoMod {
         rules::go::module_major_suffix::check(&mut checker);
@@ -157,9 +155,7 @@ pub fn check_go_file(
     if let Some(tree) = tree {
         let root = tree.root_node();
         rules::go::check(&mut checker, root, facts, &settings.go, path);
-        for (_, diag) in &mut checker.diagnostics {
-            diag.scope = scope_of(Language::Go, root, diag.range, source);
-        }
+        assign_scopes(Language::Go, root, source, &mut checker.diagnostics);
     }
     let line_index = LineIndex::new(source);
     let suppressed = checker.apply_suppressions(&line_index);
@@ -196,35 +192,83 @@ impl Checker<'_> {
     }
 }
 
-/// The enclosing functions and classes (or Go function and receiver) of a range.
-fn scope_of(lang: Language, root: Node<'_>, range: TextRange, source: &str) -> String {
-    let Some(mut node) = root.descendant_for_byte_range(range.start, range.end) else {
-        return String::new();
-    };
-    let mut parts = Vec::new();
-    // The descent from the root is bounded by depth; the walk up is cheap for real code.
-    let mut steps = 0;
-    while let Some(parent) = node.parent() {
-        steps += 1;
-        if steps > 256 {
-            break;
-        }
-        let named = match (lang, parent.kind()) {
-            (Language::Python, "function_definition" | "class_definition") => {
-                parent.child_by_field_name("name")
-            }
-            (Language::Go, "function_declaration" | "method_declaration") => {
-                parent.child_by_field_name("name")
-            }
-            _ => None,
-        };
-        if let Some(name) = named {
-            parts.push(&source[name.byte_range()]);
-        }
-        node = parent;
+/// Sets each diagnostic's scope: the names of the functions and classes (Go: functions
+/// and methods) that enclose its range, outermost first, joined with `.`.
+///
+/// One walk of the tree collects the definitions, then one sweep in source order pairs
+/// them with the diagnostics, so the cost is linear in the tree and the findings. (Asking
+/// the tree for each finding's node, as this once did, walks the root's children from the
+/// first every time: quadratic in a module of 20,000 functions; issue 17.) A definition
+/// encloses a range when it contains it and is not exactly it, as an ancestor of the
+/// range's node does (ending where the range starts is not containing it).
+fn assign_scopes(lang: Language, root: Node<'_>, source: &str, diagnostics: &mut [(Rule, Diagnostic)]) {
+    if diagnostics.is_empty() {
+        return;
     }
-    parts.reverse();
-    parts.join(".")
+    let defs = definitions(lang, root, source);
+    let mut order: Vec<usize> = (0..diagnostics.len()).collect();
+    order.sort_by_key(|&i| diagnostics[i].1.range.start);
+    let mut next = 0;
+    let mut open: Vec<&Definition<'_>> = Vec::new();
+    for i in order {
+        let range = diagnostics[i].1.range;
+        while let Some(def) = defs.get(next).filter(|d| d.start <= range.start) {
+            while open.last().is_some_and(|o| o.end <= def.start) {
+                open.pop();
+            }
+            open.push(def);
+            next += 1;
+        }
+        while open.last().is_some_and(|o| o.end <= range.start) {
+            open.pop();
+        }
+        let names: Vec<&str> = open
+            .iter()
+            .take_while(|d| d.end >= range.end)
+            .filter(|d| (d.start, d.end) != (range.start, range.end))
+            .map(|d| d.name)
+            .collect();
+        diagnostics[i].1.scope = names.join(".");
+    }
+}
+
+/// A function or class definition (Go: function or method declaration) and its name.
+struct Definition<'a> {
+    start: usize,
+    end: usize,
+    name: &'a str,
+}
+
+/// Every definition of the tree, in source order (an enclosing one before those inside).
+fn definitions<'a>(lang: Language, root: Node<'_>, source: &'a str) -> Vec<Definition<'a>> {
+    let mut out = Vec::new();
+    let mut cursor = root.walk();
+    'walk: loop {
+        let node = cursor.node();
+        let kinds: &[&str] = match lang {
+            Language::Python => &["function_definition", "class_definition"],
+            Language::Go => &["function_declaration", "method_declaration"],
+            _ => &[],
+        };
+        if kinds.contains(&node.kind()) {
+            if let Some(name) = node.child_by_field_name("name") {
+                out.push(Definition {
+                    start: node.start_byte(),
+                    end: node.end_byte(),
+                    name: &source[name.byte_range()],
+                });
+            }
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    out
 }
 
 fn to_findings(
@@ -271,4 +315,78 @@ fn to_findings(
         })
         .collect();
     (findings, fixes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scope as it was computed before issue 17 made it one sweep: the smallest node
+    /// of the range, then its ancestors' names. Fingerprints hash the scope, so the sweep
+    /// must give the same string for every range.
+    fn scope_by_ancestors(lang: Language, root: Node<'_>, range: TextRange, source: &str) -> String {
+        let Some(mut node) = root.descendant_for_byte_range(range.start, range.end) else {
+            return String::new();
+        };
+        let mut parts = Vec::new();
+        while let Some(parent) = node.parent() {
+            let named = match (lang, parent.kind()) {
+                (Language::Python, "function_definition" | "class_definition")
+                | (Language::Go, "function_declaration" | "method_declaration") => {
+                    parent.child_by_field_name("name")
+                }
+                _ => None,
+            };
+            if let Some(name) = named {
+                parts.push(&source[name.byte_range()]);
+            }
+            node = parent;
+        }
+        parts.reverse();
+        parts.join(".")
+    }
+
+    #[test]
+    fn scopes_of_one_sweep_are_the_ancestors_names() {
+        let root_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+        let mut checked = 0;
+        for (sub, lang) in [("py", Language::Python), ("go", Language::Go)] {
+            let mut dirs = vec![root_dir.join(sub)];
+            while let Some(dir) = dirs.pop() {
+                for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                    let path = entry.path();
+                    if path.is_dir() {
+                        dirs.push(path);
+                        continue;
+                    }
+                    if Language::from_path(&path) != Some(lang) {
+                        continue;
+                    }
+                    let source = std::fs::read_to_string(&path).unwrap();
+                    let tree = parse(lang, &source).unwrap();
+                    let root = tree.root_node();
+                    let mut diagnostics = Vec::new();
+                    crate::walk::walk(root, |n, _| {
+                        let range = TextRange::new(n.start_byte(), n.end_byte());
+                        let diag = Diagnostic {
+                            rule: Rule::DebtTodo.id(),
+                            range,
+                            message: String::new(),
+                            fix: None,
+                            ticket: None,
+                            scope: String::new(),
+                        };
+                        diagnostics.push((Rule::DebtTodo, diag));
+                    });
+                    assign_scopes(lang, root, &source, &mut diagnostics);
+                    for (_, d) in &diagnostics {
+                        let expected = scope_by_ancestors(lang, root, d.range, &source);
+                        assert_eq!(d.scope, expected, "{} at {:?}", path.display(), d.range);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000, "{checked}");
+    }
 }

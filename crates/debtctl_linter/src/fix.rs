@@ -121,8 +121,13 @@ pub fn apply_edits(source: &str, edits: &[Edit], newline: &str) -> String {
     out
 }
 
-/// ERROR and MISSING nodes in a parse of `source`.
+/// ERROR and MISSING nodes in a parse of `source`; `usize::MAX` when it cannot be parsed
+/// safely at all ([`debtctl_syntax::guard`]), so that a fix making a file too deep is
+/// dropped.
 pub fn error_count(lang: Language, source: &str) -> usize {
+    if debtctl_syntax::guard::check(lang, source).is_err() {
+        return usize::MAX;
+    }
     let Some(tree) = parse(lang, source) else { return 0 };
     if !tree.root_node().has_error() {
         return 0;

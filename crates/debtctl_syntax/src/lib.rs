@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::path::Path;
 use tree_sitter::{Node, Parser, Tree};
 
+pub mod guard;
 pub mod helm;
 mod line_index;
 pub mod yaml;
@@ -60,9 +61,14 @@ thread_local! {
 }
 
 /// Parses `source` with the thread's parser for `lang`. Returns `None` for `go.mod`, which
-/// has no grammar, and if tree-sitter gives up (it does not on any input we have seen).
-/// YAML streams are better parsed with [`yaml::parse_documents`].
+/// has no grammar, for a file nested deeper than the grammar's scanner can hold (see
+/// [`guard`]; callers that skip files ask [`guard::check`] first, to say why), and if
+/// tree-sitter gives up (it does not on any input we have seen). YAML streams are better
+/// parsed with [`yaml::parse_documents`].
 pub fn parse(lang: Language, source: &str) -> Option<Tree> {
+    // The text given is the text parsed: a Helm template here is not masked.
+    let measured = if lang == Language::HelmTemplate { Language::Yaml } else { lang };
+    guard::check(measured, source).ok()?;
     with_parser(lang, |parser| parser.parse(source, None)).flatten()
 }
 

@@ -43,8 +43,12 @@ fn is_marker(line: &[u8]) -> bool {
 }
 
 /// Parses each document of `text` (see [`documents`]) into its own tree, whose nodes carry
-/// offsets into `text`. Documents that tree-sitter gives up on are left out.
+/// offsets into `text`. Documents that tree-sitter gives up on are left out, and nothing
+/// is parsed when the text is nested deeper than the scanner can hold ([`crate::guard`]).
 pub fn parse_documents(text: &str) -> Vec<Tree> {
+    if crate::guard::check(crate::Language::Yaml, text).is_err() {
+        return Vec::new();
+    }
     let ranges = documents(text);
     if ranges.len() == 1 {
         return crate::parse(crate::Language::Yaml, text).into_iter().collect();

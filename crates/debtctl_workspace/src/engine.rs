@@ -24,6 +24,9 @@ pub enum SkipReason {
     Binary,
     InvalidUtf8,
     Generated,
+    /// Nested deeper than the grammar's external scanner can hold
+    /// ([`debtctl_syntax::guard`]).
+    TooDeep,
     /// A rule panicked on the file: a bug of ours, reported instead of aborting the scan.
     InternalError,
 }
@@ -144,6 +147,7 @@ pub fn scan(
                     SkipReason::Binary => skipped.binary += 1,
                     SkipReason::InvalidUtf8 => skipped.invalid_utf8 += 1,
                     SkipReason::TooLarge => skipped.too_large += 1,
+                    SkipReason::TooDeep => skipped.too_deep += 1,
                     SkipReason::Unreadable | SkipReason::InternalError => skipped.unreadable += 1,
                 }
                 if reason != SkipReason::Generated {
@@ -233,6 +237,16 @@ pub fn decode(bytes: &[u8]) -> Result<&str, (SkipReason, String)> {
     Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
 
+/// The text of a file of language `lang`, or why it is not analysed: what [`decode`]
+/// refuses, and a file nested deeper than its grammar's scanner can hold
+/// ([`debtctl_syntax::guard::check`]: such a parse would abort the process). Scan, fix,
+/// the ledger and the gate all decide with this one function.
+pub fn analysable(lang: Language, bytes: &[u8]) -> Result<&str, (SkipReason, String)> {
+    let text = decode(bytes)?;
+    debtctl_syntax::guard::check(lang, text).map_err(|e| (SkipReason::TooDeep, format!("skipped: {e}")))?;
+    Ok(text)
+}
+
 /// The package stage: every `.go` file of a directory is read and parsed once, the
 /// package facts are computed once from all of them (generated files included: their
 /// functions are called by the others), then each file is checked with the facts. The
@@ -250,7 +264,7 @@ fn check_go_package(
         let shown = display_path(&file.path, cwd);
         match load(file) {
             Err(outcome) => out.push((shown, outcome)),
-            Ok((bytes, hash)) => match decode(&bytes) {
+            Ok((bytes, hash)) => match analysable(Language::Go, &bytes) {
                 Err((reason, message)) => out.push((shown, FileOutcome::Skipped { reason, message })),
                 Ok(text) => {
                     let generated = is_generated(Language::Go, text);
@@ -368,7 +382,7 @@ fn check_one(file: &SourceFile, shown: &str, settings: &Settings, cache: Option<
     if let Some(hit) = cache.and_then(|c| c.get(shown, hash, rules)) {
         return FileOutcome::Checked { result: hit.clone(), cache: None };
     }
-    let source = match decode(&bytes) {
+    let source = match analysable(file.lang, &bytes) {
         Ok(text) => text,
         Err((reason, message)) => return skip(reason, message),
     };

@@ -4,7 +4,7 @@
 //! since it was read.
 
 use crate::discovery::SourceFile;
-use crate::engine::{decode, display_path};
+use crate::engine::{analysable, display_path};
 use crate::settings::Settings;
 use debtctl_diagnostics::Applicability;
 use debtctl_linter::fix::fix_source;
@@ -70,7 +70,7 @@ fn plan_one(
 ) -> (Option<FileFix>, BTreeMap<&'static str, u32>) {
     let Ok(bytes) = std::fs::read(&file.path) else { return (None, BTreeMap::new()) };
     // A file a scan would not analyse is not fixed either.
-    let Ok(source) = decode(&bytes) else { return (None, BTreeMap::new()) };
+    let Ok(source) = analysable(file.lang, &bytes) else { return (None, BTreeMap::new()) };
     let bom = if bytes.starts_with(BOM.as_bytes()) { BOM } else { "" };
     if is_generated(file.lang, source) {
         return (None, BTreeMap::new());

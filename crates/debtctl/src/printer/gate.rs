@@ -6,7 +6,7 @@
 use super::{format_debt, github, sarif, text::plural, text::print_finding};
 use crate::gate_cmd::GateRun;
 use anstyle::{AnsiColor, Style};
-use debtctl_diagnostics::{Finding, GateSummary, Report, Summary, ToolInfo};
+use debtctl_diagnostics::{Finding, GateSummary, Report, Skipped, Summary, ToolInfo};
 use debtctl_gate::Head;
 use debtctl_workspace::Settings;
 use serde_json::json;
@@ -103,6 +103,7 @@ pub fn report(run: &GateRun) -> Report {
         files: run.outcome.head_files as u64,
         findings: findings.len() as u64,
         debt_minutes: findings.iter().map(|f| u64::from(f.debt_minutes)).sum(),
+        skipped: Skipped { too_deep: run.outcome.skipped.len() as u64, ..Skipped::default() },
         ..Summary::default()
     };
     Report {

@@ -57,7 +57,8 @@ pub fn print(out: &mut impl Write, outcome: &ScanOutcome, quiet: bool) -> std::i
         writeln!(out)?;
     }
     let skipped = &s.skipped;
-    let not_read = skipped.binary + skipped.invalid_utf8 + skipped.too_large + skipped.unreadable;
+    let not_read =
+        skipped.binary + skipped.invalid_utf8 + skipped.too_large + skipped.unreadable + skipped.too_deep;
     if not_read > 0 {
         writeln!(out, "{} could not be analysed (see the warnings).", plural(not_read, "file"))?;
     }

@@ -1,7 +1,7 @@
 //! `py/mutable-default-arg`: a parameter default that is a list, dict or set (display,
 //! comprehension or constructor call), evaluated once and shared between calls.
 
-use super::{field_text, indent_unit, line_indent, line_start, snippet, text, ModuleFacts};
+use super::{field_text, line_indent, line_start, snippet, text, ModuleFacts};
 use crate::checker::Checker;
 use crate::registry::Rule;
 use debtctl_diagnostics::{Applicability, Edit, Fix};
@@ -79,7 +79,7 @@ fn fix_edits(
     }
     let original = text(value, source);
     let def_indent = line_indent(source, func.start_byte());
-    let unit = indent_unit(source, def_indent);
+    let unit = facts.indent_unit(source, def_indent);
     let one_line = !source[func.start_byte()..body.start_byte()].contains('\n');
     if one_line {
         // `def f(x=[]): return x`: the body moves to its own lines below the guard.

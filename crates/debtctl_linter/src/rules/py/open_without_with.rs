@@ -1,6 +1,6 @@
 //! `py/open-without-with`: a file opened outside `with` and never closed in its scope.
 
-use super::{callee_name, enclosing_scope, indent_unit, line_indent, line_start, text, uses_of, ModuleFacts};
+use super::{callee_name, enclosing_scope, line_indent, line_start, text, uses_of, ModuleFacts};
 use crate::checker::Checker;
 use crate::registry::Rule;
 use crate::walk::walk;
@@ -94,7 +94,7 @@ pub(crate) fn check(checker: &mut Checker<'_>, facts: &ModuleFacts, call: Node<'
                 return;
             }
             let message = format!("file `{name}` is opened without `with` and never closed");
-            let edits = with_rewrite(source, context, call, scope, name);
+            let edits = with_rewrite(source, facts, context, call, scope, name);
             let diag = checker.report(Rule::PyOpenWithoutWith, call, message);
             diag.fix = edits.map(|edits| Fix {
                 applicability: Applicability::Unsafe,
@@ -113,6 +113,7 @@ pub(crate) fn check(checker: &mut Checker<'_>, facts: &ModuleFacts, call: Node<'
 /// the name again or holds a multi-line string (whose text re-indenting would change).
 fn with_rewrite(
     source: &str,
+    facts: &ModuleFacts,
     binding: Node<'_>,
     call: Node<'_>,
     scope: Node<'_>,
@@ -180,7 +181,7 @@ fn with_rewrite(
         return None;
     }
     let indent = line_indent(source, stmt.start_byte());
-    let unit = indent_unit(source, indent);
+    let unit = facts.indent_unit(source, indent);
     let mut edits = vec![Edit::replace(
         stmt.start_byte(),
         stmt.end_byte(),

@@ -1,0 +1,331 @@
+//! The guard in front of the grammars' external scanners. tree-sitter copies an external
+//! scanner's state into a fixed buffer of 1,024 bytes after every token it scans
+//! (`TREE_SITTER_SERIALIZATION_BUFFER_SIZE`), and asserts that the scanner wrote no more.
+//! Two of our scanners can write more, and the assertion then aborts the whole process
+//! (with assertions off it would be a write past the buffer):
+//!
+//! - tree-sitter-yaml 0.7.2 writes 10 bytes of position, then 4 bytes (kind, column) for
+//!   every entry of its block-indentation stack, and stops only once it is *at or past*
+//!   1,024 bytes: 253 entries fit (1,022 bytes), the 254th writes bytes 1,022 to 1,025
+//!   (tree-sitter-grammars/tree-sitter-yaml#48; a fix is proposed in #47 and not
+//!   released). One entry is pushed per block mapping, per block sequence (two when a
+//!   sequence sits at its parent mapping's column), per compact `- ` or `? ` on a line and
+//!   per block scalar being read; flow collections push nothing.
+//! - tree-sitter-python 0.25.0 writes 2 bytes, the open string delimiters (one byte each,
+//!   at most 255), then 2 bytes per entry of its indentation stack, with the same
+//!   off-by-one stop: with an odd number of open string delimiters (an f-string, say) it
+//!   overflows once the stack reaches `(1021 - delimiters) / 2 + 1` entries, that is 511
+//!   with one f-string open and 384 in the worst case (255 delimiters). Without an open
+//!   string it silently truncates the stack past 511 entries instead.
+//!
+//! [`check`] measures, in one pass over the text, an upper bound of the stack the scanner
+//! will hold, and refuses a file whose bound exceeds [`YAML_MAX_DEPTH`] or
+//! [`PYTHON_MAX_DEPTH`]: well below 253 and 384 so that a shape the measure does not
+//! model exactly still fits. Every parse of YAML or Python in this crate asks it first,
+//! so no caller can reach a scanner with such a file. When a fixed tree-sitter-yaml is
+//! released, [`YAML_MAX_DEPTH`] is the limit to lift (to the new format's capacity).
+
+use crate::Language;
+use std::fmt;
+
+/// The most entries of tree-sitter-yaml's indentation stack we let it hold. Its
+/// serialization overflows at 254 (see the module documentation); the margin covers
+/// shapes of invalid YAML where the scanner's error recovery may push more than the
+/// measure counts. Real manifests stay under 30.
+pub const YAML_MAX_DEPTH: usize = 200;
+
+/// The most entries of tree-sitter-python's indentation stack we let it hold: its
+/// serialization overflows at 384 entries in the worst case (see the module
+/// documentation). CPython itself refuses more than 100 levels of indentation.
+pub const PYTHON_MAX_DEPTH: usize = 200;
+
+/// A file whose nesting is beyond what the grammar's scanner can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooDeep {
+    /// The limit that was exceeded.
+    pub limit: usize,
+    /// The 1-based line at which the measure first exceeded it.
+    pub line: usize,
+}
+
+impl fmt::Display for TooDeep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "nesting deeper than {} levels (line {})", self.limit, self.line)
+    }
+}
+
+impl std::error::Error for TooDeep {}
+
+/// Whether the grammar of `lang` can parse `text` without overflowing its scanner's
+/// state; a Helm template is measured after masking, as it is parsed. Go and `go.mod`
+/// have no external scanner and always pass.
+pub fn check(lang: Language, text: &str) -> Result<(), TooDeep> {
+    match lang {
+        Language::Yaml => yaml_depth(text, YAML_MAX_DEPTH).map(drop),
+        Language::HelmTemplate => yaml_depth(&crate::helm::mask(text).text, YAML_MAX_DEPTH).map(drop),
+        Language::Python => python_depth(text, PYTHON_MAX_DEPTH).map(drop),
+        Language::Go | Language::GoMod => Ok(()),
+    }
+}
+
+/// One entry of the modelled YAML stack: the column it was pushed at and whether it is a
+/// sequence (a sequence may sit on a mapping of the same column).
+#[derive(Clone, Copy)]
+struct Entry {
+    col: usize,
+    seq: bool,
+}
+
+/// The deepest stack tree-sitter-yaml's scanner holds on `text`, as an upper bound, or
+/// the line where it first exceeds `limit`.
+///
+/// Line by line, as the scanner: a line's indentation closes every entry of a greater
+/// column; then each compact indicator (`- `, `? `, `: `) pushes at its column and an
+/// implicit key (a token followed by `: ` outside flow collections and quotes) pushes at
+/// the key's column, unless the top is already at that column (a sequence on a mapping
+/// of the same column is pushed, once); a block scalar header counts one more while it is
+/// read. Block scalar and multi-line flow contents are measured as if they were block
+/// structure, which can only count more.
+pub(crate) fn yaml_depth(text: &str, limit: usize) -> Result<usize, TooDeep> {
+    let mut stack: Vec<Entry> = Vec::new();
+    let mut deepest = 0;
+    for (n, line) in text.split('\n').enumerate() {
+        let b = line.as_bytes();
+        let indent = b.iter().position(|c| *c != b' ' && *c != b'\t').unwrap_or(b.len());
+        if indent == b.len() || b[indent] == b'#' || b[indent] == b'\r' {
+            continue;
+        }
+        if indent == 0 && (b.starts_with(b"---") || b.starts_with(b"...")) && is_space(b.get(3).copied()) {
+            // A new document: the scanner starts again from its root.
+            stack.clear();
+            continue;
+        }
+        while stack.last().is_some_and(|e| e.col > indent) {
+            stack.pop();
+        }
+        let push = |stack: &mut Vec<Entry>, col: usize, seq: bool| match stack.last() {
+            Some(top) if top.col > col || (top.col == col && (top.seq || !seq)) => {}
+            _ => stack.push(Entry { col, seq }),
+        };
+        // Columns count characters, as the scanner's do.
+        let mut col = indent;
+        let mut q = indent;
+        let mut at_start = true;
+        let mut token_col = col;
+        let mut flow = 0usize;
+        let mut scalar = 0;
+        while q < b.len() {
+            let c = b[q];
+            let next_is_space = is_space(b.get(q + 1).copied());
+            match c {
+                b'[' | b'{' if at_start || flow > 0 => {
+                    flow += 1;
+                    at_start = true;
+                    q += 1;
+                    col += 1;
+                    continue;
+                }
+                b']' | b'}' if flow > 0 => {
+                    flow -= 1;
+                    at_start = flow > 0;
+                    q += 1;
+                    col += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            if at_start {
+                match c {
+                    b'-' | b'?' | b':' if next_is_space && flow == 0 => {
+                        push(&mut stack, col, c == b'-');
+                        q += 1;
+                        col += 1;
+                        continue;
+                    }
+                    b' ' | b'\t' => {}
+                    b'|' | b'>' if flow == 0 => {
+                        scalar = 1;
+                        break;
+                    }
+                    b'#' => break,
+                    b'"' | b'\'' => {
+                        at_start = false;
+                        token_col = col;
+                        // The quoted scalar, to its closing quote on this line.
+                        let close = b[q + 1..].iter().position(|x| *x == c).map_or(b.len(), |i| q + 1 + i);
+                        col += chars(&b[q..close.min(b.len())]);
+                        q = close + 1;
+                        col += usize::from(close < b.len());
+                        continue;
+                    }
+                    _ => {
+                        at_start = false;
+                        token_col = col;
+                    }
+                }
+            } else {
+                match c {
+                    b':' if next_is_space && flow == 0 => {
+                        push(&mut stack, token_col, false);
+                        at_start = true;
+                    }
+                    b'#' if matches!(b[q - 1], b' ' | b'\t') => break,
+                    b',' | b' ' if flow > 0 => at_start = true,
+                    _ => {}
+                }
+            }
+            q += 1;
+            if c & 0xC0 != 0x80 {
+                col += 1;
+            }
+        }
+        let depth = stack.len() + scalar;
+        deepest = deepest.max(depth);
+        if depth > limit {
+            return Err(TooDeep { limit, line: n + 1 });
+        }
+    }
+    Ok(deepest)
+}
+
+fn is_space(b: Option<u8>) -> bool {
+    matches!(b, None | Some(b' ' | b'\t' | b'\r'))
+}
+
+fn chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| **b & 0xC0 != 0x80).count()
+}
+
+/// The deepest indentation stack tree-sitter-python's scanner can hold on `text`, as an
+/// upper bound, or the line where it first exceeds `limit`.
+///
+/// The scanner pushes a line's indentation (a space counts 1, a tab 8, a form feed or a
+/// carriage return starts again from 0, as the scanner counts) only when it is greater
+/// than the top of its stack, so the stack is always a strictly increasing sequence of
+/// indentations of lines in file order. In error recovery it may push on any line and
+/// miss a dedent, so the bound is the longest strictly increasing sequence of line
+/// indentations in the file, whatever lies between them: for real code, about the number
+/// of distinct indentations.
+pub(crate) fn python_depth(text: &str, limit: usize) -> Result<usize, TooDeep> {
+    // tails[k]: the smallest last indentation of an increasing sequence of k + 1 lines.
+    let mut tails: Vec<u16> = Vec::new();
+    // A line of only blanks and a backslash continues into the next one: the scanner
+    // keeps counting the indentation across it.
+    let mut carried: u16 = 0;
+    for (n, line) in text.split('\n').enumerate() {
+        let mut indent = carried;
+        carried = 0;
+        let mut rest = None;
+        for (i, c) in line.bytes().enumerate() {
+            match c {
+                b' ' => indent = indent.wrapping_add(1),
+                b'\t' => indent = indent.wrapping_add(8),
+                b'\r' | b'\x0c' => indent = 0,
+                _ => {
+                    rest = Some(&line.as_bytes()[i..]);
+                    break;
+                }
+            }
+        }
+        let Some(rest) = rest else { continue };
+        match rest {
+            [b'#', ..] => continue,
+            [b'\\'] | [b'\\', b'\r'] => {
+                carried = indent;
+                continue;
+            }
+            _ => {}
+        }
+        if indent == 0 {
+            // The stack's root: never pushed, never serialized.
+            continue;
+        }
+        let k = tails.partition_point(|t| *t < indent);
+        if k == tails.len() {
+            tails.push(indent);
+            if tails.len() > limit {
+                return Err(TooDeep { limit, line: n + 1 });
+            }
+        } else {
+            tails[k] = indent;
+        }
+    }
+    Ok(tails.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested_maps(n: usize) -> String {
+        (0..n).map(|i| format!("{}k{i}:\n", "  ".repeat(i))).collect::<String>() + &"  ".repeat(n) + "v\n"
+    }
+    fn nested_seqs(n: usize) -> String {
+        (0..n).map(|i| format!("{}-\n", "  ".repeat(i))).collect::<String>() + &"  ".repeat(n) + "x\n"
+    }
+    fn dashes(n: usize) -> String {
+        "- ".repeat(n) + "x\n"
+    }
+    fn seq_of_maps(n: usize) -> String {
+        (0..n).map(|i| format!("{}- k:\n", "    ".repeat(i))).collect::<String>()
+            + &"    ".repeat(n)
+            + "  v\n"
+    }
+
+    /// The measure equals the scanner's stack on the shapes of the issue: 254 entries is
+    /// where tree-sitter-yaml 0.7.2 aborts (tried by hand: 254 nested mappings, sequences
+    /// or compact dashes, or 127 levels of `- k:`).
+    #[test]
+    fn yaml_measure_counts_as_the_scanner() {
+        for n in [1, 2, 10, 199, 253] {
+            assert_eq!(yaml_depth(&nested_maps(n), usize::MAX), Ok(n));
+            assert_eq!(yaml_depth(&nested_seqs(n), usize::MAX), Ok(n));
+            assert_eq!(yaml_depth(&dashes(n), usize::MAX), Ok(n));
+            assert_eq!(yaml_depth(&seq_of_maps(n), usize::MAX), Ok(2 * n));
+        }
+        assert_eq!(yaml_depth("a:\n- b\n- c\nd:\n- e\n", usize::MAX), Ok(2));
+        assert_eq!(yaml_depth("a: {b: 1, c: [d, {e: f}]}\n", usize::MAX), Ok(1));
+        assert_eq!(yaml_depth("\"a: b\": c # d: e\n", usize::MAX), Ok(1));
+        assert_eq!(yaml_depth("a:\n  b: |\n    x\n", usize::MAX), Ok(3));
+        assert_eq!(yaml_depth("- - a\n---\n- b\n", usize::MAX), Ok(2));
+    }
+
+    #[test]
+    fn yaml_limit_and_line() {
+        assert!(check(Language::Yaml, &nested_maps(YAML_MAX_DEPTH)).is_ok());
+        let err = check(Language::Yaml, &nested_maps(YAML_MAX_DEPTH + 1)).unwrap_err();
+        assert_eq!(err, TooDeep { limit: YAML_MAX_DEPTH, line: YAML_MAX_DEPTH + 1 });
+        assert_eq!(err.to_string(), format!("nesting deeper than {YAML_MAX_DEPTH} levels (line 201)"));
+        assert!(check(Language::Yaml, &dashes(600)).is_err());
+        assert!(check(Language::Yaml, &format!("a: {}{}\n", "[".repeat(5000), "]".repeat(5000))).is_ok());
+    }
+
+    /// Helm actions are masked before the measure, as before the parse.
+    #[test]
+    fn helm_is_measured_masked() {
+        let deep = nested_maps(YAML_MAX_DEPTH + 1);
+        let template = deep.replace("k0:", "k0: {{ .Values.x }}");
+        assert!(check(Language::HelmTemplate, &template).is_err());
+        let flat = "{{- range .Values.x }}\n".repeat(500) + "a: 1\n";
+        assert!(check(Language::HelmTemplate, &flat).is_ok());
+    }
+
+    #[test]
+    fn python_measure_is_the_longest_increasing_indentation() {
+        let nested = |n: usize| {
+            (0..n).map(|i| format!("{}if x:\n", " ".repeat(i))).collect::<String>()
+                + &" ".repeat(n)
+                + "pass\n"
+        };
+        assert_eq!(python_depth(&nested(1), usize::MAX), Ok(1));
+        assert_eq!(python_depth(&nested(300), usize::MAX), Ok(300));
+        assert_eq!(python_depth("def f():\n    if x:\n        y\n    z\n# c\n\n", usize::MAX), Ok(2));
+        assert_eq!(python_depth("if x:\n\tif y:\n\t\tz\n", usize::MAX), Ok(2));
+        assert_eq!(python_depth("    \\\n    x\n", usize::MAX), Ok(1));
+        assert!(check(Language::Python, &nested(PYTHON_MAX_DEPTH)).is_ok());
+        assert_eq!(
+            check(Language::Python, &nested(PYTHON_MAX_DEPTH + 1)),
+            Err(TooDeep { limit: PYTHON_MAX_DEPTH, line: PYTHON_MAX_DEPTH + 2 })
+        );
+    }
+}
