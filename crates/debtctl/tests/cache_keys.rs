@@ -181,18 +181,20 @@ fn record_and_gate_follow_a_per_path_ignore_added_after_recording() {
     assert_eq!(last(warm), serde_json::json!({"py/mutable-default-arg": 1}), "tests/ is ignored now");
     assert_eq!(last(warm), last(cold));
 
-    // The gate, with the same warm ledger, against the first commit: the test file's
-    // finding is gone under the new settings, on both sides.
-    write(d, "tests/test_more.py", "def more(xs={}):\n    return xs\n");
+    // The gate, with the same warm ledger: the base side of the changed test file is the
+    // blob recorded under the old settings. Its finding is ignored now, so it is not
+    // "fixed" by the change.
+    write(d, "tests/test_tags.py", "def tag(item, tags=None):\n    return tags\n");
     let gate = |extra: &[&str]| {
-        let mut args = vec!["gate", "--base", "HEAD~1", "--format", "json"];
+        let mut args = vec!["gate", "--base", "HEAD", "--format", "json"];
         args.extend_from_slice(extra);
         json_of(&run_in(d, &args))
     };
     let (w, c) = (gate(&["--db", warm]), gate(&["--no-cache"]));
-    assert_eq!(spots(&w), vec![("py/mutable-default-arg".into(), "app/tags.py".into(), 1)]);
-    assert_eq!(w["findings"], c["findings"]);
-    assert_eq!(w["new"], c["new"]);
+    assert_eq!(w["fixed"], serde_json::json!([]), "{w:#}");
+    for key in ["findings", "new", "fixed"] {
+        assert_eq!(w[key], c[key], "{key}");
+    }
 }
 
 // ---- property tests: warm == cold, finding for finding ----
