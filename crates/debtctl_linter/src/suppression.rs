@@ -35,6 +35,9 @@ static NOQA: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
+/// What a peer's code (a linter name, a ruff code) stands for.
+type PeerMap = fn(&str) -> Option<RuleSet>;
+
 /// The example a "names no rule" report shows.
 const SPELLING: &str = "`debtctl:ignore RULE reason` or `debtctl: ignore[RULE] reason`";
 
@@ -112,7 +115,7 @@ impl Suppressions {
         if !self.honor_peers {
             return;
         }
-        let (re, kind, map): (&Regex, Kind, fn(&str) -> Option<RuleSet>) = match lang {
+        let (re, kind, map): (&Regex, Kind, PeerMap) = match lang {
             Language::Go => (&NOLINT, Kind::Nolint, golangci_lint),
             Language::Python => (&NOQA, Kind::Noqa, ruff),
             Language::GoMod | Language::Yaml | Language::HelmTemplate => return,
