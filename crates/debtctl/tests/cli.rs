@@ -650,4 +650,31 @@ fn files_nested_too_deep_are_skipped_and_named_and_the_rest_goes_on() {
     let out = run_in(d, &["gate", "--base", "HEAD~1"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     named_all(&stderr(&out));
+/// Issue 16, item 7: `debtctl scan .` in a fresh clone of this repository exited 1 with
+/// 229 findings, almost all in `fixtures/`. The root `debtctl.toml` leaves them out, and a
+/// directory named on the command line is still scanned, as the fixture tests need.
+#[test]
+fn our_repository_scans_without_its_fixtures() {
+    let (v, _) = json_in(&repo_root(), &["--no-cache", "--exit-zero", "."]);
+    let in_fixtures: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .filter(|p| p.starts_with("fixtures/"))
+        .collect();
+    assert!(in_fixtures.is_empty(), "{in_fixtures:?}");
+    assert!(v["summary"]["files"].as_u64().unwrap() >= 4, "our own Python, Go and YAML files: {v}");
+    let (v, _) = json_in(&repo_root(), &["--no-cache", "--exit-zero", "fixtures"]);
+    assert!(v["findings"].as_array().unwrap().len() > 100, "named on the command line, fixtures are scanned");
+    // Below a named directory, an exclude still applies to what it names itself.
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "debtctl.toml", "exclude = [\"fixtures/\", \"gen/\"]\n");
+    write(dir.path(), "fixtures/a.py", SAMPLE);
+    write(dir.path(), "fixtures/gen/b.py", SAMPLE);
+    write(dir.path(), "app.py", "x = 1\n");
+    let (v, _) = json_in(dir.path(), &["--no-cache", "."]);
+    assert_eq!(v["summary"]["files"], 1);
+    let (v, _) = json_in(dir.path(), &["--no-cache", "fixtures"]);
+    assert_eq!(v["summary"]["files"], 1, "fixtures/a.py only: {v}");
 }

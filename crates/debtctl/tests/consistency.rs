@@ -103,3 +103,51 @@ fn every_rule_has_an_expectation_in_its_fixtures() {
         assert!(wants > 0, "{}: fixtures hold no `want` expectation", m.id);
     }
 }
+
+/// `docs/rules.md`, the catalog the README points to, as the registry (compiled from
+/// `rules/`) says it. Fails when stale; `DEBTCTL_UPDATE_DOCS=1 cargo test -p debtctl --test
+/// consistency` rewrites it.
+#[test]
+fn docs_rules_md_is_fresh() {
+    use debtctl_diagnostics::Applicability;
+    let mut text = String::from(
+        "# Rules\n\n\
+         <!-- Generated from rules/ by `DEBTCTL_UPDATE_DOCS=1 cargo test -p debtctl --test consistency`; \
+         do not edit. -->\n\n\
+         Every rule of debtctl, as `debtctl rules` lists it: its default severity, the debt it \
+         counts (minutes to fix one finding), and whether `debtctl fix` can fix it (`safe`; \
+         `unsafe`, only with `--unsafe`, as it may change behaviour) or only suggests a change \
+         (`suggestion`). The link is the rule's documentation, which `debtctl explain RULE` \
+         prints. Severity and minutes can be changed per rule in `debtctl.toml`.\n\n\
+         | Rule | Severity | Debt | Fix | What it flags |\n\
+         |---|---|---|---|---|\n",
+    );
+    for m in all_meta() {
+        let fix = match m.fix {
+            Some(Applicability::Safe) => "safe",
+            Some(Applicability::Unsafe) => "unsafe",
+            Some(Applicability::DisplayOnly) => "suggestion",
+            None => "none",
+        };
+        text.push_str(&format!(
+            "| [`{id}`](../rules/{id}.md) | {} | {} min | {fix} | {} |\n",
+            m.severity,
+            m.debt_minutes,
+            m.summary.replace('|', "\\|"),
+            id = m.id,
+        ));
+    }
+    let path = repo_root().join("docs/rules.md");
+    if std::env::var_os("DEBTCTL_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == text,
+        "docs/rules.md is stale: run `DEBTCTL_UPDATE_DOCS=1 cargo test -p debtctl --test consistency`"
+    );
+    // Every link points at a file that exists.
+    for m in all_meta() {
+        assert!(repo_root().join("rules").join(format!("{}.md", m.id)).is_file(), "{}", m.id);
+    }
+}

@@ -4,10 +4,13 @@ import json, os, re, subprocess, sys
 O = os.environ.get('ORACLES', '/tmp/oracles')
 bin_ = sys.argv[1]
 tag = sys.argv[2] if len(sys.argv) > 2 else 'cur'
-files = set(l.strip() for l in open(f'{O}/files.txt'))
+def read(path):
+    with open(path) as fh:
+        return fh.read()
+files = set(l.strip() for l in read(f'{O}/files.txt').splitlines())
 # Generated files are not flagged by any rule (catalog): left out of the comparison.
 gen = re.compile(r'^// Code generated .* DO NOT EDIT\.$', re.M)
-generated = {f for f in files if gen.search(open(f).read())}
+generated = {f for f in files if gen.search(read(f))}
 print('generated files left out:', sorted(generated))
 files -= generated
 dirs = sorted(set(os.path.dirname(f) for f in files))
@@ -19,10 +22,11 @@ for f in data['findings']:
     p = f['path'] if f['path'].startswith('/') else '/' + f['path']
     if p in files:
         ours[f['rule']][(p, f['line'])] = f['message']
-json.dump({r: [[k[0], k[1], v] for k, v in d.items()] for r, d in ours.items()}, open(f'{O}/ours-{tag}.json', 'w'), indent=0)
+with open(f'{O}/ours-{tag}.json', 'w') as fh:
+    json.dump({r: [[k[0], k[1], v] for k, v in d.items()] for r, d in ours.items()}, fh, indent=0)
 def load(path, pat):
     out = {}
-    for l in open(path):
+    for l in read(path).splitlines():
         m = re.match(r'(.+?):(\d+):(\d+): (.*)', l.strip())
         if m and m.group(1) in files and re.search(pat, m.group(4)):
             out[(m.group(1), int(m.group(2)))] = m.group(4)

@@ -68,7 +68,8 @@ def write_tree(repo: str, commit: str, dest: str) -> int:
 def main() -> None:
     debtctl, repo, commits_file = sys.argv[1:4]
     ledger = sqlite3.connect(sys.argv[4]) if len(sys.argv) > 4 else None
-    commits = [c.strip() for c in open(commits_file) if c.strip()]
+    with open(commits_file) as fh:
+        commits = [c.strip() for c in fh if c.strip()]
     total = 0.0
     differ = 0
     for n, commit in enumerate(commits):

@@ -239,10 +239,15 @@ pub struct GateSummary {
     /// The head commit when the head is a revision.
     pub head_commit: Option<String>,
     pub passed: bool,
-    /// A new finding of this severity or above fails the gate.
+    /// A new finding of this severity or above fails the gate, unless the budget covers it;
+    /// new findings below it are reported and never fail.
     pub fail_on: Severity,
-    /// New debt above this many minutes fails the gate.
+    /// Minutes of new debt at or above `fail_on` that may pass; more fails the gate.
     pub budget_minutes: u64,
+    /// New findings at or above `fail_on`.
+    pub blocking_findings: u64,
+    /// Their debt in minutes: what the budget is weighed against.
+    pub blocking_debt_minutes: u64,
     pub new_findings: u64,
     pub new_debt_minutes: u64,
     pub fixed_findings: u64,

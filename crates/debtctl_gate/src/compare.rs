@@ -103,12 +103,14 @@ pub fn compare_with(
     out
 }
 
-/// When the gate fails.
+/// When the gate fails: a new finding at or above `fail_on` fails it, unless all such
+/// findings together stay within `budget_minutes` of debt. New findings below `fail_on`
+/// are reported and never fail it, whatever their debt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
     /// A new finding of this severity or above fails the gate.
     pub fail_on: Severity,
-    /// New debt (the minutes of the new findings) above this fails the gate.
+    /// Minutes of new debt at or above `fail_on` that may pass.
     pub budget_minutes: u64,
 }
 
@@ -124,6 +126,8 @@ pub struct Verdict {
     pub passed: bool,
     /// New findings at or above the failing severity.
     pub blocking: usize,
+    /// Minutes of the blocking findings: what the budget is weighed against.
+    pub blocking_debt_minutes: u64,
     /// Minutes of the new findings.
     pub new_debt_minutes: u64,
     /// Minutes of the fixed findings.
@@ -136,24 +140,25 @@ pub struct Verdict {
 
 impl Comparison {
     pub fn verdict(&self, policy: &Policy) -> Verdict {
-        let minutes = |fs: &[Finding]| fs.iter().map(|f| u64::from(f.debt_minutes)).sum::<u64>();
-        let new_debt_minutes = minutes(&self.new);
-        let fixed_debt_minutes = minutes(&self.fixed);
-        let blocking = self.new.iter().filter(|f| f.severity >= policy.fail_on).count();
+        let minutes =
+            |fs: &mut dyn Iterator<Item = &Finding>| fs.map(|f| u64::from(f.debt_minutes)).sum::<u64>();
+        let new_debt_minutes = minutes(&mut self.new.iter());
+        let fixed_debt_minutes = minutes(&mut self.fixed.iter());
+        let is_blocking = |f: &&Finding| f.severity >= policy.fail_on;
+        let blocking = self.new.iter().filter(is_blocking).count();
+        let blocking_debt_minutes = minutes(&mut self.new.iter().filter(is_blocking));
         let mut reasons = Vec::new();
-        if blocking > 0 {
+        if blocking > 0 && blocking_debt_minutes > policy.budget_minutes {
             let s = if blocking == 1 { "" } else { "s" };
-            reasons.push(format!("{blocking} new finding{s} at or above {}", policy.fail_on));
-        }
-        if new_debt_minutes > policy.budget_minutes {
             reasons.push(format!(
-                "new debt of {new_debt_minutes} min is over the budget of {} min",
-                policy.budget_minutes
+                "{blocking} new finding{s} at or above {}: {blocking_debt_minutes} min of debt, over the budget of {} min",
+                policy.fail_on, policy.budget_minutes
             ));
         }
         Verdict {
             passed: reasons.is_empty(),
             blocking,
+            blocking_debt_minutes,
             new_debt_minutes,
             fixed_debt_minutes,
             delta_minutes: new_debt_minutes as i64 - fixed_debt_minutes as i64,
@@ -271,18 +276,39 @@ mod tests {
         assert_eq!(fps(&c.unchanged), ["9"]);
     }
 
+    /// Issue 16: a new TODO (info, 30 min) failed `--fail-on error` through the budget
+    /// ("new debt of 30 min is over the budget of 0 min"). Findings below `--fail-on`
+    /// never fail the gate; the budget weighs only those at or above it.
     #[test]
     fn the_policy_weighs_severity_and_budget() {
-        let info = [finding("debt/todo", "a.py", 1, "1", Severity::Info, 15)];
+        let info = [finding("debt/todo", "a.py", 1, "1", Severity::Info, 30)];
         let c = compare(&[], &info);
-        let v = c.verdict(&Policy { fail_on: Severity::Warning, budget_minutes: 0 });
+        for fail_on in [Severity::Warning, Severity::Error] {
+            let v = c.verdict(&Policy { fail_on, budget_minutes: 0 });
+            assert!(v.passed, "{v:?}");
+            assert_eq!((v.blocking, v.blocking_debt_minutes, v.new_debt_minutes), (0, 0, 30));
+        }
+        let v = c.verdict(&Policy { fail_on: Severity::Info, budget_minutes: 0 });
         assert!(!v.passed);
-        assert_eq!(v.blocking, 0);
-        assert_eq!(v.reasons, ["new debt of 15 min is over the budget of 0 min"]);
-        assert!(c.verdict(&Policy { fail_on: Severity::Warning, budget_minutes: 15 }).passed);
-        let v = c.verdict(&Policy { fail_on: Severity::Info, budget_minutes: 60 });
-        assert_eq!(v.reasons, ["1 new finding at or above info"]);
-        assert!(compare(&info, &info).verdict(&Policy::default()).passed);
+        assert_eq!(v.reasons, ["1 new finding at or above info: 30 min of debt, over the budget of 0 min"]);
+        assert!(c.verdict(&Policy { fail_on: Severity::Info, budget_minutes: 30 }).passed);
+        let v = c.verdict(&Policy { fail_on: Severity::Info, budget_minutes: 29 });
+        assert_eq!(v.reasons, ["1 new finding at or above info: 30 min of debt, over the budget of 29 min"]);
+        assert!(compare(&info, &info).verdict(&Policy { fail_on: Severity::Info, budget_minutes: 0 }).passed);
+
+        // The budget counts only the findings at or above `fail_on`.
+        let w = Severity::Warning;
+        let mixed =
+            [info[0].clone(), finding("go/a", "a.go", 2, "2", w, 10), finding("go/b", "a.go", 3, "3", w, 5)];
+        let c = compare(&[], &mixed);
+        let v = c.verdict(&Policy { fail_on: w, budget_minutes: 15 });
+        assert!(v.passed, "{v:?}");
+        assert_eq!((v.blocking, v.blocking_debt_minutes, v.new_debt_minutes), (2, 15, 45));
+        let v = c.verdict(&Policy { fail_on: w, budget_minutes: 14 });
+        assert_eq!(
+            v.reasons,
+            ["2 new findings at or above warning: 15 min of debt, over the budget of 14 min"]
+        );
     }
 
     #[test]

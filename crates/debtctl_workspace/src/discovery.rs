@@ -65,6 +65,16 @@ pub fn is_helm_template_in(path: &Path, exists: impl Fn(&Path) -> bool) -> bool 
         .any(|templates| templates.parent().is_some_and(|chart| exists(&chart.join("Chart.yaml"))))
 }
 
+/// Whether an exclude glob names this path itself, not counting the directories above it.
+fn excluded_itself(settings: &Settings, path: &Path, is_dir: bool) -> bool {
+    if settings.excludes.is_empty() {
+        return false;
+    }
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let rel = abs.strip_prefix(&settings.root).unwrap_or(&abs);
+    settings.excludes.matched(rel, is_dir).is_ignore()
+}
+
 fn skipped_dir(name: &str) -> bool {
     SKIPPED_DIRS.contains(&name)
 }
@@ -114,7 +124,10 @@ impl ParallelVisitor for ThreadCollector<'_> {
             if is_dir && entry.file_name().to_str().is_some_and(skipped_dir) {
                 return WalkState::Skip;
             }
-            if self.settings.is_excluded(entry.path(), is_dir) {
+            // Only the entry itself: its parents below the walk's root were checked on the
+            // way down, and a directory named on the command line is scanned even when an
+            // exclude names it (`debtctl scan fixtures/` where the config excludes them).
+            if excluded_itself(self.settings, entry.path(), is_dir) {
                 return WalkState::Skip;
             }
         }
@@ -159,7 +172,12 @@ fn tracked_but_ignored(dir: &Path, settings: &Settings, walked: &[SourceFile]) -
             s.starts_with('.') || skipped_dir(&s)
         });
         let path = dir.join(rel);
-        if hidden_or_skipped || settings.is_excluded(&path, false) || !path.is_file() {
+        // The file and the directories between it and `dir`, as the walk would check them.
+        let excluded = rel
+            .ancestors()
+            .filter(|a| !a.as_os_str().is_empty())
+            .any(|a| excluded_itself(settings, &dir.join(a), a != rel));
+        if hidden_or_skipped || excluded || !path.is_file() {
             continue;
         }
         extra.push(SourceFile { path, lang });

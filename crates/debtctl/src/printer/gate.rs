@@ -81,11 +81,40 @@ pub fn text(out: &mut impl Write, run: &GateRun, quiet: bool) -> std::io::Result
         signed_debt(v.delta_minutes)
     )?;
     if v.passed {
-        writeln!(out, "{GREEN}Gate passed.{GREEN:#}")?;
+        match passed_because(run) {
+            Some(why) => writeln!(out, "{GREEN}Gate passed:{GREEN:#} {why}.")?,
+            None => writeln!(out, "{GREEN}Gate passed.{GREEN:#}")?,
+        }
     } else {
         writeln!(out, "{RED}Gate failed:{RED:#} {}.", v.reasons.join("; "))?;
     }
     Ok(())
+}
+
+/// Why a gate with new findings passed: they are below `--fail-on`, or within the budget.
+fn passed_because(run: &GateRun) -> Option<String> {
+    let v = &run.verdict;
+    let p = &run.policy;
+    let below = run.new.len() - v.blocking;
+    let mut parts = Vec::new();
+    if v.blocking > 0 {
+        parts.push(format!(
+            "{} at or above {} ({} of debt) within the budget of {}",
+            plural(v.blocking as u64, "new finding"),
+            p.fail_on,
+            format_debt(v.blocking_debt_minutes),
+            format_debt(p.budget_minutes)
+        ));
+    }
+    if below > 0 {
+        let verb = if below == 1 { "does" } else { "do" };
+        parts.push(format!(
+            "{} below {} {verb} not fail the gate",
+            plural(below as u64, "new finding"),
+            p.fail_on
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 fn capitalise(s: &str) -> String {
@@ -125,6 +154,8 @@ pub fn report(run: &GateRun) -> Report {
             passed: v.passed,
             fail_on: run.policy.fail_on,
             budget_minutes: run.policy.budget_minutes,
+            blocking_findings: v.blocking as u64,
+            blocking_debt_minutes: v.blocking_debt_minutes,
             new_findings: run.new.len() as u64,
             new_debt_minutes: v.new_debt_minutes,
             fixed_findings: run.fixed.len() as u64,
@@ -196,11 +227,15 @@ pub fn markdown(run: &GateRun) -> String {
     for r in &v.reasons {
         let _ = writeln!(s, "- {r}");
     }
-    if !v.reasons.is_empty() {
+    if let (true, Some(why)) = (v.passed, passed_because(run)) {
+        let _ = writeln!(s, "- passed: {why}");
+    }
+    if !v.reasons.is_empty() || !run.new.is_empty() {
         let _ = writeln!(
             s,
-            "\nThe gate fails on new findings of severity {} or above and on new debt over {} min.\n",
-            run.policy.fail_on, run.policy.budget_minutes
+            "\nThe gate fails when new findings of severity {} or above add more than {} min of debt; \
+             new findings below {} are reported and never fail it.\n",
+            run.policy.fail_on, run.policy.budget_minutes, run.policy.fail_on
         );
     }
     table(&mut s, "New debt", &run.new);
