@@ -97,7 +97,7 @@ pub(crate) fn check<'t>(checker: &mut Checker<'_>, root: Node<'t>) {
         walk_pruned(root, &offsets, visit);
     }
     if ctypes_on {
-        ctypes.finish(checker);
+        ctypes.finish(checker, root);
     }
 }
 
@@ -338,6 +338,8 @@ pub(crate) struct Uses {
     pub stored: bool,
     /// Named in a `with` item.
     pub in_with: bool,
+    /// Calls it is passed to as a positional argument itself: callee name and position.
+    pub passed: Vec<(String, usize)>,
 }
 
 /// Methods that put their argument into a container.
@@ -375,6 +377,8 @@ pub(crate) fn uses_of(source: &str, scope: Node<'_>, name: &str, binding: Node<'
         let mut consumed = false;
         // Iterated by a generator expression, which holds it until a call consumes it.
         let mut lazy = false;
+        // The argument of the call being climbed to.
+        let mut arg = node;
         for parent in ancestors.iter().rev() {
             match parent.kind() {
                 "attribute" if direct => {
@@ -391,6 +395,16 @@ pub(crate) fn uses_of(source: &str, scope: Node<'_>, name: &str, binding: Node<'
                         if parent.child_by_field_name("function") != Some(child) {
                             if direct && CONTAINER_METHODS.contains(&callee) {
                                 uses.stored = true;
+                            }
+                            if direct && child.kind() == "argument_list" {
+                                let mut c = child.walk();
+                                let position = child
+                                    .named_children(&mut c)
+                                    .filter(|a| a.kind() != "comment")
+                                    .position(|a| a == arg);
+                                if let Some(i) = position {
+                                    uses.passed.push((callee.to_string(), i));
+                                }
                             }
                             uses.callees.push(callee.to_string());
                             if lazy || CONSUMERS.contains(&callee) {
@@ -429,7 +443,8 @@ pub(crate) fn uses_of(source: &str, scope: Node<'_>, name: &str, binding: Node<'
                     uses.stored = true;
                     return;
                 }
-                "parenthesized_expression" | "argument_list" | "keyword_argument" => {}
+                "argument_list" => arg = child,
+                "parenthesized_expression" | "keyword_argument" => {}
                 "block" | "module" | "expression_statement" => return,
                 _ => direct = false,
             }
