@@ -677,4 +677,22 @@ fn our_repository_scans_without_its_fixtures() {
     assert_eq!(v["summary"]["files"], 1);
     let (v, _) = json_in(dir.path(), &["--no-cache", "fixtures"]);
     assert_eq!(v["summary"]["files"], 1, "fixtures/a.py only: {v}");
+/// `[go] cgo-owning-functions` names C functions that take ownership (issue 13); the result
+/// cache keys on it, so changing the list re-checks an unchanged file.
+#[test]
+fn cgo_owning_functions_from_config_hand_memory_on() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "c.go",
+        "package c\n\n// #include <stdlib.h>\nimport \"C\"\n\nfunc set(s string) {\n\tcs := C.CString(s)\n\tC.keep_name(cs)\n}\n",
+    );
+    let (v, _) = json_in(dir.path(), &["--select", "go/cgo-leak"]);
+    assert_eq!(rules_of(&v), ["go/cgo-leak"], "{v}");
+    write(dir.path(), "debtctl.toml", "[go]\ncgo-owning-functions = [\"keep_name\"]\n");
+    let (v, _) = json_in(dir.path(), &["--select", "go/cgo-leak"]);
+    assert_eq!(v["summary"]["findings"], 0, "{v}");
+    write(dir.path(), "debtctl.toml", "[go]\ncgo-owning-functions = [\"other\"]\n");
+    let (v, _) = json_in(dir.path(), &["--select", "go/cgo-leak"]);
+    assert_eq!(rules_of(&v), ["go/cgo-leak"], "{v}");
 }

@@ -2,8 +2,8 @@
 //! function never frees, returns, stores or hands to an owner; or an allocation passed
 //! inline as an argument, which nothing can free.
 
-use super::NodeExt;
 use super::package::Decls;
+use super::NodeExt;
 use super::{enclosing_function, list_items, text, Ctx};
 use crate::checker::Checker;
 use crate::registry::Rule;
@@ -130,10 +130,10 @@ fn local_declaration<'t>(func: Node<'t>, name: &str, source: &str) -> Option<Nod
     }
     let mut found = Vec::new();
     walk(func, |node, _| match node.kind_str() {
-        "short_var_declaration" => {
-            if list_items(node.field("left")).iter().any(|l| text(*l, source) == name) {
-                found.push(node);
-            }
+        "short_var_declaration"
+            if list_items(node.field("left")).iter().any(|l| text(*l, source) == name) =>
+        {
+            found.push(node);
         }
         "var_spec" => {
             let mut c = node.walk();
@@ -319,7 +319,8 @@ fn handed_off(
                 "range_clause" if elements && !indexed && parent.field("right") == Some(child) => {
                     let value = list_items(parent.field("left")).get(1).copied();
                     let body = depth.checked_sub(1).and_then(|d| ancestors[d].field("body"));
-                    if let (Some(value), Some(body)) = (value.filter(|v| v.kind_str() == "identifier"), body) {
+                    if let (Some(value), Some(body)) = (value.filter(|v| v.kind_str() == "identifier"), body)
+                    {
                         found = handed_off(body, text(value, source), value, source, lookup, false);
                     }
                     return;
@@ -360,7 +361,8 @@ pub(crate) fn summary(decl: Node<'_>, source: &str) -> Vec<u32> {
             if is_pointer
                 && n != p
                 && name != "_"
-                && (handed_off(body, name, n, source, None, false) || handed_off(body, name, n, source, None, true))
+                && (handed_off(body, name, n, source, None, false)
+                    || handed_off(body, name, n, source, None, true))
             {
                 out.push(index);
             }
@@ -574,16 +576,18 @@ fn elements_fix(ctx: &Ctx<'_>, source: &str, func: Node<'_>, decl: Node<'_>, nam
     let stmt = match decl.kind_str() {
         "short_var_declaration" => decl,
         // `var xs [4]*C.char` alone in its declaration.
-        "var_spec" => decl.parent().filter(|p| p.kind_str() == "var_declaration" && p.named_child_count() == 1)?,
+        "var_spec" => {
+            decl.parent().filter(|p| p.kind_str() == "var_declaration" && p.named_child_count() == 1)?
+        }
         _ => return None,
     };
     if stmt.parent()?.kind_str() != "statement_list" {
         return None;
     }
     let body = text(func, source);
-    let var = ["p", "ptr", "elem", "cp"].into_iter().find(|v| {
-        !body.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == *v)
-    })?;
+    let var = ["p", "ptr", "elem", "cp"]
+        .into_iter()
+        .find(|v| !body.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == *v))?;
     let i = indent_of(source, stmt);
     let insert = Edit::insert(
         stmt.end_byte(),

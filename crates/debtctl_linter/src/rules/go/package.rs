@@ -470,8 +470,18 @@ impl Decls {
                 .collect(),
             vars: self.vars.iter().filter(|(k, _)| keep(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
             names: self.names.iter().filter(|k| keep(k)).cloned().collect(),
-            owners: self.owners.iter().filter(|(k, _)| keep(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
-            c_owners: self.c_owners.iter().filter(|(k, _)| keep(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            owners: self
+                .owners
+                .iter()
+                .filter(|(k, _)| keep(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            c_owners: self
+                .c_owners
+                .iter()
+                .filter(|(k, _)| keep(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             // Looked up by type, as methods are found through them: kept whole.
             embeds: self.embeds.clone(),
         }

@@ -56,17 +56,36 @@ pub(crate) fn check(
         return;
     }
     let Some(func) = enclosing_function(ancestors).filter(|f| !f.has_error()) else { return };
-    if closed_or_handed_off(func, name, *target, source) {
+    if closed_or_handed_off(func, name, *target, stmt, source) {
         return;
     }
     let message = format!("body of the response `{name}` is never closed");
     checker.report(Rule::GoUnclosedBody, call, message);
 }
 
-fn closed_or_handed_off(func: Node<'_>, name: &str, binding: Node<'_>, source: &str) -> bool {
+/// Whether this response (the value bound by `stmt`, not every value of the name) is
+/// closed or handed on: a use counts when it lies between the binding and the next
+/// statement that binds the name again, or before the binding inside a function literal
+/// (`defer func() { resp.Body.Close() }()` written first).
+fn closed_or_handed_off(func: Node<'_>, name: &str, binding: Node<'_>, stmt: Node<'_>, source: &str) -> bool {
+    let mut rebound = usize::MAX;
+    walk(func, |node, _| {
+        if node.start_byte() > stmt.end_byte()
+            && node.start_byte() < rebound
+            && matches!(node.kind_str(), "short_var_declaration" | "assignment_statement")
+            && list_items(node.field("left")).iter().any(|l| text(*l, source) == name)
+        {
+            rebound = node.start_byte();
+        }
+    });
     let mut found = false;
     walk(func, |node, ancestors| {
         if found || node.kind_str() != "identifier" || node == binding || text(node, source) != name {
+            return;
+        }
+        let start = node.start_byte();
+        let in_closure = || ancestors.iter().any(|a| a.kind_str() == "func_literal" && *a != func);
+        if start >= rebound || (start < stmt.start_byte() && !in_closure()) {
             return;
         }
         let n = ancestors.len();

@@ -6,7 +6,8 @@
 use super::{enclosing_scope, field_text, snippet, text, uses_of, ModuleFacts};
 use crate::checker::Checker;
 use crate::registry::Rule;
-use std::collections::HashSet;
+use crate::walk::walk;
+use std::collections::{HashMap, HashSet};
 use tree_sitter::Node;
 
 const FREE_WORDS: &[&str] = &["free", "release", "destroy", "delete", "dealloc"];
@@ -64,8 +65,9 @@ impl<'t> Pending<'t> {
         }
     }
 
-    pub fn finish(self, checker: &mut Checker<'_>) {
+    pub fn finish(self, checker: &mut Checker<'_>, root: Node<'_>) {
         let source = checker.source;
+        let mut owners: Option<HashMap<String, Vec<usize>>> = None;
         let is_lib = |object: Option<Node<'_>>| object.is_some_and(|o| self.libs.contains(text(o, source)));
         for assign in &self.restypes {
             let Some(left) = assign.child_by_field_name("left") else { continue };
@@ -122,6 +124,14 @@ impl<'t> Pending<'t> {
                     if freed || uses.returned || uses.stored {
                         continue;
                     }
+                    if !uses.passed.is_empty() {
+                        let owners = owners.get_or_insert_with(|| summaries(source, root));
+                        let owned =
+                            |(callee, i): &(String, usize)| owners.get(callee).is_some_and(|ps| ps.contains(i));
+                        if uses.passed.iter().any(owned) {
+                            continue;
+                        }
+                    }
                     let message = format!("memory from `{callee}(...)` bound to `{name}` is never freed");
                     checker.report(Rule::PyCtypesLeak, *call, message);
                 }
@@ -129,6 +139,52 @@ impl<'t> Pending<'t> {
             }
         }
     }
+}
+
+/// The functions and methods of the module (by name) and the positions of the parameters
+/// they free, return or store: passing an allocation there hands it on. One level: what
+/// they pass the parameter to is not followed. A method's `self` or `cls` is not counted,
+/// as calls through an instance do not pass it.
+fn summaries(source: &str, root: Node<'_>) -> HashMap<String, Vec<usize>> {
+    let mut out: HashMap<String, Vec<usize>> = HashMap::new();
+    walk(root, |node, ancestors| {
+        if node.kind() != "function_definition" {
+            return;
+        }
+        let (Some(name), Some(params), Some(body)) = (
+            field_text(node, "name", source),
+            node.child_by_field_name("parameters"),
+            node.child_by_field_name("body"),
+        ) else {
+            return;
+        };
+        let in_class = ancestors
+            .iter()
+            .rev()
+            .find(|a| matches!(a.kind(), "class_definition" | "function_definition"))
+            .is_some_and(|a| a.kind() == "class_definition");
+        let mut c = params.walk();
+        let mut index = 0usize;
+        for (k, p) in params.named_children(&mut c).enumerate() {
+            let ident = match p.kind() {
+                "identifier" => Some(p),
+                "typed_parameter" => p.named_child(0).filter(|n| n.kind() == "identifier"),
+                "default_parameter" | "typed_default_parameter" => p.child_by_field_name("name"),
+                _ => None,
+            };
+            let Some(ident) = ident else { continue };
+            let pname = text(ident, source);
+            if k == 0 && in_class && matches!(pname, "self" | "cls") {
+                continue;
+            }
+            let uses = uses_of(source, body, pname, ident);
+            if uses.stored || uses.returned || uses.callees.iter().chain(&uses.methods).any(|c| is_free(c)) {
+                out.entry(name.to_string()).or_default().push(index);
+            }
+            index += 1;
+        }
+    });
+    out
 }
 
 /// `lib.ctx_create(byref(handle))`: the object comes back through the out-parameter and

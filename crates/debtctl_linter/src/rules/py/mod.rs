@@ -24,6 +24,9 @@ static TOKENS: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
+/// The functions py/open-without-with knows as `open`.
+pub(crate) const OPENS: [&str; 3] = ["io.open", "codecs.open", "builtins.open"];
+
 /// The offsets of the tokens of the enabled rules, sorted.
 fn token_offsets(checker: &Checker<'_>, facts: &ModuleFacts) -> Vec<usize> {
     let source = checker.source;
@@ -44,8 +47,16 @@ fn token_offsets(checker: &Checker<'_>, facts: &ModuleFacts) -> Vec<usize> {
         for alias in facts.aliases_of("contextlib.suppress") {
             offsets.extend(source.match_indices(alias).map(|(i, _)| i));
         }
-        offsets.sort_unstable();
     }
+    // So does `from codecs import open as copen`.
+    if checker.enabled(Rule::PyOpenWithoutWith) {
+        for dotted in OPENS {
+            for alias in facts.aliases_of(dotted) {
+                offsets.extend(source.match_indices(alias).map(|(i, _)| i));
+            }
+        }
+    }
+    offsets.sort_unstable();
     offsets
 }
 
@@ -89,7 +100,7 @@ pub(crate) fn check<'t>(checker: &mut Checker<'_>, root: Node<'t>) {
         walk_pruned(root, &offsets, visit);
     }
     if ctypes_on {
-        ctypes.finish(checker);
+        ctypes.finish(checker, root);
     }
 }
 
@@ -339,21 +350,47 @@ pub(crate) struct Uses {
     pub stored: bool,
     /// Named in a `with` item.
     pub in_with: bool,
+    /// Calls it is passed to as a positional argument itself: callee name and position.
+    pub passed: Vec<(String, usize)>,
 }
 
 /// Methods that put their argument into a container.
 const CONTAINER_METHODS: &[&str] =
     &["append", "appendleft", "add", "insert", "extend", "put", "put_nowait", "setdefault", "push"];
 
+/// Calls that consume an iterable or a file and return something else: a file returned
+/// through one (`return len(f.read())`, `return sum(1 for _ in f)`) is not returned.
+const CONSUMERS: &[&str] = &[
+    "len", "sum", "list", "tuple", "set", "frozenset", "sorted", "max", "min", "any", "all", "load",
+    "safe_load", "join", "dict", "str", "bytes",
+];
+
+/// How the value bound at `binding` is used in `scope`: the uses of the name after the
+/// binding and before the next statement that binds it again, and those inside a nested
+/// function or lambda (which may run later) wherever they are written.
 pub(crate) fn uses_of(source: &str, scope: Node<'_>, name: &str, binding: Node<'_>) -> Uses {
+    let rebound = next_binding(source, scope, name, binding);
     let mut uses = Uses::default();
     walk(scope, |node, ancestors| {
         if node.kind() != "identifier" || text(node, source) != name || node == binding {
             return;
         }
+        let start = node.start_byte();
+        // The walk's ancestors lie under `scope`, a body or the module.
+        let nested = || ancestors.iter().any(|a| matches!(a.kind(), "function_definition" | "lambda"));
+        if start >= rebound || (start < binding.start_byte() && !nested()) {
+            return;
+        }
         let mut child = node;
         // Whether the value itself (not something computed from it) reaches the ancestor.
         let mut direct = true;
+        // Whether what reaches the ancestor no longer holds the value: it was iterated by
+        // a comprehension or consumed by a call such as `len` or `sum`.
+        let mut consumed = false;
+        // Iterated by a generator expression, which holds it until a call consumes it.
+        let mut lazy = false;
+        // The argument of the call being climbed to.
+        let mut arg = node;
         for parent in ancestors.iter().rev() {
             match parent.kind() {
                 "attribute" if direct => {
@@ -371,13 +408,36 @@ pub(crate) fn uses_of(source: &str, scope: Node<'_>, name: &str, binding: Node<'
                             if direct && CONTAINER_METHODS.contains(&callee) {
                                 uses.stored = true;
                             }
+                            if direct && child.kind() == "argument_list" {
+                                let mut c = child.walk();
+                                let position = child
+                                    .named_children(&mut c)
+                                    .filter(|a| a.kind() != "comment")
+                                    .position(|a| a == arg);
+                                if let Some(i) = position {
+                                    uses.passed.push((callee.to_string(), i));
+                                }
+                            }
                             uses.callees.push(callee.to_string());
+                            if lazy || CONSUMERS.contains(&callee) {
+                                consumed = true;
+                            }
                         }
                     }
                     direct = false;
                 }
+                "for_in_clause" => {
+                    direct = false;
+                    if parent.child_by_field_name("right") == Some(child) {
+                        lazy = true;
+                    }
+                }
+                "list_comprehension" | "set_comprehension" | "dictionary_comprehension" if lazy => {
+                    consumed = true;
+                    lazy = false;
+                }
                 "return_statement" | "yield" | "lambda" => {
-                    uses.returned = true;
+                    uses.returned |= !consumed;
                     return;
                 }
                 "with_item" => {
@@ -395,7 +455,8 @@ pub(crate) fn uses_of(source: &str, scope: Node<'_>, name: &str, binding: Node<'
                     uses.stored = true;
                     return;
                 }
-                "parenthesized_expression" | "argument_list" | "keyword_argument" => {}
+                "argument_list" => arg = child,
+                "parenthesized_expression" | "keyword_argument" => {}
                 "block" | "module" | "expression_statement" => return,
                 _ => direct = false,
             }
@@ -403,4 +464,38 @@ pub(crate) fn uses_of(source: &str, scope: Node<'_>, name: &str, binding: Node<'
         }
     });
     uses
+}
+
+/// Where the value bound at `binding` stops being the name's: the end of the first later
+/// statement of `scope` (outside nested functions) that binds the name again (`f = ...`,
+/// `with ... as f`, `for f in ...`, `f := ...`); the end of the source if none.
+fn next_binding(source: &str, scope: Node<'_>, name: &str, binding: Node<'_>) -> usize {
+    let mut at = usize::MAX;
+    walk(scope, |node, ancestors| {
+        if node.kind() != "identifier"
+            || node.start_byte() <= binding.end_byte()
+            || node.start_byte() >= at
+            || text(node, source) != name
+        {
+            return;
+        }
+        if ancestors.iter().any(|a| matches!(a.kind(), "function_definition" | "lambda")) {
+            return;
+        }
+        let Some(parent) = ancestors.last() else { return };
+        let field = |f: &str| parent.child_by_field_name(f) == Some(node);
+        let end = match parent.kind() {
+            // The right side still reads the old value: `f = wrap(f)`.
+            "assignment" if field("left") => parent.end_byte(),
+            "pattern_list" | "tuple_pattern" | "list_pattern" => {
+                ancestors.iter().rev().find(|a| a.kind() == "assignment").map_or(node.start_byte(), |a| a.end_byte())
+            }
+            "named_expression" if field("name") => parent.end_byte(),
+            "as_pattern_target" => node.start_byte(),
+            "for_statement" if field("left") => node.start_byte(),
+            _ => return,
+        };
+        at = at.min(end);
+    });
+    at
 }

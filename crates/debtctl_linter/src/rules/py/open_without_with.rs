@@ -14,11 +14,13 @@ pub(crate) fn check(checker: &mut Checker<'_>, facts: &ModuleFacts, call: Node<'
     let source = checker.source;
     let Some(function) = call.child_by_field_name("function") else { return };
     let is_open = match function.kind() {
-        "identifier" => &source[function.byte_range()] == "open" && !facts.open_shadowed,
-        "attribute" => matches!(
-            facts.resolve(source, function).as_deref(),
-            Some("io.open" | "codecs.open" | "builtins.open")
-        ),
+        "identifier" => {
+            let name = &source[function.byte_range()];
+            (name == "open" && !facts.open_shadowed)
+                // `from codecs import open as copen`
+                || facts.resolve_name(name).is_some_and(|d| super::OPENS.contains(&d.as_str()))
+        }
+        "attribute" => facts.resolve(source, function).is_some_and(|d| super::OPENS.contains(&d.as_str())),
         _ => false,
     };
     if !is_open {
