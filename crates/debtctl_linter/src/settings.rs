@@ -14,17 +14,22 @@ pub struct LinterSettings {
 }
 
 /// Options of the Go rules (`[go]` in `debtctl.toml`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct GoSettings {
     /// `go/ignored-error` also checks calls in `defer` statements.
     pub check_deferred: bool,
     /// `go/ignored-error` checks `_test.go` files.
     pub tests: bool,
+    /// `go/ignored-error` also flags an error assigned to `_` (errcheck's `-blank`).
+    pub check_blank: bool,
+    /// Functions `go/ignored-error` never flags, in errcheck's `-exclude` syntax
+    /// (`io.Copy`, `(*net/http.Server).Shutdown`, `(io.Closer).Close`).
+    pub exclude_functions: Vec<String>,
 }
 
 impl Default for GoSettings {
     fn default() -> Self {
-        GoSettings { check_deferred: false, tests: true }
+        GoSettings { check_deferred: false, tests: true, check_blank: false, exclude_functions: Vec::new() }
     }
 }
 

@@ -76,6 +76,9 @@ impl Settings {
         let mut linter = LinterSettings { rules, ..LinterSettings::default() };
         linter.go.check_deferred = config.go.check_deferred;
         linter.go.tests = config.go.tests;
+        linter.go.check_blank = config.go.check_blank;
+        linter.go.exclude_functions =
+            exclusions(&config.go.exclude_functions, &origin("go.exclude-functions"))?;
         for (id, rc) in &config.rules {
             let rule = Rule::from_id(id)
                 .ok_or_else(|| WorkspaceError::UnknownRule { id: id.clone(), origin: origin("rules") })?;
@@ -165,6 +168,19 @@ fn select_all(selectors: &[String], origin: &str) -> Result<RuleSet, WorkspaceEr
         }
     }
     Ok(set)
+}
+
+/// `[go] exclude-functions`, each entry checked and normalised.
+fn exclusions(entries: &[String], origin: &str) -> Result<Vec<String>, WorkspaceError> {
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let parsed = debtctl_linter::parse_exclude_function(e)
+            .map_err(|message| WorkspaceError::Setting { origin: origin.to_string(), message })?;
+        out.push(parsed);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 /// The nearest directory at or above `path` that holds `.git`.
