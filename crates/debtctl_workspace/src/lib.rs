@@ -6,6 +6,7 @@ pub mod config;
 pub mod discovery;
 pub mod engine;
 pub mod fixer;
+pub mod go_api;
 pub mod settings;
 
 pub use settings::{Overrides, Settings};

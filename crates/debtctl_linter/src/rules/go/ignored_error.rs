@@ -80,7 +80,7 @@ pub(crate) fn blank(checker: &mut Checker<'_>, ctx: &Ctx<'_>, env: &TypeEnv, nod
         }
         // Which results are errors: the declared list when the package declares the
         // callee, else the table's convention of `error` last.
-        let blank_error = match resolver.local_results(&callee) {
+        let blank_error = match resolver.results(&callee) {
             Some(r) if r.errors.len() == left.len() => {
                 left.iter().zip(&r.errors).any(|(l, e)| *e && text(*l, source) == "_")
             }
