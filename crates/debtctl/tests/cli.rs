@@ -113,6 +113,43 @@ fn bad_config_names_the_key_and_the_rule() {
     assert_eq!(stderr(&out).lines().count(), 1);
 }
 
+/// Regression (issue 16): `_ = w.Close()` was flagged although errcheck flags an explicit
+/// blank only with `-blank`, and no function could be excluded. Each config change is
+/// seen through a warm cache.
+#[test]
+fn go_blank_is_opt_in_and_functions_can_be_excluded() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "go.mod", "module example.com/m\n\ngo 1.21\n");
+    write(
+        dir.path(),
+        "w.go",
+        "package m\n\nimport \"os\"\n\nfunc done(w *os.File) {\n\t_ = w.Close()\n\tw.Sync()\n}\n",
+    );
+    let lines = |v: &Value| -> Vec<u64> {
+        v["findings"].as_array().unwrap().iter().map(|f| f["line"].as_u64().unwrap()).collect()
+    };
+    let args = ["--select", "go/ignored-error"];
+    let (default, _) = json_in(dir.path(), &args);
+    assert_eq!(lines(&default), [7], "only `w.Sync()`: `_ = w.Close()` is a deliberate discard");
+    write(dir.path(), "debtctl.toml", "[go]\ncheck-blank = true\n");
+    let (blank, _) = json_in(dir.path(), &args);
+    assert_eq!(lines(&blank), [6, 7]);
+    write(
+        dir.path(),
+        "debtctl.toml",
+        "[go]\ncheck-blank = true\nexclude-functions = [\"(*os.File).Close\"]\n",
+    );
+    let (excluded, _) = json_in(dir.path(), &args);
+    assert_eq!(lines(&excluded), [7]);
+    let (nc, _) = json_in(dir.path(), &["--select", "go/ignored-error", "--no-cache"]);
+    assert_eq!(nc, excluded);
+    write(dir.path(), "debtctl.toml", "[go]\nexclude-functions = [\"(os.File.Close\"]\n");
+    let out = run_in(dir.path(), &["scan"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("(os.File.Close"), "{}", stderr(&out));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+}
+
 #[test]
 fn config_selects_overrides_and_ignores_per_path() {
     let dir = TempDir::new().unwrap();

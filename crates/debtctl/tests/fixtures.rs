@@ -59,7 +59,8 @@ fn extra_rules(source: &str) -> RuleSet {
 }
 
 /// Go fixtures are checked as packages, one per directory, as the engine does: package
-/// facts (functions returning `error`, whether `_test.go` files exist) span files.
+/// facts (functions returning `error`, whether `_test.go` files exist) span files. A
+/// `debtctl.toml` in a fixture's directory sets its `[go]` options.
 fn go_packages(
     files: &[debtctl_workspace::discovery::SourceFile],
     rule: Rule,
@@ -75,10 +76,14 @@ fn go_packages(
         dirs.entry(dir).or_default().push((file.path.clone(), shown, source, rules));
     }
     let mut out = std::collections::HashMap::new();
-    for pkg in dirs.into_values() {
+    for (dir, pkg) in dirs {
         let args: Vec<(&str, &str, RuleSet)> =
             pkg.iter().map(|(_, s, src, r)| (s.as_str(), src.as_str(), *r)).collect();
-        let results = debtctl_linter::check_package(&args, &LinterSettings::default());
+        let mut settings = LinterSettings::default();
+        if dir.join("debtctl.toml").is_file() {
+            settings.go = Settings::resolve(&dir, &Overrides::default()).unwrap().linter.go;
+        }
+        let results = debtctl_linter::check_package(&args, &settings);
         for ((path, ..), result) in pkg.iter().zip(results) {
             out.insert(path.clone(), result);
         }

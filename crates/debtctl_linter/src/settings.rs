@@ -30,11 +30,22 @@ pub struct GoSettings {
     /// `go/cgo-leak`: C functions (called as `C.name`) that take ownership of the memory
     /// passed to them.
     pub cgo_owning_functions: Vec<String>,
+    /// `go/ignored-error` also flags an error assigned to `_` (errcheck's `-blank`).
+    pub check_blank: bool,
+    /// Functions `go/ignored-error` never flags, in errcheck's `-exclude` syntax
+    /// (`io.Copy`, `(*net/http.Server).Shutdown`, `(io.Closer).Close`).
+    pub exclude_functions: Vec<String>,
 }
 
 impl Default for GoSettings {
     fn default() -> Self {
-        GoSettings { check_deferred: false, tests: true, cgo_owning_functions: Vec::new() }
+        GoSettings {
+            check_deferred: false,
+            tests: true,
+            cgo_owning_functions: Vec::new(),
+            check_blank: false,
+            exclude_functions: Vec::new(),
+        }
     }
 }
 

@@ -84,11 +84,27 @@ pub struct GoConfig {
     /// this. Default: none.
     #[serde(default)]
     pub cgo_owning_functions: Vec<String>,
+    /// `go/ignored-error` also flags an error assigned to the blank identifier
+    /// (`_ = f.Close()`, `n, _ := w.Write(b)`), as errcheck's `-blank` does. By default an
+    /// explicit `_` is a deliberate discard.
+    #[serde(default)]
+    pub check_blank: bool,
+    /// Functions and methods whose errors `go/ignored-error` never reports, in errcheck's
+    /// `-exclude` syntax (golangci-lint's `exclude-functions`): `io.Copy`,
+    /// `(*net/http.Server).Shutdown`, `(io.Closer).Close`, import paths in full.
+    #[serde(default)]
+    pub exclude_functions: Vec<String>,
 }
 
 impl Default for GoConfig {
     fn default() -> Self {
-        GoConfig { check_deferred: false, tests: true, cgo_owning_functions: Vec::new() }
+        GoConfig {
+            check_deferred: false,
+            tests: true,
+            cgo_owning_functions: Vec::new(),
+            check_blank: false,
+            exclude_functions: Vec::new(),
+        }
     }
 }
 
@@ -180,6 +196,20 @@ mod tests {
         assert!(!Config::default().go.check_deferred);
         let err = parse_config(Path::new("x"), "[go]\nbogus = 1\n").unwrap_err();
         assert!(err.to_string().contains("bogus"));
+    }
+
+    #[test]
+    fn go_check_blank_and_exclude_functions() {
+        let cfg = parse_config(
+            Path::new("x"),
+            "[go]\ncheck-blank = true\nexclude-functions = [\"io.Copy\", \"(io.Closer).Close\"]\n",
+        )
+        .unwrap();
+        assert!(cfg.go.check_blank);
+        assert_eq!(cfg.go.exclude_functions, ["io.Copy", "(io.Closer).Close"]);
+        let default = Config::default();
+        assert!(!default.go.check_blank, "an explicit `_` is not flagged by default");
+        assert!(default.go.exclude_functions.is_empty());
     }
 
     #[test]

@@ -3,10 +3,12 @@
 
 use crate::cache::{content_hash, Cache};
 use crate::discovery::SourceFile;
+use crate::go_api::{scan_imports, GoPackages};
 use crate::settings::Settings;
 use debtctl_diagnostics::{Finding, Summary};
 use debtctl_linter::{
-    check_go_file, check_source, is_generated, FileResult, PackageFacts, PackageFile, RuleSet,
+    check_go_file, check_source, imported_paths, is_generated, FileResult, PackageFacts, PackageFile,
+    RuleSet,
 };
 use debtctl_syntax::{parse, Language};
 use rayon::prelude::*;
@@ -96,6 +98,17 @@ pub fn scan(
     cache: Option<&mut Cache>,
     threads: usize,
 ) -> ScanOutcome {
+    scan_with(files, settings, cache, threads, &GoPackages::from_env())
+}
+
+/// [`scan`], with the imported Go packages found in `go`'s locations.
+pub fn scan_with(
+    files: &[SourceFile],
+    settings: &Settings,
+    cache: Option<&mut Cache>,
+    threads: usize,
+    go: &GoPackages,
+) -> ScanOutcome {
     let cwd = std::env::current_dir().ok();
     let cache_ref = cache.as_deref();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build();
@@ -110,7 +123,7 @@ pub fn scan(
                     let outcome = check_one(file, &shown, settings, cache_ref);
                     vec![(shown, outcome)]
                 }
-                Unit::GoPackage(pkg) => check_go_package(pkg, cwd.as_deref(), settings, cache_ref),
+                Unit::GoPackage(pkg) => check_go_package(pkg, cwd.as_deref(), settings, cache_ref, go),
             })
             .collect()
     };
@@ -155,6 +168,21 @@ pub fn scan(
                 }
             }
         }
+    }
+    let missing = go.missing();
+    if !missing.is_empty() {
+        let shown: Vec<&str> = missing.iter().take(3).map(String::as_str).collect();
+        let more = if missing.len() > 3 { ", ..." } else { "" };
+        out.warnings.push(Warning {
+            path: "go".to_string(),
+            message: format!(
+                "{} imported {} not found ({}{more}): calls into them are not checked; \
+                 `go mod download` or `go mod vendor` gets them",
+                missing.len(),
+                if missing.len() == 1 { "package was" } else { "packages were" },
+                shown.join(", ")
+            ),
+        });
     }
     if let Some(cache) = cache {
         for (key, hash, rules, result) in fresh {
@@ -251,13 +279,18 @@ pub fn analysable(lang: Language, bytes: &[u8]) -> Result<&str, (SkipReason, Str
 /// package facts are computed once from all of them (generated files included: their
 /// functions are called by the others), then each file is checked with the facts. The
 /// cache keys each file on its own hash combined with the hash of all the package's
-/// files, so a changed sibling invalidates the facts and every file's result.
+/// files, so a changed sibling invalidates the facts and every file's result, and with
+/// the digest of the APIs it imports ([`GoPackages::digest`]), so a changed signature in
+/// another package re-checks the packages that import it.
 fn check_go_package(
     files: &[&SourceFile],
     cwd: Option<&Path>,
     settings: &Settings,
     cache: Option<&Cache>,
+    go: &GoPackages,
 ) -> Vec<(String, FileOutcome)> {
+    let dir = files.first().and_then(|f| f.path.parent()).map(Path::to_path_buf).unwrap_or_default();
+    let dir = std::path::absolute(&dir).unwrap_or(dir);
     let mut out: Vec<(String, FileOutcome)> = Vec::with_capacity(files.len());
     let mut loaded: Vec<(usize, Loaded)> = Vec::with_capacity(files.len());
     for file in files {
@@ -280,6 +313,12 @@ fn check_go_package(
         for (_, l) in &loaded {
             h.update(l.shown.as_bytes());
             h.update(&l.hash.to_le_bytes());
+        }
+        if cache.is_some() {
+            let mut imports: Vec<String> = loaded.iter().flat_map(|(_, l)| scan_imports(&l.text)).collect();
+            imports.sort();
+            imports.dedup();
+            h.update(&go.digest(&dir, &imports).to_le_bytes());
         }
         h.digest()
     };
@@ -310,7 +349,8 @@ fn check_go_package(
             .zip(&trees)
             .map(|((_, l), t)| PackageFile { name: &l.shown, source: &l.text, tree: t.as_ref() })
             .collect();
-        let facts = PackageFacts::collect(&units);
+        let mut facts = PackageFacts::collect(&units);
+        facts.set_api(go.api(&dir, &imported_paths(&units)));
         drop(units);
         // Each tree is dropped as soon as its file is checked.
         loaded
@@ -432,6 +472,135 @@ mod tests {
         assert_eq!(run(), 0, "cached");
         std::fs::write(dir.path().join("b.go"), "package p\n\nfunc save() error { return nil }\n").unwrap();
         assert_eq!(run(), 1, "a.go is re-checked with the new facts");
+    }
+
+    fn write(root: &Path, files: &[(&str, &str)]) {
+        for (rel, text) in files {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+    }
+
+    /// (path, line) of each go/ignored-error finding of a scan of `dir` with `go`.
+    fn go_findings(dir: &Path, go: &GoPackages, cache: Option<&Path>) -> Vec<(String, u32)> {
+        use crate::{discovery::discover, Overrides};
+        let overrides = Overrides { select: Some(vec!["go/ignored-error".into()]), ..Overrides::default() };
+        let settings = Settings::resolve(dir, &overrides).unwrap();
+        let files = discover(&[dir.to_path_buf()], &settings, 1).unwrap();
+        let mut cache = cache.map(|c| Cache::open(c, settings.linter.cache_key()));
+        let out = scan_with(&files, &settings, cache.as_mut(), 1, go);
+        if let Some(c) = cache {
+            c.save();
+        }
+        let root = dir.to_string_lossy().to_string();
+        out.findings
+            .iter()
+            .map(|f| {
+                let p =
+                    f.path.strip_prefix(root.as_str()).unwrap_or(&f.path).trim_start_matches('/').to_string();
+                (p, f.line)
+            })
+            .collect()
+    }
+
+    /// Issue 12: every place the go command finds a package is read — the module's own
+    /// packages, a `go.work` module, a local `replace`, the module cache (with `!`-escaped
+    /// capitals), `vendor/` with `modules.txt`, GOPATH mode, and a GOROOT — and a package
+    /// found nowhere leaves its calls unknown and is counted.
+    #[test]
+    fn imported_packages_are_found_where_the_go_command_finds_them() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        write(
+            root,
+            &[
+                ("goroot/VERSION", "go1.99\n"),
+                ("goroot/src/fakeio/io.go", "package fakeio\n\nfunc Flush() error { return nil }\n"),
+                (
+                    "cache/github.com/!up/lib@v1.2.0/lib.go",
+                    "package lib\n\ntype Resp struct{}\n\ntype Client struct{ *Base }\n\ntype Base struct{}\n\nfunc New() *Client { return nil }\n\nfunc (b *Base) Get(u string) (*Resp, error) { return nil, nil }\n",
+                ),
+                ("gopath/src/example.org/gp/gp.go", "package gp\n\nfunc Save() error { return nil }\n"),
+                ("work/go.work", "go 1.21\n\nuse (\n\t./app\n\t./other\n)\n"),
+                (
+                    "work/app/go.mod",
+                    "module example.com/app\n\ngo 1.21\n\nrequire (\n\tgithub.com/Up/lib v1.2.0\n\tgithub.com/none/missing v1.0.0\n)\n\nreplace example.com/rep => ../rep\n",
+                ),
+                (
+                    "work/app/store/store.go",
+                    "package store\n\ntype Appender interface{ Add(x int) error }\n\nfunc Open() (Appender, error) { return nil, nil }\n",
+                ),
+                ("work/rep/rep.go", "package rep\n\nfunc Do() error { return nil }\n"),
+                ("work/other/go.mod", "module example.com/other\n"),
+                ("work/other/o.go", "package other\n\nfunc Run() error { return nil }\n"),
+                (
+                    "work/app/main.go",
+                    "package main\n\nimport (\n\t\"example.com/app/store\"\n\t\"example.com/other\"\n\t\"example.com/rep\"\n\t\"fakeio\"\n\t\"github.com/Up/lib\"\n\t\"github.com/none/missing\"\n)\n\nfunc main() {\n\tlib.New().Get(\"x\")\n\trep.Do()\n\ta, _ := store.Open()\n\ta.Add(1)\n\tfakeio.Flush()\n\tother.Run()\n\tmissing.Call()\n}\n",
+                ),
+                ("vapp/go.mod", "module example.com/vapp\n\nrequire github.com/v/dep v1.0.0\n"),
+                ("vapp/vendor/modules.txt", "# github.com/v/dep v1.0.0\n## explicit\ngithub.com/v/dep\n"),
+                ("vapp/vendor/github.com/v/dep/dep.go", "package dep\n\nfunc Close() error { return nil }\n"),
+                ("vapp/main.go", "package main\n\nimport \"github.com/v/dep\"\n\nfunc main() {\n\tdep.Close()\n}\n"),
+                ("gpapp/main.go", "package main\n\nimport \"example.org/gp\"\n\nfunc main() {\n\tgp.Save()\n}\n"),
+            ],
+        );
+        let go = || {
+            GoPackages::new(Some(root.join("goroot")), Some(root.join("cache")), vec![root.join("gopath")])
+        };
+        let app = go();
+        let found = go_findings(&root.join("work/app"), &app, None);
+        assert_eq!(
+            found,
+            [13, 14, 16, 17, 18].map(|l| ("main.go".to_string(), l)),
+            "lib (module cache, promoted method), rep (replace), store (own package, interface \
+             result), fakeio (GOROOT), other (go.work); not missing.Call"
+        );
+        assert_eq!(app.missing(), ["github.com/none/missing"]);
+        assert_eq!(go_findings(&root.join("vapp"), &go(), None), [("main.go".to_string(), 6)], "vendor/");
+        assert_eq!(go_findings(&root.join("gpapp"), &go(), None), [("main.go".to_string(), 6)], "GOPATH");
+        // Without the module cache, lib's calls are unknown, never guessed.
+        let bare = GoPackages::new(None, None, Vec::new());
+        let found = go_findings(&root.join("work/app"), &bare, None);
+        assert!(!found.iter().any(|(_, l)| *l == 13 || *l == 17), "{found:?}");
+        assert!(bare.missing().contains(&"github.com/Up/lib".to_string()));
+    }
+
+    /// Issue 12: a changed signature in package `a` re-checks the packages that import it
+    /// (their cache key holds the digest of what they import), and no other.
+    #[test]
+    fn a_signature_change_rechecks_exactly_its_importers() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("m");
+        write(
+            &root,
+            &[
+                ("go.mod", "module example.com/m\n"),
+                ("a/a.go", "package a\n\nfunc F() {}\n"),
+                ("b/b.go", "package b\n\nimport \"example.com/m/a\"\n\nfunc g() {\n\ta.F()\n}\n"),
+                ("c/c.go", "package c\n\nimport \"os\"\n\nfunc h() {\n\tos.Remove(\"x\")\n}\n"),
+            ],
+        );
+        let cache = t.path().join("cache");
+        let none = || GoPackages::new(None, None, Vec::new());
+        let c = || vec![("c/c.go".to_string(), 6)];
+        assert_eq!(go_findings(&root, &none(), Some(&cache)), c());
+        let (b_dir, c_dir) = (root.join("b"), root.join("c"));
+        let keys = |g: &GoPackages| {
+            (g.digest(&b_dir, &["example.com/m/a".to_string()]), g.digest(&c_dir, &["os".to_string()]))
+        };
+        let before = keys(&none());
+        write(&root, &[("a/a.go", "package a\n\nfunc F() error { return nil }\n")]);
+        let after = keys(&none());
+        assert_ne!(before.0, after.0, "b imports a: its key changes");
+        assert_eq!(before.1, after.1, "c does not: its key stays");
+        let mut found = go_findings(&root, &none(), Some(&cache));
+        found.sort();
+        assert_eq!(
+            found,
+            [("b/b.go".to_string(), 6), ("c/c.go".to_string(), 6)],
+            "b re-checked through the cache"
+        );
     }
 
     #[test]

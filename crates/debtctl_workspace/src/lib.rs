@@ -6,6 +6,7 @@ pub mod config;
 pub mod discovery;
 pub mod engine;
 pub mod fixer;
+pub mod go_api;
 pub mod settings;
 
 pub use settings::{Overrides, Settings};
@@ -21,6 +22,8 @@ pub enum WorkspaceError {
     Config { path: PathBuf, location: String, message: String },
     #[error("unknown rule `{id}` in {origin}")]
     UnknownRule { id: String, origin: String },
+    #[error("invalid setting in {origin}: {message}")]
+    Setting { origin: String, message: String },
     #[error("invalid glob `{glob}`: {message}")]
     Glob { glob: String, message: String },
     #[error("cannot read {}: {}", path.display(), io_reason(source))]

@@ -78,6 +78,9 @@ impl Settings {
         linter.go.tests = config.go.tests;
         linter.honor_peer_suppressions = config.honor_peer_suppressions.unwrap_or(true);
         linter.go.cgo_owning_functions = config.go.cgo_owning_functions.clone();
+        linter.go.check_blank = config.go.check_blank;
+        linter.go.exclude_functions =
+            exclusions(&config.go.exclude_functions, &origin("go.exclude-functions"))?;
         for (id, rc) in &config.rules {
             let rule = Rule::from_id(id)
                 .ok_or_else(|| WorkspaceError::UnknownRule { id: id.clone(), origin: origin("rules") })?;
@@ -167,6 +170,19 @@ fn select_all(selectors: &[String], origin: &str) -> Result<RuleSet, WorkspaceEr
         }
     }
     Ok(set)
+}
+
+/// `[go] exclude-functions`, each entry checked and normalised.
+fn exclusions(entries: &[String], origin: &str) -> Result<Vec<String>, WorkspaceError> {
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let parsed = debtctl_linter::parse_exclude_function(e)
+            .map_err(|message| WorkspaceError::Setting { origin: origin.to_string(), message })?;
+        out.push(parsed);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 /// The nearest directory at or above `path` that holds `.git`.

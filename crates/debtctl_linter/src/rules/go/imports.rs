@@ -58,6 +58,11 @@ impl Imports {
         out
     }
 
+    /// Every path the file imports under a name or with `.`.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.by_name.values().chain(&self.dot).map(String::as_str)
+    }
+
     /// Whether the file imports `path` under any name.
     pub fn has_path(&self, path: &str) -> bool {
         self.by_name.values().any(|p| p == path) || self.dot.iter().any(|p| p == path)

@@ -3,6 +3,7 @@
 //! current function binds ([`types::TypeEnv`]), and hands each node to the rules that want
 //! it. Nothing is reported inside an ERROR node: a misparse is not evidence.
 
+pub(crate) mod api;
 pub(crate) mod append_alias;
 pub(crate) mod cgo_leak;
 pub(crate) mod defer_in_loop;
@@ -31,13 +32,14 @@ use types::{type_of, Resolver, TypeEnv};
 pub(crate) struct Ctx<'a> {
     pub imports: &'a Imports,
     pub decls: &'a Decls,
+    pub api: &'a api::GoApi,
     pub settings: &'a GoSettings,
     pub is_test: bool,
 }
 
 impl<'a> Ctx<'a> {
     pub fn resolver(&self, source: &'a str, env: &'a TypeEnv) -> Resolver<'a> {
-        Resolver { source, imports: self.imports, decls: self.decls, env }
+        Resolver { source, imports: self.imports, decls: self.decls, api: self.api, env }
     }
 }
 
@@ -51,7 +53,13 @@ pub(crate) fn check<'t>(
     let source = checker.source;
     let imports = Imports::collect(root, source);
     let decls = facts.decls(package::package_name(root, source));
-    let ctx = Ctx { imports: &imports, decls, settings, is_test: file_name.ends_with("_test.go") };
+    let ctx = Ctx {
+        imports: &imports,
+        decls,
+        api: facts.api(),
+        settings,
+        is_test: file_name.ends_with("_test.go"),
+    };
     let has_error = root.has_error();
     let mut env = TypeEnv::default();
     let mut shadow = shadow::Shadow::new(checker.enabled(Rule::GoShadow));
@@ -402,9 +410,16 @@ fn bind_names(ctx: &Ctx<'_>, env: &mut TypeEnv, node: Node<'_>, source: &str) {
             }
         }
         "range_clause" | "receive_statement" if is_define(node) => {
-            for l in list_items(node.field("left")) {
+            // `for _, v := range xs`: v is the element of a slice, array or map of known
+            // type; the key or index, and channel elements, are not modelled.
+            let elem = (node.kind_str() == "range_clause")
+                .then(|| node.field("right"))
+                .flatten()
+                .and_then(|r| ctx.resolver(source, env).expr_type(r))
+                .and_then(|t| types::element_type(&t));
+            for (i, l) in list_items(node.field("left")).into_iter().enumerate() {
                 if l.kind_str() == "identifier" {
-                    env.bind(&source[l.byte_range()], None);
+                    env.bind(&source[l.byte_range()], if i == 1 { elem.clone() } else { None });
                 }
             }
         }

@@ -4,6 +4,7 @@
 //! per directory from the top-level declarations of every file (generated and test files
 //! included), then shared read-only by the rules of every file.
 
+use super::api::GoApi;
 use super::imports::Imports;
 use super::types::{type_of, Ty};
 use super::NodeExt;
@@ -25,6 +26,8 @@ pub struct PackageFacts {
     pub has_tests: bool,
     /// Per package clause name (a directory may hold `foo` and `foo_test`).
     packages: HashMap<String, Decls>,
+    /// The APIs of the packages the files import, as far as they were found.
+    api: GoApi,
 }
 
 /// The declarations of one package.
@@ -73,6 +76,7 @@ impl PackageFacts {
         let mut facts = PackageFacts {
             has_tests: files.iter().any(|f| f.name.ends_with("_test.go")),
             packages: HashMap::default(),
+            api: GoApi::default(),
         };
         for file in files {
             let Some(tree) = file.tree else { continue };
@@ -88,6 +92,20 @@ impl PackageFacts {
     /// The declarations of the package a file belongs to.
     pub(crate) fn decls(&self, package: Option<&str>) -> &Decls {
         package.and_then(|p| self.packages.get(p)).unwrap_or(&EMPTY)
+    }
+
+    /// Takes the declarations of package clause `name` out of the facts.
+    pub(crate) fn take(&mut self, name: &str) -> Decls {
+        self.packages.remove(name).unwrap_or_default()
+    }
+
+    /// Gives the files the APIs of the packages they import.
+    pub fn set_api(&mut self, api: GoApi) {
+        self.api = api;
+    }
+
+    pub(crate) fn api(&self) -> &GoApi {
+        &self.api
     }
 }
 
@@ -488,7 +506,7 @@ impl Decls {
     }
 
     /// Feeds the declarations to `h` in a canonical (sorted) order.
-    fn digest(&self, h: &mut xxhash_rust::xxh3::Xxh3) {
+    pub(crate) fn digest(&self, h: &mut xxhash_rust::xxh3::Xxh3) {
         fn sorted<V>(m: &HashMap<String, V>) -> Vec<(&String, &V)> {
             let mut v: Vec<_> = m.iter().collect();
             v.sort_by(|a, b| a.0.cmp(b.0));
@@ -565,8 +583,11 @@ impl PackageFacts {
     /// The facts of a package from its files' contributions in path order: the same facts
     /// [`PackageFacts::collect`] gives for the same files.
     pub fn merge(files: &[&FileFacts]) -> PackageFacts {
-        let mut facts =
-            PackageFacts { has_tests: files.iter().any(|f| f.is_test), packages: HashMap::default() };
+        let mut facts = PackageFacts {
+            has_tests: files.iter().any(|f| f.is_test),
+            packages: HashMap::default(),
+            api: GoApi::default(),
+        };
         for f in files {
             if let Some(pkg) = &f.package {
                 facts.packages.entry(pkg.clone()).or_default().absorb(&f.decls);
@@ -581,7 +602,8 @@ impl PackageFacts {
     /// own name; the type a method or field is looked up under may come from elsewhere, so
     /// every type is kept). A test in this file holds the rules to that, on the fixtures.
     pub fn project(&self, package: Option<&str>, idents: &HashSet<&str>) -> PackageFacts {
-        let mut out = PackageFacts { has_tests: self.has_tests, packages: HashMap::default() };
+        let mut out =
+            PackageFacts { has_tests: self.has_tests, packages: HashMap::default(), api: self.api.clone() };
         if let Some(p) = package {
             if let Some(d) = self.packages.get(p) {
                 out.packages.insert(p.to_string(), d.project(idents));
@@ -600,6 +622,9 @@ impl PackageFacts {
             h.update(name.as_bytes());
             h.update(&[0x1d]);
             decls.digest(&mut h);
+        }
+        if !self.api.is_empty() {
+            h.update(&self.api.digest().to_le_bytes());
         }
         h.digest()
     }

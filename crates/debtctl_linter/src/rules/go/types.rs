@@ -3,6 +3,7 @@
 //! `net/http.Client`), pointers and type arguments stripped. Where a type is not written
 //! in the code, it is unknown, and rules that need it stay silent.
 
+use super::api::GoApi;
 use super::imports::Imports;
 use super::package::{Decls, Results};
 use super::NodeExt;
@@ -270,6 +271,8 @@ pub(crate) struct Resolver<'a> {
     pub source: &'a str,
     pub imports: &'a Imports,
     pub decls: &'a Decls,
+    /// The APIs of imported packages, where they were found.
+    pub api: &'a GoApi,
     pub env: &'a TypeEnv,
 }
 
@@ -314,7 +317,10 @@ impl Resolver<'_> {
                 }
                 // A dot import: the name resolves in the imported package.
                 for path in &self.imports.dot {
-                    if TABLE.func_returns_error(path, name) || TABLE.func_result(path, name).is_some() {
+                    if TABLE.func_returns_error(path, name)
+                        || TABLE.func_result(path, name).is_some()
+                        || self.api.func(path, name).is_some()
+                    {
                         return Some(Callee::Imported(path.clone(), name.to_string()));
                     }
                 }
@@ -353,7 +359,7 @@ impl Resolver<'_> {
         for _ in 0..4 {
             let mut owners = level.iter().filter(|t| {
                 if t.contains('.') {
-                    TABLE.method_returns_error(t, m)
+                    TABLE.method_returns_error(t, m) || self.api.method(t, m).is_some()
                 } else {
                     declares(t) || self.decls.fields.get(*t).is_some_and(|f| f.contains_key(m))
                 }
@@ -382,14 +388,28 @@ impl Resolver<'_> {
         }
     }
 
+    /// The result list of a callee declared in this package or in an imported package
+    /// the API index holds.
+    pub fn results(&self, callee: &Callee) -> Option<Results> {
+        match callee {
+            Callee::Imported(path, name) => self.api.func(path, name),
+            Callee::Method(ty, m) if ty.contains('.') => self.api.method(ty, m),
+            _ => self.local_results(callee).cloned(),
+        }
+    }
+
     /// Whether a callee's last result is `error`.
     pub fn returns_error(&self, callee: &Callee) -> bool {
         match callee {
             Callee::Local(_) => self.local_results(callee).is_some_and(Results::returns_error),
-            Callee::Imported(path, name) => TABLE.func_returns_error(path, name),
+            Callee::Imported(path, name) => {
+                TABLE.func_returns_error(path, name)
+                    || self.api.func(path, name).is_some_and(|r| r.returns_error())
+            }
             Callee::Method(ty, m) => {
                 if ty.contains('.') {
                     TABLE.method_returns_error(ty, m)
+                        || self.api.method(ty, m).is_some_and(|r| r.returns_error())
                 } else {
                     self.local_results(callee).is_some_and(Results::returns_error)
                 }
@@ -407,14 +427,12 @@ impl Resolver<'_> {
         if let Some(r) = self.local_results(&callee) {
             return r.types.get(index).cloned().flatten();
         }
-        if index != 0 {
-            return None;
-        }
-        match &callee {
-            Callee::Imported(path, name) => TABLE.func_result(path, name).cloned(),
-            Callee::Method(ty, m) => TABLE.method_result(ty, m).cloned(),
-            Callee::Local(_) => None,
-        }
+        let table = match (&callee, index) {
+            (Callee::Imported(path, name), 0) => TABLE.func_result(path, name).cloned(),
+            (Callee::Method(ty, m), 0) => TABLE.method_result(ty, m).cloned(),
+            _ => None,
+        };
+        table.or_else(|| self.results(&callee)?.types.get(index).cloned().flatten())
     }
 
     /// The type of an expression, where the code writes it.
@@ -440,12 +458,12 @@ impl Resolver<'_> {
                 let field = self.text(expr.field("field")?);
                 if operand.kind_str() == "identifier" {
                     if let Some(path) = self.package(self.text(operand)) {
-                        return TABLE.field(path, field).cloned();
+                        return TABLE.field(path, field).cloned().or_else(|| self.api.var(path, field));
                     }
                 }
                 let ty = self.expr_type_at(operand, depth + 1)?;
                 if ty.contains('.') {
-                    TABLE.field(&ty, field).cloned()
+                    TABLE.field(&ty, field).cloned().or_else(|| self.api.field(&ty, field))
                 } else {
                     self.decls.fields.get(&ty)?.get(field).cloned()
                 }

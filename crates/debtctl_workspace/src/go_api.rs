@@ -1,0 +1,444 @@
+//! Where the packages a Go file imports are, found as the go command finds them, and their
+//! API read with tree-sitter ([`debtctl_linter::PackageApi`]). In order: the standard
+//! library under `$GOROOT/src` (`$GOROOT`, else the `go` on `PATH`); the module's own
+//! packages, the modules of a `go.work` and `replace` directives with local paths;
+//! `vendor/` when `vendor/modules.txt` is there; the module cache (`$GOMODCACHE`, else
+//! `$GOPATH/pkg/mod`, else `~/go/pkg/mod`) at the version `go.mod` requires, with Go's
+//! `!`-escaping of capital letters; `$GOPATH/src` for code outside a module. A package
+//! found nowhere is counted as missing, and its calls stay unknown.
+//!
+//! Each package is read at most once per run (one memo shared by the threads). For the
+//! result caches every package has a digest: its module path and version for the module
+//! cache and `vendor/`, the Go version for `$GOROOT`, its files' contents otherwise.
+
+use debtctl_linter::{GoApi, PackageApi, PackageFile};
+use debtctl_syntax::{parse, Language};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// A module: its path, directory, and how its imports are resolved.
+#[derive(Debug, Default)]
+struct Module {
+    /// Module path -> directory: this module, the `go.work` modules, local replacements.
+    local: Vec<(String, PathBuf)>,
+    /// Package path -> `module@version` from `vendor/modules.txt`, when vendoring.
+    vendor: Option<HashMap<String, String>>,
+    root: PathBuf,
+    /// Required module path -> the module path and version whose files the module cache
+    /// holds for it (itself, or its `replace` target).
+    requires: Vec<(String, (String, String))>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Directory -> its module (None outside any module).
+    modules: HashMap<PathBuf, Option<Arc<Module>>>,
+    /// Package directory -> its API (None when it holds no Go package).
+    apis: HashMap<PathBuf, Option<Arc<PackageApi>>>,
+    digests: HashMap<PathBuf, u64>,
+    /// Import paths found nowhere.
+    missing: std::collections::BTreeSet<String>,
+}
+
+/// The Go packages of one run.
+pub struct GoPackages {
+    goroot: Option<(PathBuf, String)>,
+    modcache: Option<PathBuf>,
+    gopath: Vec<PathBuf>,
+    state: Mutex<State>,
+}
+
+impl GoPackages {
+    /// Reads the environment: `GOROOT`, `GOMODCACHE`, `GOPATH`, `HOME`, `PATH`.
+    pub fn from_env() -> GoPackages {
+        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let goroot = var("GOROOT").or_else(go_on_path).and_then(|root| {
+            let version = std::fs::read_to_string(root.join("VERSION")).ok()?;
+            root.join("src").is_dir().then(|| (root, version.lines().next().unwrap_or("").to_string()))
+        });
+        let gopath: Vec<PathBuf> = match std::env::var_os("GOPATH").filter(|v| !v.is_empty()) {
+            Some(p) => std::env::split_paths(&p).collect(),
+            None => var("HOME").map(|h| vec![h.join("go")]).unwrap_or_default(),
+        };
+        let modcache = var("GOMODCACHE").or_else(|| gopath.first().map(|p| p.join("pkg/mod")));
+        GoPackages { goroot, modcache, gopath, state: Mutex::new(State::default()) }
+    }
+
+    /// For tests: explicit locations, no environment.
+    pub fn new(goroot: Option<PathBuf>, modcache: Option<PathBuf>, gopath: Vec<PathBuf>) -> GoPackages {
+        let goroot = goroot.map(|r| {
+            let v = std::fs::read_to_string(r.join("VERSION")).unwrap_or_default();
+            (r, v.lines().next().unwrap_or("").to_string())
+        });
+        GoPackages { goroot, modcache, gopath, state: Mutex::new(State::default()) }
+    }
+
+    /// How many imported packages were found nowhere so far.
+    pub fn missing(&self) -> Vec<String> {
+        self.lock().missing.iter().cloned().collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A digest of the APIs the package in `dir` can read through `imports`, for the
+    /// result caches: cheap, as it reads no imported file outside the module's own.
+    pub fn digest(&self, dir: &Path, imports: &[String]) -> u64 {
+        let module = self.module(dir);
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        for import in imports {
+            h.update(import.as_bytes());
+            h.update(&[0]);
+            let d = match self.locate(module.as_deref(), import) {
+                Some((_, Some(version))) => version,
+                Some((pkg_dir, None)) => self.content_digest(&pkg_dir),
+                None => {
+                    self.note_missing(import);
+                    0
+                }
+            };
+            h.update(&d.to_le_bytes());
+        }
+        h.digest()
+    }
+
+    /// The APIs of the packages `imports` name, as found from the package in `dir`.
+    pub fn api(&self, dir: &Path, imports: &[String]) -> GoApi {
+        let module = self.module(dir);
+        let mut api = GoApi::default();
+        for import in imports {
+            let Some((pkg_dir, _)) = self.locate(module.as_deref(), import) else {
+                self.note_missing(import);
+                continue;
+            };
+            if let Some(p) = self.read(&pkg_dir) {
+                api.insert(import, p);
+            }
+        }
+        api
+    }
+
+    /// A package found nowhere; the standard library's are not counted, as the facts
+    /// compiled in stand for them.
+    fn note_missing(&self, import: &str) {
+        if import.split('/').next().is_some_and(|first| first.contains('.')) {
+            self.lock().missing.insert(import.to_string());
+        }
+    }
+
+    fn module(&self, dir: &Path) -> Option<Arc<Module>> {
+        if let Some(m) = self.lock().modules.get(dir) {
+            return m.clone();
+        }
+        let found = dir.ancestors().find(|d| d.join("go.mod").is_file()).and_then(|root| {
+            if let Some(m) = self.lock().modules.get(root) {
+                return m.clone();
+            }
+            let m = read_module(root).map(Arc::new);
+            self.lock().modules.insert(root.to_path_buf(), m.clone());
+            m
+        });
+        self.lock().modules.insert(dir.to_path_buf(), found.clone());
+        found
+    }
+
+    /// The directory of package `import`, and its digest when it is known without reading
+    /// the files (a versioned module or the standard library).
+    fn locate(&self, module: Option<&Module>, import: &str) -> Option<(PathBuf, Option<u64>)> {
+        let first = import.split('/').next().unwrap_or(import);
+        let digest_of = |what: &str| {
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            h.update(what.as_bytes());
+            h.update(&[0]);
+            h.update(import.as_bytes());
+            Some(h.digest())
+        };
+        if !first.contains('.') {
+            let (root, version) = self.goroot.as_ref()?;
+            let dir = root.join("src").join(import);
+            return is_package(&dir).then(|| (dir, digest_of(version)));
+        }
+        let Some(module) = module else {
+            let dir = self.gopath.iter().map(|p| p.join("src").join(import)).find(|d| is_package(d))?;
+            return Some((dir, None));
+        };
+        if let Some((mpath, mdir)) = longest(&module.local, import) {
+            let dir = mdir.join(import[mpath.len()..].trim_start_matches('/'));
+            return is_package(&dir).then_some((dir, None));
+        }
+        if let Some(vendor) = &module.vendor {
+            let version = vendor.get(import)?;
+            let dir = module.root.join("vendor").join(import);
+            return is_package(&dir).then(|| (dir, digest_of(version)));
+        }
+        let (mpath, (target, version)) = longest(&module.requires, import)?;
+        let cache = self.modcache.as_ref()?;
+        let dir = cache
+            .join(format!("{}@{}", escape(target), escape(version)))
+            .join(import[mpath.len()..].trim_start_matches('/'));
+        is_package(&dir).then(|| (dir, digest_of(&format!("{target}@{version}"))))
+    }
+
+    fn read(&self, dir: &Path) -> Option<Arc<PackageApi>> {
+        if let Some(p) = self.lock().apis.get(dir) {
+            return p.clone();
+        }
+        let files = go_files(dir);
+        let trees: Vec<_> = files.iter().map(|(_, s)| parse(Language::Go, s)).collect();
+        let units: Vec<PackageFile<'_>> = files
+            .iter()
+            .zip(&trees)
+            .map(|((n, s), t)| PackageFile { name: n, source: s, tree: t.as_ref() })
+            .collect();
+        let api = (!units.is_empty()).then(|| Arc::new(PackageApi::read(&units)));
+        self.lock().apis.insert(dir.to_path_buf(), api.clone());
+        api
+    }
+
+    fn content_digest(&self, dir: &Path) -> u64 {
+        if let Some(d) = self.lock().digests.get(dir) {
+            return *d;
+        }
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        for (name, source) in go_files(dir) {
+            h.update(name.as_bytes());
+            h.update(&[0]);
+            h.update(source.as_bytes());
+            h.update(&[0]);
+        }
+        let d = h.digest();
+        self.lock().digests.insert(dir.to_path_buf(), d);
+        d
+    }
+}
+
+/// `GOROOT` of the `go` on `PATH`: the directory above its `bin/`, symbolic links followed.
+fn go_on_path() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    let go = std::env::split_paths(&path).map(|d| d.join("go")).find(|p| p.is_file())?;
+    let real = std::fs::canonicalize(go).ok()?;
+    Some(real.parent()?.parent()?.to_path_buf())
+}
+
+/// A directory with at least one non-test `.go` file.
+fn is_package(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|rd| {
+        rd.flatten().any(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.ends_with(".go") && !n.ends_with("_test.go")
+        })
+    })
+}
+
+/// The non-test `.go` files of a directory, by name, sorted; unreadable ones left out.
+fn go_files(dir: &Path) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().to_string();
+                    if !name.ends_with(".go") || name.ends_with("_test.go") {
+                        return None;
+                    }
+                    let source = std::fs::read_to_string(e.path()).ok()?;
+                    Some((name, source))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// The entry whose module path is `import` or a path prefix of it, the longest.
+fn longest<'a, T>(entries: &'a [(String, T)], import: &str) -> Option<(&'a str, &'a T)> {
+    entries
+        .iter()
+        .filter(|(m, _)| {
+            import == m || (import.starts_with(m.as_str()) && import[m.len()..].starts_with('/'))
+        })
+        .max_by_key(|(m, _)| m.len())
+        .map(|(m, t)| (m.as_str(), t))
+}
+
+/// Go's module cache escaping: each capital letter becomes `!` and its lower case.
+pub fn escape(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('!');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The directives of a `go.mod` or `go.work` this needs: each as (verb, arguments), block
+/// forms (`require ( ... )`) flattened, comments dropped.
+fn directives(text: &str) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut block: Option<String> = None;
+    for line in text.lines() {
+        let line = line.split("//").next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(verb) = &block {
+            if line == ")" {
+                block = None;
+            } else {
+                out.push((verb.clone(), words(line)));
+            }
+            continue;
+        }
+        let mut w = words(line);
+        if w.len() == 2 && w[1] == "(" {
+            block = Some(w.remove(0));
+        } else if !w.is_empty() {
+            let verb = w.remove(0);
+            out.push((verb, w));
+        }
+    }
+    out
+}
+
+fn words(line: &str) -> Vec<String> {
+    line.split_whitespace().map(|w| w.trim_matches('"').to_string()).collect()
+}
+
+fn read_module(root: &Path) -> Option<Module> {
+    let text = std::fs::read_to_string(root.join("go.mod")).ok()?;
+    let mut m = Module { root: root.to_path_buf(), ..Module::default() };
+    let mut replaced = Vec::new();
+    for (verb, args) in directives(&text) {
+        match (verb.as_str(), args.as_slice()) {
+            ("module", [path, ..]) => m.local.push((path.clone(), root.to_path_buf())),
+            ("require", [path, version, ..]) => {
+                m.requires.push((path.clone(), (path.clone(), version.clone())));
+            }
+            // `replace a => ../a` (a local path starts with `./` or `../`, or is absolute),
+            // or `replace a [v] => b v2`, whose files the module cache holds as b@v2.
+            ("replace", args) => {
+                let Some(arrow) = args.iter().position(|a| a == "=>") else { continue };
+                let (Some(from), Some(to)) = (args.first(), args.get(arrow + 1)) else { continue };
+                if to.starts_with("./") || to.starts_with("../") || to.starts_with('/') {
+                    m.local.push((from.clone(), root.join(to)));
+                } else if let Some(version) = args.get(arrow + 2) {
+                    replaced.push((from.clone(), (to.clone(), version.clone())));
+                }
+            }
+            _ => {}
+        }
+    }
+    for (from, target) in replaced {
+        m.requires.retain(|(p, _)| *p != from);
+        m.requires.push((from, target));
+    }
+    // go.work: its `use` directories are local modules too.
+    if let Some(work) = root.ancestors().find(|d| d.join("go.work").is_file()) {
+        if let Ok(text) = std::fs::read_to_string(work.join("go.work")) {
+            for (verb, args) in directives(&text) {
+                if verb != "use" {
+                    continue;
+                }
+                let Some(dir) = args.first() else { continue };
+                let dir = work.join(dir);
+                let module_path = std::fs::read_to_string(dir.join("go.mod")).ok().and_then(|t| {
+                    directives(&t)
+                        .into_iter()
+                        .find(|(v, _)| v == "module")
+                        .and_then(|(_, a)| a.first().cloned())
+                });
+                if let Some(p) = module_path {
+                    m.local.push((p, dir));
+                }
+            }
+        }
+    }
+    if root.join("vendor/modules.txt").is_file() {
+        m.vendor = Some(read_vendor(&root.join("vendor/modules.txt")));
+    }
+    Some(m)
+}
+
+/// `vendor/modules.txt`: `# module version` lines, each followed by its packages.
+fn read_vendor(path: &Path) -> HashMap<String, String> {
+    let mut out = HashMap::default();
+    let Ok(text) = std::fs::read_to_string(path) else { return out };
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# ") {
+            let w: Vec<&str> = rest.split_whitespace().collect();
+            current = match w.as_slice() {
+                [m, v, ..] if !v.starts_with("=>") => Some(format!("{m}@{v}")),
+                [m, ..] => Some(format!("{m}@{}", w.last().unwrap_or(&""))),
+                [] => None,
+            };
+        } else if !line.starts_with('#') && !line.trim().is_empty() {
+            if let Some(m) = &current {
+                out.insert(line.trim().to_string(), m.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The import paths of a Go source, from its import declarations, without parsing: the
+/// cache key needs them before anything is parsed. A superset is harmless (more keys).
+pub fn scan_imports(source: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_block = false;
+    for line in source.lines() {
+        let t = line.trim();
+        if in_block {
+            if t.starts_with(')') {
+                in_block = false;
+                continue;
+            }
+        } else if let Some(rest) = t.strip_prefix("import") {
+            let rest = rest.trim_start();
+            if rest.starts_with('(') {
+                in_block = !rest.contains(')');
+            }
+        } else if t.starts_with("func ") || t.starts_with("type ") || t.starts_with("var ") {
+            break;
+        } else {
+            continue;
+        }
+        for (i, part) in t.split(['"', '`']).enumerate() {
+            if i % 2 == 1 && !part.is_empty() && part != "C" {
+                out.push(part.to_string());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_and_go_mod_directives() {
+        assert_eq!(escape("github.com/BurntSushi/toml"), "github.com/!burnt!sushi/toml");
+        let d = directives("module example.com/m // c\n\ngo 1.21\n\nrequire (\n\tgithub.com/a/b v1.2.3\n\tgolang.org/x/y v0.1.0 // indirect\n)\n\nreplace github.com/a/b => ../b\n");
+        assert_eq!(d[0], ("module".to_string(), vec!["example.com/m".to_string()]));
+        assert!(
+            d.contains(&("require".to_string(), vec!["golang.org/x/y".to_string(), "v0.1.0".to_string()]))
+        );
+        assert!(d.iter().any(|(v, a)| v == "replace" && a[2] == "../b"));
+    }
+
+    #[test]
+    fn imports_are_read_without_parsing() {
+        let src = "package p\n\nimport \"os\"\nimport (\n\t\"fmt\"\n\th \"net/http\"\n\t_ \"embed\"\n\t\"C\"\n)\n\nfunc f() { _ = \"not/an/import\" }\n";
+        assert_eq!(scan_imports(src), ["embed", "fmt", "net/http", "os"]);
+    }
+}
