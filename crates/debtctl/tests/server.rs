@@ -502,3 +502,40 @@ fn exit_without_shutdown_is_status_1() {
     drop(client.stdin.take());
     assert_eq!(wait_exit(&mut client.child), 1);
 }
+
+fn nvim() -> String {
+    let exe = std::env::var("DEBTCTL_TEST_NVIM").unwrap_or_else(|_| "nvim".to_string());
+    let found = Command::new(&exe).arg("--version").output().is_ok_and(|o| o.status.success());
+    assert!(found, "no Neovim at `{exe}`: run the tests with `bash .ci/run`, which installs Debian's neovim");
+    exe
+}
+
+/// A real editor: Neovim's built-in LSP client, headless, opens a file, waits for the
+/// diagnostics, applies the quick fix and checks the buffer (tests/nvim/code_action.lua).
+#[test]
+fn neovim_shows_new_and_legacy_debt_and_applies_the_fix() {
+    let dir = repo(&[("app.py", LEGACY)]);
+    let path = dir.path().join("app.py");
+    std::fs::write(&path, EDITED).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nvim/code_action.lua");
+    let mut cmd = Command::new(nvim());
+    isolate_git(&mut cmd);
+    let child = cmd
+        .args(["--headless", "--clean", "-n", "-c"])
+        .arg(format!("luafile {}", script.display()))
+        .current_dir(dir.path())
+        .env("DEBTCTL_BIN", env!("CARGO_BIN_EXE_debtctl"))
+        .env("DEBTCTL_FILE", path.canonicalize().unwrap())
+        .env("XDG_STATE_HOME", dir.path().join(".state"))
+        .env("XDG_DATA_HOME", dir.path().join(".data"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.contains("OK"), "nvim: {stderr}");
+    // The buffer was changed in the editor only.
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), EDITED);
+}
