@@ -30,6 +30,15 @@ pub enum Command {
     Gate(GateArgs),
     /// Install a git pre-commit hook that runs `debtctl gate --staged --base HEAD`.
     InstallHook(InstallHookArgs),
+    /// The language server (LSP 3.17 over stdio): new and legacy debt in the editor.
+    Server(ServerArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// Speak over stdin and stdout: the only transport, accepted because editors pass it.
+    #[arg(long)]
+    pub stdio: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -27,6 +27,11 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Export(args) => crate::export_cmd::run(args),
         Command::Gate(args) => crate::gate_cmd::gate(args),
         Command::InstallHook(args) => crate::gate_cmd::install_hook(args),
+        Command::Server(_) => match debtctl_server::run_stdio()? {
+            debtctl_server::Ended::Clean => Ok(Status::Clean),
+            // LSP: `exit` without `shutdown` ends with status 1.
+            debtctl_server::Ended::WithoutShutdown => Ok(Status::Findings),
+        },
     }
 }
 

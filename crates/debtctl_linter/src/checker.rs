@@ -107,16 +107,32 @@ pub fn check_source(
     rules: RuleSet,
     settings: &LinterSettings,
 ) -> FileResult {
-    let mut checker = Checker::new(source, rules);
-    checker.suppressions = Suppressions::new(settings.honor_peer_suppressions);
     // YAML parses itself: Helm actions masked first, one tree per document.
     let yaml = matches!(lang, Language::Yaml | Language::HelmTemplate);
     let tree = if yaml { None } else { parse(lang, source) };
-    let mut parse_error = tree.as_ref().is_some_and(|t| t.root_node().has_error());
+    check_parsed(path, lang, source, tree.as_ref(), rules, settings)
+}
+
+/// [`check_source`] with the file's parse given: the language server keeps each open
+/// document's tree and re-parses it incrementally. `tree` must be a parse of `source`;
+/// YAML (which parses itself, one tree per document) and `go.mod` ignore it.
+pub fn check_parsed(
+    path: &str,
+    lang: Language,
+    source: &str,
+    tree: Option<&Tree>,
+    rules: RuleSet,
+    settings: &LinterSettings,
+) -> FileResult {
+    let mut checker = Checker::new(source, rules);
+    checker.suppressions = Suppressions::new(settings.honor_peer_suppressions);
+    let yaml = matches!(lang, Language::Yaml | Language::HelmTemplate);
+    let tree = if yaml { None } else { tree };
+    let mut parse_error = tree.is_some_and(|t| t.root_node().has_error());
     if yaml {
         parse_error = rules::yaml::check(&mut checker, lang);
     }
-    if let Some(tree) = &tree {
+    if let Some(tree) = tree {
         let root = tree.root_node();
         match lang {
             Language::Python => rules::py::check(&mut checker, root),

@@ -11,7 +11,7 @@ mod settings;
 mod suppression;
 mod walk;
 
-pub use checker::{check_go_file, check_package, check_source, is_generated, FileResult};
+pub use checker::{check_go_file, check_package, check_parsed, check_source, is_generated, FileResult};
 pub use registry::{Rule, RuleMeta, RuleSet};
 pub use rules::debt::todo::tickets_in;
 pub use rules::go::api::{imported_paths, GoApi, PackageApi};

@@ -72,6 +72,12 @@ pub fn parse(lang: Language, source: &str) -> Option<Tree> {
     with_parser(lang, |parser| parser.parse(source, None)).flatten()
 }
 
+/// Parses `source` again after edits, reusing the unchanged parts of `old`: tree-sitter's
+/// incremental parsing. `old` must have been told of every edit with `Tree::edit` first.
+pub fn reparse(lang: Language, source: &str, old: &Tree) -> Option<Tree> {
+    with_parser(lang, |parser| parser.parse(source, Some(old))).flatten()
+}
+
 /// Runs `f` with the thread's parser for `lang`; `None` for `go.mod`.
 fn with_parser<R>(lang: Language, f: impl FnOnce(&mut Parser) -> R) -> Option<R> {
     let slot = match lang {
