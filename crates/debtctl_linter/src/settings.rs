@@ -73,23 +73,13 @@ impl LinterSettings {
     }
 
     /// A digest of everything that decides what a file's findings are, bar the file's own
-    /// rule set after per-path ignores (see [`LinterSettings::file_key`]): debtctl's
+    /// rule set after per-path ignores, which each cache keeps in its entries: debtctl's
     /// version, a digest of the sources it was built from, and every field of the settings.
     pub fn cache_key(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         BUILD.hash(&mut h);
         self.hash(&mut h);
-        h.finish()
-    }
-
-    /// [`LinterSettings::cache_key`] together with the rules that run on one file (the
-    /// settings' rules after per-path ignores): the key of that file's cached results.
-    pub fn file_key(&self, rules: RuleSet) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
-        self.cache_key().hash(&mut h);
-        rules.hash(&mut h);
         h.finish()
     }
 }
@@ -132,9 +122,5 @@ mod tests {
         keys.dedup();
         assert_eq!(keys.len(), n, "two settings share a key");
         assert_eq!(base.cache_key(), LinterSettings::default().cache_key(), "the key is stable");
-
-        let mut fewer = base.rules;
-        fewer.remove(Rule::PyMutableDefaultArg);
-        assert_ne!(base.file_key(base.rules), base.file_key(fewer));
     }
 }
