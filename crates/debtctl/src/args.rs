@@ -34,7 +34,10 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Each finding with its source line and a summary.
     Text,
+    /// One line per finding, `path:line:col: rule message`, and a summary.
+    Concise,
     Json,
     Sarif,
     Github,
@@ -120,6 +123,13 @@ pub struct ScanArgs {
     /// Print the fixes as a unified diff and write nothing; exit 1 when there is one.
     #[arg(long)]
     pub diff: bool,
+    /// Print a count and the debt per rule instead of each finding.
+    #[arg(long)]
+    pub statistics: bool,
+    /// Read the file to analyse from stdin (give `-` as the path) and analyse it as PATH:
+    /// its language, config, per-path rules and, for Go, its package on disk.
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
