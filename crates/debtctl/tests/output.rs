@@ -383,6 +383,26 @@ fn errors_say_each_thing_once() {
         assert_eq!(out.status.code(), Some(2));
         assert_eq!(stderr(&out), line);
     }
+    // SQLite's own text named the path twice: "ledger X: unable to open database file: X:
+    // Error code 14: Unable to open the database file".
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .current_dir(dir.path())
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "a.py"]);
+    git(&["commit", "-qm", "init"]);
+    let out = run_in(dir.path(), &["record", "--db", "no-such-dir/ledger.sqlite"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: cannot open the ledger no-such-dir/ledger.sqlite: no directory no-such-dir\n"
+    );
 }
 
 /// Issue 16: a Go file that tree-sitter-go cannot fully parse (Go 1.26's `new(expr)`)
