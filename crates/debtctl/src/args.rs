@@ -244,10 +244,11 @@ pub struct GateArgs {
     pub staged: bool,
     #[command(flatten)]
     pub common: CommonArgs,
-    /// A new finding of this severity or above fails the gate (default: warning).
+    /// A new finding of this severity or above fails the gate, unless --budget covers it;
+    /// findings below it never fail (default: warning).
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<SeverityArg>,
-    /// New debt, in minutes, above which the gate fails (default: 0).
+    /// Minutes of new debt at or above --fail-on that may pass (default: 0).
     #[arg(long, value_name = "MINUTES")]
     pub budget: Option<u64>,
     /// Also write a Markdown summary to this file (e.g. `$GITHUB_STEP_SUMMARY`).
