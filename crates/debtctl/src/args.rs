@@ -43,7 +43,10 @@ pub struct ServerArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Each finding with its source line and a summary.
     Text,
+    /// One line per finding, `path:line:col: rule message`, and a summary.
+    Concise,
     Json,
     Sarif,
     Github,
@@ -129,6 +132,13 @@ pub struct ScanArgs {
     /// Print the fixes as a unified diff and write nothing; exit 1 when there is one.
     #[arg(long)]
     pub diff: bool,
+    /// Print a count and the debt per rule instead of each finding.
+    #[arg(long)]
+    pub statistics: bool,
+    /// Read the file to analyse from stdin (give `-` as the path) and analyse it as PATH:
+    /// its language, config, per-path rules and, for Go, its package on disk.
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -243,10 +253,11 @@ pub struct GateArgs {
     pub staged: bool,
     #[command(flatten)]
     pub common: CommonArgs,
-    /// A new finding of this severity or above fails the gate (default: warning).
+    /// A new finding of this severity or above fails the gate, unless --budget covers it;
+    /// findings below it never fail (default: warning).
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<SeverityArg>,
-    /// New debt, in minutes, above which the gate fails (default: 0).
+    /// Minutes of new debt at or above --fail-on that may pass (default: 0).
     #[arg(long, value_name = "MINUTES")]
     pub budget: Option<u64>,
     /// Also write a Markdown summary to this file (e.g. `$GITHUB_STEP_SUMMARY`).

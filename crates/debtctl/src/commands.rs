@@ -10,7 +10,7 @@ use debtctl_workspace::discovery::discover;
 use debtctl_workspace::engine::scan as run_scan;
 use debtctl_workspace::fixer;
 use debtctl_workspace::{Overrides, Settings};
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::PathBuf;
 
 pub fn run(cli: Cli) -> Result<Status> {
@@ -36,7 +36,15 @@ pub fn run(cli: Cli) -> Result<Status> {
 }
 
 fn scan(args: ScanArgs) -> Result<Status> {
-    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let stdin_path = stdin_path(&args)?;
+    let paths = match &stdin_path {
+        Some(p) => vec![p.clone()],
+        None if args.paths.is_empty() => vec![PathBuf::from(".")],
+        None => args.paths.clone(),
+    };
+    if args.statistics && !matches!(args.common.format, Format::Text | Format::Json) {
+        bail!("--statistics prints text or JSON, not --format {}", format_name(args.common.format));
+    }
     let overrides = Overrides {
         config: args.common.config.clone(),
         select: args.common.select.clone(),
@@ -51,71 +59,166 @@ fn scan(args: ScanArgs) -> Result<Status> {
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let files = discover(&paths, &settings, threads)?;
-    let mut fixed = std::collections::BTreeMap::new();
-    if args.fix || args.diff {
-        let min = if args.unsafe_fixes { Applicability::Unsafe } else { Applicability::Safe };
-        let plan = fixer::plan(&files, &settings, min, threads);
-        let mut err = std::io::stderr().lock();
-        for (rule, n) in &plan.rejected {
-            writeln!(err, "warning: {n} {rule} fix(es) dropped: the result did not parse")?;
-        }
-        if args.diff {
-            let mut out = BufWriter::new(std::io::stdout().lock());
-            let mut count = 0;
-            for f in &plan.files {
-                out.write_all(fixer::unified_diff(f).as_bytes())?;
-                count += f.applied.values().sum::<u32>();
+    let mut stdin_text = None;
+    let outcome = if let Some(path) = &stdin_path {
+        let lang = debtctl_workspace::stdin::language_of(path).with_context(|| {
+            format!(
+                "cannot analyse {} from stdin: debtctl reads .go, go.mod, .py, .pyi, .yaml and .yml files",
+                path.display()
+            )
+        })?;
+        let mut bytes = Vec::new();
+        std::io::stdin().lock().read_to_end(&mut bytes).context("cannot read stdin")?;
+        let outcome = debtctl_workspace::stdin::scan_text(path, lang, &bytes, &settings);
+        stdin_text = Some(String::from_utf8_lossy(&bytes).trim_start_matches('\u{feff}').to_string());
+        outcome
+    } else {
+        let files = discover(&paths, &settings, threads)?;
+        let fixed = if args.fix || args.diff {
+            match fix_files(&args, &files, &settings, threads)? {
+                Fixing::Written(fixed) => fixed,
+                Fixing::Diff(status) => return Ok(status),
             }
-            out.flush()?;
-            if !args.common.quiet {
-                let files = plan.files.len();
-                let (fx, fl) =
-                    (if count == 1 { "fix" } else { "fixes" }, if files == 1 { "file" } else { "files" });
-                writeln!(err, "Would apply {count} {fx} to {files} {fl}.")?;
-            }
-            return Ok(if plan.files.is_empty() { Status::Clean } else { Status::Findings });
+        } else {
+            Default::default()
+        };
+        let mut cache = (!args.no_cache).then(|| {
+            let dir = args.cache_dir.clone().unwrap_or_else(|| default_cache_dir(&settings.root));
+            Cache::open(&dir, settings.linter.cache_key())
+        });
+        let mut outcome = run_scan(&files, &settings, cache.as_mut(), threads);
+        outcome.summary.fixed = fixed;
+        if let Some(cache) = &cache {
+            cache.save();
         }
-        for f in &plan.files {
-            match fixer::write(f) {
-                Ok(()) => {
-                    for (rule, n) in &f.applied {
-                        *fixed.entry(rule.to_string()).or_insert(0u64) += u64::from(*n);
-                    }
-                }
-                Err(e) => writeln!(err, "warning: {}: {e}", f.shown)?,
-            }
-        }
-    }
-    let mut cache = (!args.no_cache).then(|| {
-        let dir = args.cache_dir.clone().unwrap_or_else(|| default_cache_dir(&settings.root));
-        Cache::open(&dir, settings.linter.cache_key())
-    });
-    let mut outcome = run_scan(&files, &settings, cache.as_mut(), threads);
-    outcome.summary.fixed = fixed;
-    if let Some(cache) = &cache {
-        cache.save();
-    }
+        outcome
+    };
 
     if !args.common.quiet {
         let mut err = std::io::stderr().lock();
-        for w in &outcome.warnings {
-            let _ = writeln!(err, "warning: {}: {}", w.path, w.message);
+        // A closed stderr is no reason to fail the run.
+        let _ = printer::text::warnings(&mut err, &outcome);
+        if args.fix && !args.unsafe_fixes {
+            // `debtctl fix` that left fixes unapplied says how to apply them.
+            let unsafe_left = printer::text::FixCounts::of(&outcome.findings).unsafe_;
+            if unsafe_left > 0 {
+                let applied: u64 = outcome.summary.fixed.values().sum();
+                let what = if applied == 0 { "no safe fixes to apply" } else { "safe fixes applied" };
+                let more = if unsafe_left == 1 {
+                    "1 more finding".to_string()
+                } else {
+                    format!("{unsafe_left} more findings")
+                };
+                let _ = writeln!(
+                    err,
+                    "note: {what}; `debtctl fix --unsafe` would fix {more} (unsafe fixes may change behaviour)"
+                );
+            }
         }
     }
 
     let stdout = anstream::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    match args.common.format {
-        Format::Text => printer::text::print(&mut out, &outcome, args.common.quiet)?,
-        Format::Json => printer::json::print(&mut out, &outcome)?,
-        Format::Sarif => printer::sarif::print(&mut out, &outcome, &settings)?,
-        Format::Github => printer::github::print(&mut out, &outcome)?,
+    let stdin_source = stdin_text.as_deref().zip(outcome.findings.first().map(|f| f.path.as_str()));
+    match (args.common.format, args.statistics) {
+        (Format::Text, true) => printer::text::statistics(&mut out, &outcome, args.common.quiet)?,
+        (Format::Json, true) => printer::json::statistics(&mut out, &outcome)?,
+        (Format::Text, false) => printer::text::print(&mut out, &outcome, args.common.quiet, stdin_source)?,
+        (Format::Concise, _) => printer::text::concise(&mut out, &outcome, args.common.quiet)?,
+        (Format::Json, false) => printer::json::print(&mut out, &outcome)?,
+        (Format::Sarif, _) => printer::sarif::print(&mut out, &outcome, &settings)?,
+        (Format::Github, _) => printer::github::print(&mut out, &outcome)?,
     }
     out.flush()?;
 
     let failing = outcome.findings.iter().any(|f| f.severity >= settings.fail_on);
     Ok(if failing && !args.common.exit_zero { Status::Findings } else { Status::Clean })
+}
+
+/// `--stdin-filename PATH` with `-` as the only path: the file stdin stands for.
+fn stdin_path(args: &ScanArgs) -> Result<Option<PathBuf>> {
+    let dash = args.paths.iter().any(|p| p.as_os_str() == "-");
+    match &args.stdin_filename {
+        None if dash => bail!("`-` reads stdin: pass --stdin-filename PATH to say which file it is"),
+        None => Ok(None),
+        Some(_) if args.paths.iter().any(|p| p.as_os_str() != "-") => {
+            bail!("--stdin-filename analyses stdin: give `-` as the only path")
+        }
+        Some(_) if args.fix || args.diff => {
+            bail!("--stdin-filename does not fix: run `debtctl fix` on the file")
+        }
+        Some(p) if p.as_os_str().is_empty() => bail!("--stdin-filename needs a path"),
+        Some(p) => Ok(Some(p.clone())),
+    }
+}
+
+fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Text => "text",
+        Format::Concise => "concise",
+        Format::Json => "json",
+        Format::Sarif => "sarif",
+        Format::Github => "github",
+    }
+}
+
+/// What `fix_files` did.
+enum Fixing {
+    /// `--diff` printed the diff; the status says whether there was one.
+    Diff(Status),
+    /// Fixes written, per rule.
+    Written(std::collections::BTreeMap<String, u64>),
+}
+
+/// `fix` and `--diff`: applies the fixes, or prints them as a diff.
+fn fix_files(
+    args: &ScanArgs,
+    files: &[debtctl_workspace::discovery::SourceFile],
+    settings: &Settings,
+    threads: usize,
+) -> Result<Fixing> {
+    let min = if args.unsafe_fixes { Applicability::Unsafe } else { Applicability::Safe };
+    let plan = fixer::plan(files, settings, min, threads);
+    let mut err = std::io::stderr().lock();
+    for (rule, n) in &plan.rejected {
+        writeln!(err, "warning: {n} {rule} fix(es) dropped: the result did not parse")?;
+    }
+    if args.diff {
+        let mut out = BufWriter::new(std::io::stdout().lock());
+        let mut count = 0;
+        for f in &plan.files {
+            out.write_all(fixer::unified_diff(f).as_bytes())?;
+            count += f.applied.values().sum::<u32>();
+        }
+        out.flush()?;
+        if !args.common.quiet {
+            let changed = plan.files.len();
+            let (fx, fl) =
+                (if count == 1 { "fix" } else { "fixes" }, if changed == 1 { "file" } else { "files" });
+            write!(err, "Would apply {count} {fx} to {changed} {fl}.")?;
+            if !args.unsafe_fixes {
+                let unsafe_plan = fixer::plan(files, settings, Applicability::Unsafe, threads);
+                let all: u32 = unsafe_plan.files.iter().flat_map(|f| f.applied.values()).sum();
+                if all > count {
+                    write!(err, " `--unsafe` would apply {} more.", all - count)?;
+                }
+            }
+            writeln!(err)?;
+        }
+        return Ok(Fixing::Diff(if plan.files.is_empty() { Status::Clean } else { Status::Findings }));
+    }
+    let mut fixed = std::collections::BTreeMap::new();
+    for f in &plan.files {
+        match fixer::write(f) {
+            Ok(()) => {
+                for (rule, n) in &f.applied {
+                    *fixed.entry(rule.to_string()).or_insert(0u64) += u64::from(*n);
+                }
+            }
+            Err(e) => writeln!(err, "warning: {}: {e}", f.shown)?,
+        }
+    }
+    Ok(Fixing::Written(fixed))
 }
 
 fn rules(args: RulesArgs) -> Result<Status> {
@@ -150,8 +253,13 @@ fn rules(args: RulesArgs) -> Result<Status> {
 }
 
 fn explain(args: ExplainArgs) -> Result<Status> {
-    let rule = Rule::from_id(&args.rule)
-        .with_context(|| format!("unknown rule `{}` (see `debtctl rules`)", args.rule))?;
+    let rule = Rule::from_id(&args.rule).with_context(|| {
+        format!(
+            "unknown rule `{}`{} (see `debtctl rules`)",
+            args.rule,
+            debtctl_linter::registry::did_you_mean(&args.rule)
+        )
+    })?;
     let meta = rule.meta();
     let mut out = BufWriter::new(std::io::stdout().lock());
     match args.format {

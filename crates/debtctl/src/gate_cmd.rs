@@ -151,7 +151,8 @@ pub fn gate(args: GateArgs) -> Result<Status> {
     let stdout = anstream::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match args.common.format {
-        Format::Text => printer::gate::text(&mut out, &run, args.common.quiet)?,
+        Format::Text => printer::gate::text(&mut out, &run, args.common.quiet, false)?,
+        Format::Concise => printer::gate::text(&mut out, &run, args.common.quiet, true)?,
         Format::Json => printer::gate::json(&mut out, &run)?,
         Format::Sarif => printer::gate::sarif(&mut out, &run, &settings)?,
         Format::Github => printer::gate::github(&mut out, &run)?,

@@ -62,12 +62,19 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// The error and its causes on one line.
+/// The error and its causes on one line, each thing said once: a cause that an earlier
+/// part already says (as `cannot read x: no such file or directory` says its I/O error)
+/// is left out.
 fn one_line(err: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in err.chain() {
-        let s = cause.to_string().replace('\n', " ");
-        if !parts.iter().any(|p| p.contains(&s)) {
+        let s = match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => debtctl_workspace::io_reason(io),
+            None => cause.to_string(),
+        };
+        let s = s.replace('\n', " ");
+        let folded = s.to_lowercase();
+        if !parts.iter().any(|p| p.to_lowercase().contains(&folded)) {
             parts.push(s);
         }
     }

@@ -150,6 +150,16 @@ fn a_change_that_adds_one_finding_fails_and_names_exactly_it() {
     assert!(text.contains("13 |     except Exception:"), "{text}");
     assert!(!text.contains("py/mutable-default-arg"), "{text}");
     assert!(text.contains("Gate failed: 1 new finding at or above warning"), "{text}");
+
+    // --format concise: one line per new finding, then the verdict.
+    let out = gate(dir.path(), &["--base", "HEAD", "--format", "concise"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("app.py:13:5: py/swallowed-exception `except Exception` swallows every exception: the handler does nothing\n\n"),
+        "{text}"
+    );
+    assert!(!text.contains("13 |") && text.contains("Gate failed:"), "{text}");
 }
 
 #[test]

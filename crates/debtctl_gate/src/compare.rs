@@ -304,6 +304,10 @@ mod tests {
         let v = c.verdict(&Policy { fail_on: w, budget_minutes: 15 });
         assert!(v.passed, "{v:?}");
         assert_eq!((v.blocking, v.blocking_debt_minutes, v.new_debt_minutes), (2, 15, 45));
+        // A rule whose debt is set to 0 minutes adds nothing to weigh: the contract is
+        // "whose debt exceeds --budget" (cli.md).
+        let free = [finding("go/a", "a.go", 2, "2", w, 0)];
+        assert!(compare(&[], &free).verdict(&Policy { fail_on: w, budget_minutes: 0 }).passed);
         let v = c.verdict(&Policy { fail_on: w, budget_minutes: 14 });
         assert_eq!(
             v.reasons,

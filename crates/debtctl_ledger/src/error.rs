@@ -16,6 +16,8 @@ pub enum LedgerError {
     NewerSchema { path: PathBuf, found: i64, supported: i64 },
     #[error("{} is not a debtctl ledger ({reason}); it was left unchanged", path.display())]
     NotALedger { path: PathBuf, reason: String },
+    #[error("cannot open the ledger {}: {reason}", path.display())]
+    CannotOpen { path: PathBuf, reason: String },
     #[error("ledger {}: {source}", path.display())]
     Sqlite { path: PathBuf, source: rusqlite::Error },
     #[error("{}: {source}", path.display())]
@@ -31,6 +33,18 @@ impl LedgerError {
         let reason = match source.sqlite_error_code() {
             Some(rusqlite::ErrorCode::NotADatabase) => "not a SQLite database",
             Some(rusqlite::ErrorCode::DatabaseCorrupt) => "the database is corrupt",
+            // SQLite's own text names the path twice and says no more than this.
+            Some(rusqlite::ErrorCode::CannotOpen) => {
+                let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                let reason = if !dir.is_dir() {
+                    format!("no directory {}", dir.display())
+                } else if path.is_dir() {
+                    "it is a directory".to_string()
+                } else {
+                    "permission denied, or not a file".to_string()
+                };
+                return LedgerError::CannotOpen { path: path.to_path_buf(), reason };
+            }
             _ => return LedgerError::Sqlite { path: path.to_path_buf(), source },
         };
         LedgerError::NotALedger { path: path.to_path_buf(), reason: reason.to_string() }

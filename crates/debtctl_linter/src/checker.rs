@@ -74,6 +74,9 @@ pub struct FileResult {
     pub findings: Vec<Finding>,
     /// The syntax tree had ERROR or MISSING nodes; the file was analysed all the same.
     pub parse_error: bool,
+    /// The line of the first of them, where known (not for YAML).
+    #[serde(default)]
+    pub parse_error_line: Option<u32>,
     /// Findings hidden by suppression comments.
     pub suppressed: u32,
     /// The fixes with edits that the findings offer, by rule ID, for `debtctl fix`; never
@@ -152,7 +155,8 @@ pub fn check_parsed(
     let line_index = LineIndex::new(source);
     let suppressed = checker.apply_suppressions(&line_index);
     let (findings, fixes) = to_findings(path, source, &line_index, checker.diagnostics, settings);
-    FileResult { findings, parse_error, suppressed, fixes }
+    let parse_error_line = tree.as_ref().and_then(debtctl_syntax::first_error_line);
+    FileResult { findings, parse_error, parse_error_line, suppressed, fixes }
 }
 
 /// Checks one Go file of a package whose facts the package stage computed from every file
@@ -176,7 +180,8 @@ pub fn check_go_file(
     let line_index = LineIndex::new(source);
     let suppressed = checker.apply_suppressions(&line_index);
     let (findings, fixes) = to_findings(path, source, &line_index, checker.diagnostics, settings);
-    FileResult { findings, parse_error, suppressed, fixes }
+    let parse_error_line = tree.and_then(debtctl_syntax::first_error_line);
+    FileResult { findings, parse_error, parse_error_line, suppressed, fixes }
 }
 
 /// Checks the Go files of one directory as a package: each is parsed once, the package

@@ -204,6 +204,58 @@ pub fn select(selector: &str) -> Option<RuleSet> {
     (!set.is_empty()).then_some(set)
 }
 
+/// The selectors nearest to one that names no rule, best first, for "did you mean":
+/// the rule whose slug it is (`mutable-default-arg`), the prefix it spells without its
+/// slash (`go`), else the IDs and prefixes that it nearly spells (Jaro-Winkler similarity
+/// of at least 0.85, case-insensitively). Empty when nothing is near.
+pub fn suggest(selector: &str) -> Vec<&'static str> {
+    let wanted = selector.trim().to_lowercase();
+    let ids = all_meta().iter().map(|m| m.id);
+    let slugs: Vec<&'static str> =
+        ids.clone().filter(|id| id.split_once('/').is_some_and(|(_, slug)| slug == wanted)).collect();
+    if !slugs.is_empty() {
+        return slugs;
+    }
+    let mut candidates: Vec<&'static str> = vec!["ALL"];
+    for id in ids.clone() {
+        let prefix = &id[..=id.find('/').unwrap_or(0)];
+        if !candidates.contains(&prefix) {
+            candidates.push(prefix);
+        }
+    }
+    if let Some(p) = candidates.iter().find(|p| p.strip_suffix('/') == Some(wanted.as_str())) {
+        return vec![p];
+    }
+    // A prefix for what looks like a prefix, an ID for what looks like an ID.
+    if wanted.contains('/') {
+        let prefix_like = wanted.ends_with('/');
+        candidates.retain(|c| c.ends_with('/') == prefix_like);
+    }
+    if !wanted.ends_with('/') {
+        candidates.extend(ids);
+    }
+    let mut scored: Vec<(f64, &'static str)> = candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&wanted, &c.to_lowercase()), c))
+        .filter(|(score, _)| *score >= 0.85)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    // Only the near-ties of the best: a list of every rule of the language helps nobody.
+    let best = scored.first().map_or(0.0, |s| s.0);
+    scored.into_iter().take_while(|(score, _)| best - score < 0.03).take(3).map(|(_, c)| c).collect()
+}
+
+/// "; did you mean `X`?" (or "`X` or `Y`") for an unknown selector; empty when nothing is
+/// near. Errors about unknown rule IDs end with it.
+pub fn did_you_mean(selector: &str) -> String {
+    let near = suggest(selector);
+    if near.is_empty() {
+        return String::new();
+    }
+    let quoted: Vec<String> = near.iter().map(|s| format!("`{s}`")).collect();
+    format!("; did you mean {}?", quoted.join(" or "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,5 +277,22 @@ mod tests {
         assert_eq!(select("debt/todo").unwrap().iter().count(), 1);
         assert!(select("py/nope").is_none());
         assert!(select("zz/").is_none());
+    }
+
+    /// Issue 16: an unknown rule ID said only "unknown rule"; it now names the nearest.
+    #[test]
+    fn near_misses_get_suggestions() {
+        assert_eq!(suggest("py/swallowed"), ["py/swallowed-exception"]);
+        assert_eq!(suggest("py/swallowed-exceptions"), ["py/swallowed-exception"]);
+        assert_eq!(suggest("go/ignored-errors"), ["go/ignored-error"]);
+        assert_eq!(suggest("mutable-default-arg"), ["py/mutable-default-arg"]);
+        assert_eq!(suggest("go"), ["go/"]);
+        assert_eq!(suggest("Py/Mutable-Default-Arg")[0], "py/mutable-default-arg");
+        assert_eq!(suggest("all"), ["ALL"]);
+        assert!(suggest("zz/").is_empty(), "{:?}", suggest("zz/"));
+        assert!(suggest("py/nope").is_empty(), "{:?}", suggest("py/nope"));
+        assert_eq!(suggest("pyy/"), ["py/"]);
+        assert_eq!(did_you_mean("py/swallowed"), "; did you mean `py/swallowed-exception`?");
+        assert_eq!(did_you_mean("qqqq"), "");
     }
 }

@@ -116,6 +116,29 @@ pub fn in_error(node: Node<'_>) -> bool {
     false
 }
 
+/// The 1-based line of the first ERROR or MISSING node, in source order: where a file
+/// stops parsing (often syntax newer than the grammar). `None` when the tree is clean.
+pub fn first_error_line(tree: &Tree) -> Option<u32> {
+    let mut node = tree.root_node();
+    if !node.has_error() {
+        return None;
+    }
+    'descend: loop {
+        if node.is_error() || node.is_missing() {
+            return Some(node.start_position().row as u32 + 1);
+        }
+        let mut cursor = node.walk();
+        for child in node.children(&mut cursor) {
+            if child.has_error() {
+                node = child;
+                continue 'descend;
+            }
+        }
+        // `has_error` without an erroneous child: the node itself is where it fails.
+        return Some(node.start_position().row as u32 + 1);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +163,15 @@ mod tests {
             let tree = parse(lang, src).unwrap();
             assert!(!tree.root_node().has_error(), "{lang:?}");
         }
+    }
+
+    #[test]
+    fn the_first_error_is_named_by_its_line() {
+        let clean = parse(Language::Python, "x = 1\n").unwrap();
+        assert_eq!(first_error_line(&clean), None);
+        let broken = parse(Language::Python, "x = 1\n\ndef f(:\n    pass\ny = (\n").unwrap();
+        assert_eq!(first_error_line(&broken), Some(3));
+        let go = parse(Language::Go, "package a\n\nfunc f() {\n\tx := 1 +\n}\n").unwrap();
+        assert!(first_error_line(&go).is_some_and(|l| (4..=5).contains(&l)), "{:?}", first_error_line(&go));
     }
 }

@@ -61,9 +61,10 @@ pub struct GateConfig {
     /// The revision to compare with (`--base`). Default: the merge base of HEAD with its
     /// upstream branch. A trailing `...` (`origin/main...`) means the merge base with it.
     pub base: Option<String>,
-    /// A new finding of this severity or above fails the gate. Default: `warning`.
+    /// A new finding of this severity or above fails the gate, unless `budget` covers it;
+    /// new findings below it are reported and never fail. Default: `warning`.
     pub fail_on: Option<SeverityName>,
-    /// New debt, in minutes, above which the gate fails. Default: 0.
+    /// Minutes of new debt at or above `fail-on` that may pass. Default: 0.
     pub budget: Option<u64>,
 }
 

@@ -44,6 +44,9 @@ pub struct ScanOutcome {
     pub findings: Vec<Finding>,
     pub summary: Summary,
     pub warnings: Vec<Warning>,
+    /// Files analysed although they do not fully parse, with the line of the first error
+    /// where known; the command line names them, grouped when there are many.
+    pub syntax_errors: Vec<(String, Option<u32>)>,
 }
 
 enum FileOutcome {
@@ -141,10 +144,7 @@ pub fn scan_with(
                 out.summary.parse_errors += u64::from(result.parse_error);
                 if result.parse_error {
                     // Named, so that a user can find the file the summary counts.
-                    out.warnings.push(Warning {
-                        path: shown.clone(),
-                        message: "syntax errors; analysed where it parses".to_string(),
-                    });
+                    out.syntax_errors.push((shown.clone(), result.parse_error_line));
                 }
                 out.summary.suppressed += u64::from(result.suppressed);
                 if let Some((key, hash, rules)) = cache {
@@ -191,6 +191,7 @@ pub fn scan_with(
     }
     out.findings
         .sort_by(|a, b| (&a.path, a.line, a.column, &a.rule).cmp(&(&b.path, b.line, b.column, &b.rule)));
+    out.syntax_errors.sort();
     out.summary.findings = out.findings.len() as u64;
     out.summary.debt_minutes = out.findings.iter().map(|f| u64::from(f.debt_minutes)).sum();
     out

@@ -8,6 +8,7 @@ pub mod engine;
 pub mod fixer;
 pub mod go_api;
 pub mod settings;
+pub mod stdin;
 
 pub use settings::{Overrides, Settings};
 
@@ -16,11 +17,11 @@ use std::path::PathBuf;
 /// Errors that stop a run before it starts; each prints as one line.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
-    #[error("cannot read config {}: {source}", path.display())]
+    #[error("cannot read config {}: {}", path.display(), io_reason(source))]
     ConfigRead { path: PathBuf, source: std::io::Error },
     #[error("invalid config {}{location}: {message}", path.display())]
     Config { path: PathBuf, location: String, message: String },
-    #[error("unknown rule `{id}` in {origin}")]
+    #[error("unknown rule `{id}` in {origin}{}", debtctl_linter::registry::did_you_mean(id))]
     UnknownRule { id: String, origin: String },
     #[error("invalid setting in {origin}: {message}")]
     Setting { origin: String, message: String },
@@ -30,10 +31,22 @@ pub enum WorkspaceError {
     Path { path: PathBuf, source: std::io::Error },
 }
 
-fn io_reason(e: &std::io::Error) -> String {
+/// An I/O error's reason once, in lower case, without the OS's own `(os error N)`.
+pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => e.to_string(),
+        _ => {
+            let s = e.to_string();
+            let s = match s.rfind(" (os error ") {
+                Some(i) if s.ends_with(')') => s[..i].to_string(),
+                _ => s,
+            };
+            let mut c = s.chars();
+            match c.next() {
+                Some(f) => f.to_lowercase().chain(c).collect(),
+                None => s,
+            }
+        }
     }
 }

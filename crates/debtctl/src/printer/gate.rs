@@ -46,14 +46,23 @@ fn short_line(f: &Finding) -> String {
     format!("{}:{}:{}: {} {}", f.path, f.line, f.column, f.rule, f.message)
 }
 
-pub fn text(out: &mut impl Write, run: &GateRun, quiet: bool) -> std::io::Result<()> {
+/// The new findings (in full, or one line each when `concise`), then, unless `quiet`, the
+/// fixed ones, the debt delta and the verdict with its reasons.
+pub fn text(out: &mut impl Write, run: &GateRun, quiet: bool, concise: bool) -> std::io::Result<()> {
     for (shown, f) in run.new.iter().zip(&run.outcome.comparison.new) {
+        if concise {
+            writeln!(out, "{}", short_line(shown))?;
+            continue;
+        }
         let lines: Option<Vec<String>> =
             run.outcome.head_texts.get(&f.path).map(|t| t.lines().map(str::to_string).collect());
         print_finding(out, shown, lines.as_deref())?;
     }
     if quiet {
         return Ok(());
+    }
+    if concise && !run.new.is_empty() {
+        writeln!(out)?;
     }
     if !run.fixed.is_empty() {
         writeln!(out, "{BOLD}Fixed ({}):{BOLD:#}", run.fixed.len())?;

@@ -18,3 +18,9 @@ pub fn print(out: &mut impl Write, outcome: &ScanOutcome) -> std::io::Result<()>
     serde_json::to_writer_pretty(&mut *out, &report(outcome))?;
     writeln!(out)
 }
+
+/// `--statistics --format json`: one object per rule, most findings first.
+pub fn statistics(out: &mut impl Write, outcome: &ScanOutcome) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &super::statistics(&outcome.findings))?;
+    writeln!(out)
+}

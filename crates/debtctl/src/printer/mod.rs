@@ -6,8 +6,9 @@ pub mod json;
 pub mod sarif;
 pub mod text;
 
-use debtctl_diagnostics::Applicability;
-use debtctl_linter::RuleMeta;
+use debtctl_diagnostics::{Applicability, Finding, Severity};
+use debtctl_linter::{Rule, RuleMeta};
+use std::collections::BTreeMap;
 
 pub fn applicability_name(a: Applicability) -> &'static str {
     match a {
@@ -26,6 +27,48 @@ pub fn rule_json(m: &RuleMeta) -> serde_json::Value {
         "summary": m.summary,
         "fix": m.fix.map(applicability_name),
     })
+}
+
+/// One rule's row of `--statistics`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StatRow {
+    pub rule: String,
+    pub severity: Severity,
+    pub count: u64,
+    pub debt_minutes: u64,
+    /// The rule's fix: `safe`, `unsafe`, `display-only` (a suggestion), or none.
+    pub fix: Option<&'static str>,
+}
+
+impl StatRow {
+    fn fix_label(&self) -> &'static str {
+        match self.fix {
+            Some("safe") => "fix",
+            Some("unsafe") => "fix with --unsafe",
+            Some(_) => "suggestion",
+            None => "",
+        }
+    }
+}
+
+/// Findings counted per rule, most first, then by rule ID.
+pub fn statistics(findings: &[Finding]) -> Vec<StatRow> {
+    let mut by_rule: BTreeMap<&str, StatRow> = BTreeMap::new();
+    for f in findings {
+        let row = by_rule.entry(f.rule.as_str()).or_insert_with(|| StatRow {
+            rule: f.rule.clone(),
+            severity: f.severity,
+            count: 0,
+            debt_minutes: 0,
+            fix: Rule::from_id(&f.rule).and_then(|r| r.meta().fix).map(applicability_name),
+        });
+        row.count += 1;
+        row.debt_minutes += u64::from(f.debt_minutes);
+        row.severity = row.severity.max(f.severity);
+    }
+    let mut rows: Vec<StatRow> = by_rule.into_values().collect();
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.rule.cmp(&b.rule)));
+    rows
 }
 
 /// Minutes as `2h 05min` or `45min`.
