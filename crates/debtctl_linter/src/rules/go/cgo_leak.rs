@@ -39,7 +39,14 @@ pub(crate) fn check(checker: &mut Checker<'_>, ctx: &Ctx<'_>, call: Node<'_>, an
                 return;
             };
             let name = callee_name(*owner, source).unwrap_or_default();
-            if name == "append" || is_owner(name) || lookup.takes(*owner, arg_index(context, child), source) {
+            if name == "append" {
+                // `cs = append(cs, C.CString(s))` stores into the elements of `cs`.
+                if let Some((func, collection)) = appended_to(*owner, ancestors, source) {
+                    elements(checker, ctx, &lookup, func, call, alloc, collection);
+                }
+                return;
+            }
+            if is_owner(name) || lookup.takes(*owner, arg_index(context, child), source) {
                 return;
             }
             let shown = owner.field("function").map(|f| text(f, source)).unwrap_or("");
@@ -71,7 +78,9 @@ pub(crate) fn check(checker: &mut Checker<'_>, ctx: &Ctx<'_>, call: Node<'_>, an
             let target = left[i];
             let Some(func) = enclosing_function(ancestors).filter(|f| !f.has_error()) else { return };
             if target.kind_str() == "index_expression" && stmt.kind_str() == "assignment_statement" {
-                elements(checker, ctx, &lookup, func, call, alloc, target);
+                if let Some(operand) = target.field("operand").filter(|o| o.kind_str() == "identifier") {
+                    elements(checker, ctx, &lookup, func, call, alloc, operand);
+                }
                 return;
             }
             if target.kind_str() != "identifier" || text(target, source) == "_" {
@@ -104,10 +113,9 @@ fn elements(
     func: Node<'_>,
     call: Node<'_>,
     alloc: &str,
-    target: Node<'_>,
+    operand: Node<'_>,
 ) {
     let source = checker.source;
-    let Some(operand) = target.field("operand").filter(|o| o.kind_str() == "identifier") else { return };
     let name = text(operand, source);
     // Parameters, named results and package variables belong to someone else.
     let Some(decl) = local_declaration(func, name, source) else { return };
@@ -118,6 +126,23 @@ fn elements(
     let fix = elements_fix(ctx, source, func, decl, name);
     let diag = checker.report(Rule::GoCgoLeak, call, message);
     diag.fix = fix;
+}
+
+/// For `cs = append(cs, ...)` (or `:=`), the enclosing function and `cs` on the left.
+fn appended_to<'t>(append: Node<'t>, ancestors: &[Node<'t>], source: &str) -> Option<(Node<'t>, Node<'t>)> {
+    let i = ancestors.iter().position(|a| *a == append)?;
+    let list = ancestors.get(i.checked_sub(1)?).filter(|l| l.kind_str() == "expression_list")?;
+    let stmt = ancestors.get(i.checked_sub(2)?).filter(|s| {
+        matches!(s.kind_str(), "assignment_statement" | "short_var_declaration")
+            && s.field("right") == Some(*list)
+    })?;
+    let (left, right) = (list_items(stmt.field("left")), list_items(Some(*list)));
+    let target = *left.get(right.iter().position(|r| *r == append)?)?;
+    let first = append.field("arguments")?.named_child(0)?;
+    if target.kind_str() != "identifier" || text(first, source) != text(target, source) {
+        return None;
+    }
+    Some((enclosing_function(ancestors).filter(|f| !f.has_error())?, target))
 }
 
 /// The statement of `func` that declares `name` (`xs := make(...)`, `var xs [4]*C.char`),
@@ -290,6 +315,15 @@ fn handed_off(
                         return;
                     }
                     let callee = callee_name(*parent, source).unwrap_or("");
+                    // `xs = append(xs, ...)` keeps the elements in `xs`.
+                    if elements && callee == "append" && arg == node {
+                        let ancestors = &ancestors[..=depth];
+                        if appended_to(*parent, ancestors, source)
+                            .is_some_and(|(_, t)| text(t, source) == name)
+                        {
+                            return;
+                        }
+                    }
                     if is_owner(callee) || callee == "append" {
                         found = true;
                         return;

@@ -398,6 +398,24 @@ mod signature_tests {
         assert_ne!(method, sig("package p\n\nfunc (s *S) M() int { return 0 }\n"));
         assert_eq!(method, sig("package p\n\nfunc (s *S) M() error { return s.err }\n"));
     }
+
+    /// go/cgo-leak reads function bodies and the cgo preamble (issue 13): a body edit that
+    /// changes what a function takes ownership of changes the signature, so the ledger
+    /// does not reuse findings of other files computed with the old summary.
+    #[test]
+    fn ownership_summaries_and_the_cgo_preamble_count() {
+        let keeps = sig("package p\n\nimport \"C\"\n\nfunc keep(p *C.char) *C.char {\n\treturn p\n}\n");
+        let reads = sig(
+            "package p\n\nimport \"C\"\n\nfunc keep(p *C.char) *C.char {\n\tC.puts(p)\n\treturn nil\n}\n",
+        );
+        assert_ne!(keeps, reads);
+        let also_reads =
+            sig("package p\n\nimport \"C\"\n\nfunc keep(p *C.char) *C.char {\n\tC.puts(p)\n\tC.puts(p)\n\treturn nil\n}\n");
+        assert_eq!(reads, also_reads);
+        let owner = "package p\n\n/*\nvoid give(char *s) { take(s, &free); }\n*/\nimport \"C\"\n";
+        let lender = "package p\n\n/*\nvoid give(char *s) { take(s, KEEP); }\n*/\nimport \"C\"\n";
+        assert_ne!(sig(owner), sig(lender));
+    }
 }
 
 /// What one file contributes to its package's facts: its package clause and top-level

@@ -126,8 +126,9 @@ impl<'t> Pending<'t> {
                     }
                     if !uses.passed.is_empty() {
                         let owners = owners.get_or_insert_with(|| summaries(source, root));
-                        let owned =
-                            |(callee, i): &(String, usize)| owners.get(callee).is_some_and(|ps| ps.contains(i));
+                        let owned = |(callee, i): &(String, usize)| {
+                            owners.get(callee).is_some_and(|ps| ps.contains(i))
+                        };
                         if uses.passed.iter().any(owned) {
                             continue;
                         }

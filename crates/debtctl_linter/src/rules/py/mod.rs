@@ -361,8 +361,23 @@ const CONTAINER_METHODS: &[&str] =
 /// Calls that consume an iterable or a file and return something else: a file returned
 /// through one (`return len(f.read())`, `return sum(1 for _ in f)`) is not returned.
 const CONSUMERS: &[&str] = &[
-    "len", "sum", "list", "tuple", "set", "frozenset", "sorted", "max", "min", "any", "all", "load",
-    "safe_load", "join", "dict", "str", "bytes",
+    "len",
+    "sum",
+    "list",
+    "tuple",
+    "set",
+    "frozenset",
+    "sorted",
+    "max",
+    "min",
+    "any",
+    "all",
+    "load",
+    "safe_load",
+    "join",
+    "dict",
+    "str",
+    "bytes",
 ];
 
 /// How the value bound at `binding` is used in `scope`: the uses of the name after the
@@ -487,9 +502,11 @@ fn next_binding(source: &str, scope: Node<'_>, name: &str, binding: Node<'_>) ->
         let end = match parent.kind() {
             // The right side still reads the old value: `f = wrap(f)`.
             "assignment" if field("left") => parent.end_byte(),
-            "pattern_list" | "tuple_pattern" | "list_pattern" => {
-                ancestors.iter().rev().find(|a| a.kind() == "assignment").map_or(node.start_byte(), |a| a.end_byte())
-            }
+            "pattern_list" | "tuple_pattern" | "list_pattern" => ancestors
+                .iter()
+                .rev()
+                .find(|a| a.kind() == "assignment")
+                .map_or(node.start_byte(), |a| a.end_byte()),
             "named_expression" if field("name") => parent.end_byte(),
             "as_pattern_target" => node.start_byte(),
             "for_statement" if field("left") => node.start_byte(),
