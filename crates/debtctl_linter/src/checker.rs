@@ -155,7 +155,7 @@ pub fn check_parsed(
     let line_index = LineIndex::new(source);
     let suppressed = checker.apply_suppressions(&line_index);
     let (findings, fixes) = to_findings(path, source, &line_index, checker.diagnostics, settings);
-    let parse_error_line = tree.as_ref().and_then(debtctl_syntax::first_error_line);
+    let parse_error_line = tree.and_then(debtctl_syntax::first_error_line);
     FileResult { findings, parse_error, parse_error_line, suppressed, fixes }
 }
 
