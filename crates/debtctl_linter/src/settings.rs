@@ -1,4 +1,5 @@
 use crate::registry::{Rule, RuleSet};
+use crate::tickets::TicketPatterns;
 use debtctl_diagnostics::Severity;
 use std::collections::HashMap;
 
@@ -11,6 +12,8 @@ pub struct LinterSettings {
     pub debt_minutes: HashMap<Rule, u32>,
     /// The `[go]` options of the config.
     pub go: GoSettings,
+    /// Which words name a ticket (`ticket-patterns`): `debt/todo` findings carry one.
+    pub tickets: TicketPatterns,
 }
 
 /// Options of the Go rules (`[go]` in `debtctl.toml`).
@@ -37,6 +40,7 @@ impl Default for LinterSettings {
             severity: HashMap::new(),
             debt_minutes: HashMap::new(),
             go: GoSettings::default(),
+            tickets: TicketPatterns::default(),
         }
     }
 }
@@ -63,6 +67,7 @@ impl LinterSettings {
         debt.sort();
         debt.hash(&mut h);
         self.go.hash(&mut h);
+        self.tickets.hash(&mut h);
         h.finish()
     }
 }

@@ -4,7 +4,7 @@ use crate::config::{find_config, load_config, Config};
 use crate::WorkspaceError;
 use debtctl_diagnostics::Severity;
 use debtctl_linter::registry::select;
-use debtctl_linter::{LinterSettings, Rule, RuleSet};
+use debtctl_linter::{LinterSettings, Rule, RuleSet, TicketPatterns};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use std::path::{Path, PathBuf};
@@ -76,6 +76,11 @@ impl Settings {
         let mut linter = LinterSettings { rules, ..LinterSettings::default() };
         linter.go.check_deferred = config.go.check_deferred;
         linter.go.tests = config.go.tests;
+        if let Some(patterns) = &config.ticket_patterns {
+            linter.tickets = TicketPatterns::new(patterns).map_err(|source| {
+                WorkspaceError::TicketPattern { origin: origin("ticket-patterns"), source }
+            })?;
+        }
         for (id, rc) in &config.rules {
             let rule = Rule::from_id(id)
                 .ok_or_else(|| WorkspaceError::UnknownRule { id: id.clone(), origin: origin("rules") })?;
