@@ -50,7 +50,7 @@ pub struct Config {
     /// `debt/todo` findings carry the first of their line, and in commit messages, which
     /// the ledger reads. The whole match is the key; a named group is a placeholder of
     /// `ticket-url`, as `#(?P<number>[0-9]+)` gives GitHub's `#123` a `{number}`. Default:
-    /// `["\\b[A-Z][A-Z0-9]+-[0-9]+\\b"]` (Jira-style keys such as `PAY-142`); standards
+    /// `['\b[A-Z][A-Z0-9]+-[0-9]+\b']` (Jira-style keys such as `PAY-142`); standards
     /// such as `UTF-8` and `SHA-256` are never keys; an empty list finds none.
     pub ticket_patterns: Option<Vec<String>>,
     /// Options of `debtctl gate`.
