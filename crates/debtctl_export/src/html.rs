@@ -305,7 +305,7 @@ impl Page<'_> {
         s.push_str(if files { "file" } else { "directory" });
         s.push_str("</th><th class=\"num\">debt</th><th class=\"num\">items</th>");
         if with_churn {
-            s.push_str("<th class=\"num\">commits</th><th class=\"num\">score</th>");
+            s.push_str("<th class=\"num\">commits</th><th class=\"num\" title=\"open debt in minutes × commits\">score</th>");
         }
         s.push_str("<th></th></tr></thead>\n<tbody>\n");
         for h in rows {
@@ -427,7 +427,7 @@ impl Page<'_> {
                 )
             };
             rows.push_str(&format!(
-                "<tr><td class=\"mono\">{}</td><td><code title=\"{}\">{}</code></td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num {}\">{}</td><td>{change}</td></tr>\n",
+                "<tr><td class=\"mono\">{}</td><td><code title=\"{}\">{}</code></td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"{}\">{}</td><td>{change}</td></tr>\n",
                 esc(date(&c.time)),
                 esc(&c.sha),
                 esc(short(&c.sha)),
@@ -436,9 +436,9 @@ impl Page<'_> {
                 self.tickets(&c.tickets),
                 esc(&duration(c.debt_minutes)),
                 match d.signum() {
-                    1 => "up",
-                    -1 => "down",
-                    _ => "",
+                    1 => "num up",
+                    -1 => "num down",
+                    _ => "num",
                 },
                 esc(&signed_duration(d)),
             ));
