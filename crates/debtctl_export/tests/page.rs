@@ -205,3 +205,21 @@ fn ticket_links_fill_named_groups_of_the_ticket_patterns() {
     let html = render(&doc, &opts).unwrap();
     assert!(html.contains(r#"<a class="ticket" href="https://t.example/?q=%2312">#12</a>"#), "{html}");
 }
+
+/// One recorded commit (or several in one hour) has no time span: the axis takes a day
+/// around it and the marker sits in the middle, never on the edge.
+#[test]
+fn a_single_commit_sits_mid_axis() {
+    let doc = LedgerExport::from_value(json!({
+        "version": 1, "head": "a", "commits": [commit("a", "2026-11-02T10:00:00Z", 30, 3, 0)], "items": [],
+    }))
+    .unwrap();
+    let html = render(&doc, &PageOptions::default()).unwrap();
+    let start = html.find(r#"<section id="debt-over-time">"#).unwrap();
+    let section = &html[start..start + html[start..].find("</section>").unwrap()];
+    let xs = total_markers(section);
+    assert_eq!(xs.len(), 1, "{section}");
+    // The plot spans x = 72 (after the y labels) to 916 (before the right margin).
+    assert!((xs[0] - 494.0).abs() < 10.0, "{}", xs[0]);
+    assert!(section.contains("11-02 12:00"), "hour ticks within the day");
+}
