@@ -6,9 +6,10 @@
 use crate::args::{ExportArgs, ExportFormat, ExportTable};
 use crate::commands::{ledger_path, repository_root};
 use crate::Status;
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use debtctl_export::html::PageOptions;
 use debtctl_export::{hotspots, identity, LedgerExport};
+use debtctl_linter::TicketPatterns;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
@@ -118,7 +119,7 @@ fn repo_name(args: &ExportArgs, root: Option<&Path>) -> Result<String> {
 }
 
 fn html_page(args: &ExportArgs, root: Option<&Path>, doc: &LedgerExport) -> Result<String> {
-    let ticket_url = ticket_url(args.ledger.config.as_deref(), root)?;
+    let (ticket_url, tickets) = ticket_links(args.ledger.config.as_deref(), root)?;
     let repository = match (&args.repo_name, root) {
         (None, None) => "debt ledger".to_string(),
         _ => repo_name(args, root)?,
@@ -154,6 +155,7 @@ fn html_page(args: &ExportArgs, root: Option<&Path>, doc: &LedgerExport) -> Resu
         repository,
         generator: format!("debtctl {}", env!("CARGO_PKG_VERSION")),
         ticket_url,
+        tickets,
         link_prefix,
         source_url: args.source_url.clone(),
         churn,
@@ -161,8 +163,9 @@ fn html_page(args: &ExportArgs, root: Option<&Path>, doc: &LedgerExport) -> Resu
     Ok(debtctl_export::html::render(doc, &opts)?)
 }
 
-/// The config's `ticket-url`, checked: an http(s) URL holding `{key}`.
-fn ticket_url(config: Option<&Path>, root: Option<&Path>) -> Result<Option<String>> {
+/// The config's `ticket-url`, checked (an http(s) URL whose placeholders are `{key}` or
+/// groups of the ticket patterns), and its `ticket-patterns`.
+fn ticket_links(config: Option<&Path>, root: Option<&Path>) -> Result<(Option<String>, TicketPatterns)> {
     let path = match config {
         Some(p) => Some(p.to_path_buf()),
         None => {
@@ -173,19 +176,17 @@ fn ticket_url(config: Option<&Path>, root: Option<&Path>) -> Result<Option<Strin
             debtctl_workspace::config::find_config(&start)
         }
     };
-    let Some(path) = path else { return Ok(None) };
+    let Some(path) = path else { return Ok((None, TicketPatterns::default())) };
     let config = debtctl_workspace::config::load_config(&path)?;
-    match config.ticket_url {
-        Some(url)
-            if !(url.starts_with("https://") || url.starts_with("http://")) || !url.contains("{key}") =>
-        {
-            bail!(
-                "invalid config {}: ticket-url `{url}` must be an http(s) URL containing {{key}}",
-                path.display()
-            )
-        }
-        other => Ok(other),
+    let tickets = match &config.ticket_patterns {
+        Some(p) => TicketPatterns::new(p).map_err(|e| anyhow!("invalid config {}: {e}", path.display()))?,
+        None => TicketPatterns::default(),
+    };
+    if let Some(url) = &config.ticket_url {
+        debtctl_workspace::config::check_ticket_url(url, &tickets)
+            .map_err(|e| anyhow!("invalid config {}: {e}", path.display()))?;
     }
+    Ok((config.ticket_url, tickets))
 }
 
 /// The way from the directory `from` to `to`, as a URL path prefix ending in `/` (or empty

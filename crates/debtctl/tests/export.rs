@@ -757,8 +757,12 @@ fn the_debt_chart_spaces_commits_by_date_in_chromium() {
     for rev in ["HEAD~2", "HEAD~1", "HEAD"] {
         ok(run_in(d, &["record", "--quiet", "--rev", rev]));
     }
-    let debt: Vec<u64> =
-        ledger(d)["commits"].as_array().unwrap().iter().map(|c| c["debt_minutes"].as_u64().unwrap()).collect();
+    let debt: Vec<u64> = ledger(d)["commits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["debt_minutes"].as_u64().unwrap())
+        .collect();
     assert_eq!(debt, [30, 90, 30]);
     let (page, _) = export_html(d);
     let shot = artifacts().join("dashboard-time-axis.png");
@@ -809,4 +813,71 @@ fn the_debt_chart_spaces_commits_by_date_in_chromium() {
         "the 2013 commit sits at {share:.3} of the line (left {left}, peak {peak}, right {right}); see {}",
         shot.display()
     );
+}
+
+/// Issue 16: `ticket-patterns` decide the tickets of `debt/todo` findings (and the scan
+/// cache keys on them), the tickets the ledger reads from commit messages, and, with
+/// `ticket-url`'s named placeholders, the dashboard's links: GitHub's `#123` here.
+#[test]
+fn ticket_patterns_decide_findings_ledger_and_links() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q"], "2026-11-01T09:00:00Z");
+    commit(
+        d,
+        &[("a.py", "# TODO(#7): retry, see PAY-3\nx = 1\n")],
+        "Jane Doe",
+        "Retry later (#12, PAY-4)",
+        "2026-11-02T10:00:00Z",
+    );
+    let scan_tickets = || -> Vec<Value> {
+        let out = run_in(d, &["scan", "--format", "json", "--select", "debt/todo"]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stderr(&out)));
+        v["findings"].as_array().unwrap().iter().map(|f| f["ticket"].clone()).collect()
+    };
+    // Without the setting, Jira-style keys; the second scan is served by the cache.
+    assert_eq!(scan_tickets(), ["PAY-3"]);
+    assert_eq!(scan_tickets(), ["PAY-3"]);
+    write(
+        d,
+        "debtctl.toml",
+        "ticket-patterns = ['#(?P<number>[0-9]+)\\b']\nticket-url = \"https://github.com/o/r/issues/{number}\"\n",
+    );
+    assert_eq!(scan_tickets(), ["#7"], "a changed ticket-patterns is a changed cache key");
+
+    ok(run_in(d, &["record", "--quiet"]));
+    let v = ledger(d);
+    assert_eq!(v["commits"][0]["tickets"], serde_json::json!(["#12"]));
+    assert_eq!(v["items"][0]["tickets"], serde_json::json!(["#12", "#7"]));
+    let out = ok(run_in(d, &["export", "--format", "html", "--repo-name", "o/r"]));
+    let html = String::from_utf8(out.stdout).unwrap();
+    assert!(html.contains(r#"<a class="ticket" href="https://github.com/o/r/issues/7">#7</a>"#), "{html}");
+    assert!(html.contains(r#"<a class="ticket" href="https://github.com/o/r/issues/12">#12</a>"#));
+
+    // A placeholder no pattern defines, and a pattern that does not compile, are config
+    // errors: one line, exit 2.
+    write(d, "debtctl.toml", "ticket-url = \"https://github.com/o/r/issues/{number}\"\n");
+    let out = run_in(d, &["export", "--format", "html"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("no ticket pattern has a group named `number`"), "{}", stderr(&out));
+    write(d, "debtctl.toml", "ticket-patterns = ['#(']\n");
+    for args in [&["scan"][..], &["export", "--format", "html"], &["record", "--quiet"]] {
+        let out = run_in(d, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr(&out).lines().count(), 1, "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("ticket pattern `#(` is not a regular expression"), "{}", stderr(&out));
+    }
+}
+
+/// Regression (issue 16): a clone of a local path was titled by the whole path
+/// (`/work/corpora/requests`); it is the directory's name.
+#[test]
+fn a_local_origin_names_the_page_by_its_directory() {
+    let dir = history();
+    let d = dir.path();
+    git(d, &["remote", "add", "origin", "/srv/git/shop.git"], "2026-11-06T00:00:00Z");
+    let out = ok(run_in(d, &["export", "--format", "html"]));
+    let html = String::from_utf8(out.stdout).unwrap();
+    assert!(html.contains("<title>Technical debt · shop</title>"), "{}", &html[..400]);
 }

@@ -9,6 +9,7 @@ use crate::hotspots::{self, Churn, Hotspot};
 use crate::model::{Commit, Item, LedgerExport, SEVERITIES};
 use crate::ExportError;
 use base64::Engine;
+use debtctl_linter::TicketPatterns;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -29,7 +30,10 @@ pub struct PageOptions {
     /// `debtctl 0.1.0`, in the footer.
     pub generator: String,
     /// `https://tracker.example/browse/{key}`: ticket keys link to it (http and https only).
+    /// `{key}` is the key; `{NAME}` the group NAME of the ticket pattern that matches it.
     pub ticket_url: Option<String>,
+    /// The ticket patterns (`ticket-patterns`) whose named groups fill `ticket_url`.
+    pub tickets: TicketPatterns,
     /// Prepended to a repository path to link a file from the page: the way from the
     /// page's directory to the repository root (`../`), or a web URL ending in `/`.
     pub link_prefix: String,
@@ -129,13 +133,39 @@ impl Page<'_> {
     }
 
     fn ticket(&self, key: &str) -> String {
-        match self.opts.ticket_url.as_deref() {
-            Some(t) if t.starts_with("https://") || t.starts_with("http://") => {
-                let href = t.replace("{key}", &url_component(key));
-                format!(r#"<a class="ticket" href="{}">{}</a>"#, esc(&href), esc(key))
-            }
-            _ => format!(r#"<span class="ticket">{}</span>"#, esc(key)),
+        match self.ticket_href(key) {
+            Some(href) => format!(r#"<a class="ticket" href="{}">{}</a>"#, esc(&href), esc(key)),
+            None => format!(r#"<span class="ticket">{}</span>"#, esc(key)),
         }
+    }
+
+    /// The ticket URL with its placeholders filled from `key`, each value percent-encoded;
+    /// none when the URL is not http(s) or names a group the key's pattern lacks (a key
+    /// recorded under other patterns: `PAY-142` has no `{number}`).
+    fn ticket_href(&self, key: &str) -> Option<String> {
+        let t = self
+            .opts
+            .ticket_url
+            .as_deref()
+            .filter(|t| t.starts_with("https://") || t.starts_with("http://"))?;
+        let fields = self.opts.tickets.fields(key).unwrap_or_default();
+        let mut href = String::with_capacity(t.len() + key.len());
+        let mut rest = t;
+        while let Some(open) = rest.find('{') {
+            href.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let close = after.find('}')?;
+            let name = &after[..close];
+            let value = if name == "key" {
+                key
+            } else {
+                fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())?
+            };
+            href.push_str(&url_component(value));
+            rest = &after[close + 1..];
+        }
+        href.push_str(rest);
+        Some(href)
     }
 
     fn tickets(&self, keys: &[String]) -> String {
@@ -275,7 +305,7 @@ impl Page<'_> {
         s.push_str(if files { "file" } else { "directory" });
         s.push_str("</th><th class=\"num\">debt</th><th class=\"num\">items</th>");
         if with_churn {
-            s.push_str("<th class=\"num\">commits</th><th class=\"num\">score</th>");
+            s.push_str("<th class=\"num\">commits</th><th class=\"num\" title=\"open debt in minutes × commits\">score</th>");
         }
         s.push_str("<th></th></tr></thead>\n<tbody>\n");
         for h in rows {
@@ -397,7 +427,7 @@ impl Page<'_> {
                 )
             };
             rows.push_str(&format!(
-                "<tr><td class=\"mono\">{}</td><td><code title=\"{}\">{}</code></td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num {}\">{}</td><td>{change}</td></tr>\n",
+                "<tr><td class=\"mono\">{}</td><td><code title=\"{}\">{}</code></td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"{}\">{}</td><td>{change}</td></tr>\n",
                 esc(date(&c.time)),
                 esc(&c.sha),
                 esc(short(&c.sha)),
@@ -406,9 +436,9 @@ impl Page<'_> {
                 self.tickets(&c.tickets),
                 esc(&duration(c.debt_minutes)),
                 match d.signum() {
-                    1 => "up",
-                    -1 => "down",
-                    _ => "",
+                    1 => "num up",
+                    -1 => "num down",
+                    _ => "num",
                 },
                 esc(&signed_duration(d)),
             ));

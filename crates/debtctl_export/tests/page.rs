@@ -3,6 +3,7 @@
 use debtctl_export::hotspots::{rank, Churn};
 use debtctl_export::html::{render, PageOptions};
 use debtctl_export::LedgerExport;
+use debtctl_linter::TicketPatterns;
 use serde_json::json;
 
 const EVIL: &str = "\"'><script>alert(1)</script><img src=x onerror=alert(2)>&amp;";
@@ -33,6 +34,7 @@ fn nothing_from_the_ledger_becomes_markup() {
         link_prefix: "../".into(),
         source_url: None,
         churn: None,
+        ..PageOptions::default()
     };
     let html = render(&hostile(), &opts).unwrap();
     assert_eq!(html.matches("<script").count(), 1, "only the page's own script");
@@ -102,7 +104,8 @@ fn commit(sha: &str, time: &str, debt: u64, introduced: u64, fixed: u64) -> serd
 
 /// The `cx` of each marker of the total line in a chart's SVG, left to right.
 fn total_markers(svg: &str) -> Vec<f64> {
-    let circle = regex::Regex::new(r##"<circle cx="([0-9.]+)" cy="[0-9.]+" r="\d+"[^>]*fill="#333A4D""##).unwrap();
+    let circle =
+        regex::Regex::new(r##"<circle cx="([0-9.]+)" cy="[0-9.]+" r="\d+"[^>]*fill="#333A4D""##).unwrap();
     let mut xs: Vec<f64> = circle.captures_iter(svg).map(|c| c[1].parse().unwrap()).collect();
     xs.sort_by(f64::total_cmp);
     xs
@@ -151,11 +154,18 @@ fn recent_commits_are_those_that_changed_debt() {
             _ if n > 7 => (40, 0, 0),
             _ => (30, 0, 0),
         };
-        commits.push(commit(&format!("c{n:02}"), &format!("2026-01-{:02}T00:00:00Z", n % 28 + 1), debt, intro, fixed));
+        commits.push(commit(
+            &format!("c{n:02}"),
+            &format!("2026-01-{:02}T00:00:00Z", n % 28 + 1),
+            debt,
+            intro,
+            fixed,
+        ));
     }
     // A rule's cost changed: debt moved with no item coming or going.
     commits.push(commit("c40", "2026-03-01T00:00:00Z", 25, 0, 0));
-    let doc = LedgerExport::from_value(json!({"version": 1, "head": "c40", "commits": commits, "items": []})).unwrap();
+    let doc = LedgerExport::from_value(json!({"version": 1, "head": "c40", "commits": commits, "items": []}))
+        .unwrap();
     let html = render(&doc, &PageOptions::default()).unwrap();
     let start = html.find(r#"<section id="commits">"#).unwrap();
     let section = &html[start..start + html[start..].find("</section>").unwrap()];
@@ -170,4 +180,46 @@ fn recent_commits_are_those_that_changed_debt() {
     assert!(section.contains(r#"<td class="num up">+10min</td>"#), "{section}");
     assert!(section.contains("cost changed"));
     assert!(!section.contains(">none<"));
+}
+
+/// Issue 16: GitHub's `#123` links to its issue through the pattern's named group, while a
+/// Jira key of the same ledger, whose pattern has no `number`, stays text.
+#[test]
+fn ticket_links_fill_named_groups_of_the_ticket_patterns() {
+    let mut doc = hostile();
+    for c in &mut doc.commits {
+        c.tickets = vec!["#12".into(), "PAY-1".into()];
+    }
+    let patterns =
+        |p: &[&str]| TicketPatterns::new(&p.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+    let opts = PageOptions {
+        ticket_url: Some("https://github.com/o/r/issues/{number}".into()),
+        tickets: patterns(&[r"#(?P<number>[0-9]+)\b", r"\b[A-Z]+-[0-9]+\b"]),
+        ..PageOptions::default()
+    };
+    let html = render(&doc, &opts).unwrap();
+    assert!(html.contains(r#"<a class="ticket" href="https://github.com/o/r/issues/12">#12</a>"#), "{html}");
+    assert!(html.contains(r#"<span class="ticket">PAY-1</span>"#));
+    // `{key}` is the whole key, percent-encoded.
+    let opts = PageOptions { ticket_url: Some("https://t.example/?q={key}".into()), ..opts };
+    let html = render(&doc, &opts).unwrap();
+    assert!(html.contains(r#"<a class="ticket" href="https://t.example/?q=%2312">#12</a>"#), "{html}");
+}
+
+/// One recorded commit (or several in one hour) has no time span: the axis takes a day
+/// around it and the marker sits in the middle, never on the edge.
+#[test]
+fn a_single_commit_sits_mid_axis() {
+    let doc = LedgerExport::from_value(json!({
+        "version": 1, "head": "a", "commits": [commit("a", "2026-11-02T10:00:00Z", 30, 3, 0)], "items": [],
+    }))
+    .unwrap();
+    let html = render(&doc, &PageOptions::default()).unwrap();
+    let start = html.find(r#"<section id="debt-over-time">"#).unwrap();
+    let section = &html[start..start + html[start..].find("</section>").unwrap()];
+    let xs = total_markers(section);
+    assert_eq!(xs.len(), 1, "{section}");
+    // The plot spans x = 72 (after the y labels) to 916 (before the right margin).
+    assert!((xs[0] - 494.0).abs() < 10.0, "{}", xs[0]);
+    assert!(section.contains("11-02 12:00"), "hour ticks within the day");
 }

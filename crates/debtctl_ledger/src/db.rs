@@ -3,7 +3,7 @@
 use crate::error::LedgerError;
 use crate::snapshot::{analyse, changes, ruleset_base, BlobCache, CacheKey, Snapshot, Source};
 use debtctl_diagnostics::Finding;
-use debtctl_linter::{tickets_in, FileFacts, PackageFacts};
+use debtctl_linter::{FileFacts, PackageFacts, TicketPatterns};
 use debtctl_workspace::Settings;
 use git2::{Commit, Oid, Repository};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
@@ -120,20 +120,24 @@ struct CommitInfo {
     author: String,
     summary: String,
     message: String,
+    /// The ticket keys of the message, found with the settings' ticket patterns.
+    tickets: Vec<String>,
     /// First-parent ancestors the repository holds: the commit's place in first-parent
     /// order.
     depth: i64,
 }
 
 impl CommitInfo {
-    fn of(commit: &Commit<'_>, depth: i64) -> CommitInfo {
+    fn of(commit: &Commit<'_>, depth: i64, tickets: &TicketPatterns) -> CommitInfo {
+        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
         CommitInfo {
             sha: commit.id().to_string(),
             parents: commit.parent_ids().map(|p| p.to_string()).collect(),
             time: commit.author().when().seconds(),
             author: String::from_utf8_lossy(commit.author().name_bytes()).into_owned(),
             summary: String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default()).into_owned(),
-            message: String::from_utf8_lossy(commit.message_bytes()).into_owned(),
+            tickets: tickets.tickets_in(&message),
+            message,
             depth,
         }
     }
@@ -328,7 +332,7 @@ impl Ledger {
         let snap = Snapshot::read(repo, &Source::Tree(commit.id()), settings)?;
         let outcome = analyse(repo, &snap, None, &HashMap::new(), settings, &*self)?;
         let aliases = self.rename_aliases(repo, commit, &snap, parent, settings)?;
-        let info = CommitInfo::of(commit, depth);
+        let info = CommitInfo::of(commit, depth, &settings.linter.tickets);
         let mut out = self.store(&info, &outcome.findings, &aliases, &ruleset_base(settings))?;
         out.analysed = outcome.analysed;
         out.cached = outcome.cached;
@@ -437,7 +441,7 @@ impl Ledger {
         }
         write_pending(&tx, &self.pending.borrow(), &self.pending_signatures.borrow()).map_err(sql)?;
         let parents = serde_json::to_string(&a.parents).expect("strings serialize");
-        let tickets = serde_json::to_string(&tickets_in(&a.message)).expect("strings serialize");
+        let tickets = serde_json::to_string(&a.tickets).expect("strings serialize");
         tx.execute(
             "INSERT INTO commits (sha, parents, depth, time, author, summary, message, tickets, ruleset, recorded)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1)

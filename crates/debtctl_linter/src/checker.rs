@@ -3,6 +3,7 @@ use crate::rules;
 use crate::rules::go::package::{PackageFacts, PackageFile};
 use crate::settings::LinterSettings;
 use crate::suppression::Suppressions;
+use crate::tickets::TicketPatterns;
 use debtctl_diagnostics::{fingerprint, Diagnostic, Finding, Fix, FixSummary, TextRange};
 use debtctl_syntax::{parse, Language, LineIndex};
 use std::collections::HashMap;
@@ -14,11 +15,19 @@ pub(crate) struct Checker<'a> {
     pub rules: RuleSet,
     pub diagnostics: Vec<(Rule, Diagnostic)>,
     pub suppressions: Suppressions,
+    /// Which words name a ticket (the settings' `ticket-patterns`).
+    pub tickets: TicketPatterns,
 }
 
 impl<'a> Checker<'a> {
     pub fn new(source: &'a str, rules: RuleSet) -> Self {
-        Checker { source, rules, diagnostics: Vec::new(), suppressions: Suppressions::default() }
+        Checker {
+            source,
+            rules,
+            diagnostics: Vec::new(),
+            suppressions: Suppressions::default(),
+            tickets: TicketPatterns::default(),
+        }
     }
 
     #[inline]
@@ -129,6 +138,7 @@ pub fn check_parsed(
 ) -> FileResult {
     let mut checker = Checker::new(source, rules);
     checker.suppressions = Suppressions::new(settings.honor_peer_suppressions);
+    checker.tickets = settings.tickets.clone();
     let yaml = matches!(lang, Language::Yaml | Language::HelmTemplate);
     let tree = if yaml { None } else { tree };
     let mut parse_error = tree.is_some_and(|t| t.root_node().has_error());
@@ -171,6 +181,7 @@ pub fn check_go_file(
 ) -> FileResult {
     let mut checker = Checker::new(source, rules);
     checker.suppressions = Suppressions::new(settings.honor_peer_suppressions);
+    checker.tickets = settings.tickets.clone();
     let parse_error = tree.is_some_and(|t| t.root_node().has_error());
     if let Some(tree) = tree {
         let root = tree.root_node();

@@ -1,4 +1,5 @@
 use crate::registry::{Rule, RuleSet};
+use crate::tickets::TicketPatterns;
 use debtctl_diagnostics::Severity;
 use std::collections::BTreeMap;
 
@@ -18,6 +19,8 @@ pub struct LinterSettings {
     /// Peers' suppression comments (`//nolint:errcheck`, `# noqa: B006`) suppress the
     /// equivalent rule (`honor-peer-suppressions`, default true).
     pub honor_peer_suppressions: bool,
+    /// Which words name a ticket (`ticket-patterns`): `debt/todo` findings carry one.
+    pub tickets: TicketPatterns,
 }
 
 /// Options of the Go rules (`[go]` in `debtctl.toml`).
@@ -59,6 +62,7 @@ impl Default for LinterSettings {
             debt_minutes: BTreeMap::new(),
             go: GoSettings::default(),
             honor_peer_suppressions: true,
+            tickets: TicketPatterns::default(),
         }
     }
 }

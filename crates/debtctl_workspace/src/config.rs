@@ -2,6 +2,7 @@
 //! and how it is read. Unknown keys and unknown rule IDs are errors that name them.
 
 use crate::WorkspaceError;
+use debtctl_linter::TicketPatterns;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -47,8 +48,17 @@ pub struct Config {
     #[serde(default)]
     pub go: GoConfig,
     /// A ticket's web page, `{key}` standing for its key
-    /// (`https://tracker.example/browse/{key}`): the dashboard links ticket keys to it.
+    /// (`https://tracker.example/browse/{key}`) and `{NAME}` for the group NAME of the
+    /// ticket pattern that matched it (`https://github.com/o/r/issues/{number}`): the
+    /// dashboard links ticket keys to it.
     pub ticket_url: Option<String>,
+    /// Regular expressions (Rust `regex` syntax) that find ticket keys: in comments, where
+    /// `debt/todo` findings carry the first of their line, and in commit messages, which
+    /// the ledger reads. The whole match is the key; a named group is a placeholder of
+    /// `ticket-url`, as `#(?P<number>[0-9]+)` gives GitHub's `#123` a `{number}`. Default:
+    /// `['\b[A-Z][A-Z0-9]+-[0-9]+\b']` (Jira-style keys such as `PAY-142`); standards
+    /// such as `UTF-8` and `SHA-256` are never keys; an empty list finds none.
+    pub ticket_patterns: Option<Vec<String>>,
     /// Options of `debtctl gate`.
     #[serde(default)]
     pub gate: GateConfig,
@@ -139,6 +149,33 @@ impl From<SeverityName> for debtctl_diagnostics::Severity {
     }
 }
 
+/// Checks a `ticket-url` against the ticket patterns: an `http://` or `https://` URL with
+/// at least one placeholder, each `{key}` or a named group of a pattern (`{number}`).
+pub fn check_ticket_url(url: &str, tickets: &TicketPatterns) -> Result<(), String> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(format!("ticket-url `{url}` must be an http(s) URL containing {{key}}"));
+    }
+    let names: Vec<&str> = tickets.group_names().collect();
+    let mut placeholders = 0;
+    for part in url.split('{').skip(1) {
+        let Some((name, _)) = part.split_once('}') else { continue };
+        if name != "key" && !names.contains(&name) {
+            let known: Vec<String> = std::iter::once("{key}".to_string())
+                .chain(names.iter().map(|n| format!("{{{n}}}")))
+                .collect();
+            return Err(format!(
+                "ticket-url `{url}`: no ticket pattern has a group named `{name}` (placeholders: {})",
+                known.join(", ")
+            ));
+        }
+        placeholders += 1;
+    }
+    if placeholders == 0 {
+        return Err(format!("ticket-url `{url}` must be an http(s) URL containing {{key}}"));
+    }
+    Ok(())
+}
+
 /// The nearest `debtctl.toml` at or above `start` (a file's directory, or a directory).
 pub fn find_config(start: &Path) -> Option<PathBuf> {
     let start = std::path::absolute(start).ok()?;
@@ -226,6 +263,24 @@ mod tests {
         assert!(Config::default().gate.base.is_none());
         let err = parse_config(Path::new("x"), "[gate]\nbudjet = 1\n").unwrap_err();
         assert!(err.to_string().contains("budjet"));
+    }
+
+    #[test]
+    fn ticket_urls_name_known_placeholders() {
+        let github = TicketPatterns::new(&["#(?P<number>[0-9]+)".to_string()]).unwrap();
+        let ok = |url: &str, t: &TicketPatterns| check_ticket_url(url, t);
+        assert_eq!(ok("https://github.com/o/r/issues/{number}", &github), Ok(()));
+        assert_eq!(ok("https://tracker.example/browse/{key}", &TicketPatterns::default()), Ok(()));
+        let err = ok("https://github.com/o/r/issues/{number}", &TicketPatterns::default()).unwrap_err();
+        assert!(err.contains("no ticket pattern has a group named `number`"), "{err}");
+        assert!(ok("javascript:alert(1)//{key}", &github).unwrap_err().contains("http(s)"));
+        assert!(ok("https://tracker.example/", &github).unwrap_err().contains("containing {key}"));
+        let cfg = parse_config(
+            Path::new("x"),
+            "ticket-patterns = ['#(?P<number>[0-9]+)', '\\b[A-Z]+-[0-9]+\\b']\nticket-url = \"https://github.com/o/r/issues/{number}\"\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.ticket_patterns.unwrap()[1], r"\b[A-Z]+-[0-9]+\b");
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub enum WorkspaceError {
     Setting { origin: String, message: String },
     #[error("invalid glob `{glob}`: {message}")]
     Glob { glob: String, message: String },
+    #[error("invalid config {origin}: {source}")]
+    TicketPattern { origin: String, source: debtctl_linter::tickets::TicketPatternError },
     #[error("cannot read {}: {}", path.display(), io_reason(source))]
     Path { path: PathBuf, source: std::io::Error },
 }

@@ -4,7 +4,7 @@ use crate::config::{find_config, load_config, Config};
 use crate::WorkspaceError;
 use debtctl_diagnostics::Severity;
 use debtctl_linter::registry::select;
-use debtctl_linter::{LinterSettings, Rule, RuleSet};
+use debtctl_linter::{LinterSettings, Rule, RuleSet, TicketPatterns};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use std::path::{Path, PathBuf};
@@ -81,6 +81,11 @@ impl Settings {
         linter.go.check_blank = config.go.check_blank;
         linter.go.exclude_functions =
             exclusions(&config.go.exclude_functions, &origin("go.exclude-functions"))?;
+        if let Some(patterns) = &config.ticket_patterns {
+            linter.tickets = TicketPatterns::new(patterns).map_err(|source| {
+                WorkspaceError::TicketPattern { origin: origin("ticket-patterns"), source }
+            })?;
+        }
         for (id, rc) in &config.rules {
             let rule = Rule::from_id(id)
                 .ok_or_else(|| WorkspaceError::UnknownRule { id: id.clone(), origin: origin("rules") })?;

@@ -8,12 +8,6 @@ use std::sync::LazyLock;
 
 static MARKER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b(TODO|FIXME|HACK|XXX)\b").expect("valid regex"));
-static TICKET: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b([A-Z][A-Z0-9]+)-[0-9]+\b").expect("valid regex"));
-
-/// Upper-case words followed by a dash and digits that name a standard, not a ticket.
-const NOT_TICKETS: &[&str] =
-    &["UTF", "SHA", "ISO", "RFC", "AES", "RSA", "TLS", "SSL", "HTTP", "MD", "PEP", "IEEE", "ECMA", "CP"];
 
 /// Checks one comment, whose text starts at byte `start` of the file. One finding per
 /// line of the comment that holds a marker, at the first marker of that line.
@@ -35,7 +29,8 @@ pub(crate) fn check(checker: &mut Checker<'_>, comment: &str, start: usize) {
             }
             let rest = rest.trim_start_matches([':', ' ', '\t', '-']);
             let rest = rest.trim_end().trim_end_matches("*/").trim_end();
-            let ticket = ticket(line);
+            // The settings' ticket patterns (`ticket-patterns`), first key of the line.
+            let ticket = checker.tickets.first(line);
             let mut message = format!("unresolved `{marker}`");
             let note = truncate(rest, 80);
             if !note.is_empty() {
@@ -50,31 +45,6 @@ pub(crate) fn check(checker: &mut Checker<'_>, comment: &str, start: usize) {
     }
 }
 
-fn ticket(line: &str) -> Option<String> {
-    ticket_keys(line).next().map(str::to_string)
-}
-
-/// Ticket keys such as `PAY-142` in a text, in order, without the standards that look like
-/// them (`UTF-8`, `SHA-256` ...).
-fn ticket_keys(text: &str) -> impl Iterator<Item = &str> {
-    TICKET
-        .captures_iter(text)
-        .filter(|c| !NOT_TICKETS.contains(&&c[1]))
-        .map(|c| c.get(0).expect("whole match").as_str())
-}
-
-/// Every ticket key a text names (a commit message, say), once each, in order of first
-/// appearance; the same keys the `debt/todo` rule gives its findings.
-pub fn tickets_in(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for key in ticket_keys(text) {
-        if !out.iter().any(|t| t == key) {
-            out.push(key.to_string());
-        }
-    }
-    out
-}
-
 fn truncate(s: &str, max: usize) -> String {
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.chars().count() <= max {
@@ -87,22 +57,27 @@ fn truncate(s: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::{check_source, Language, LinterSettings, Rule, RuleSet, TicketPatterns};
 
+    /// Issue 16: `ticket-patterns` decide which ticket a finding carries, and being part
+    /// of the settings, they are part of the result caches' key.
     #[test]
-    fn tickets_skip_standards() {
-        assert_eq!(ticket("TODO(PAY-142): retry").as_deref(), Some("PAY-142"));
-        assert_eq!(ticket("TODO: decode UTF-8 then see OPS-7").as_deref(), Some("OPS-7"));
-        assert_eq!(ticket("TODO: SHA-256 only"), None);
-        assert_eq!(ticket("TODO: pay-142 lower case"), None);
-    }
-
-    #[test]
-    fn tickets_in_a_text_once_each_in_order() {
-        assert_eq!(
-            tickets_in("Fix PAY-142 and OPS2-7\n\nsee PAY-142, UTF-8, not pay-1"),
-            ["PAY-142", "OPS2-7"]
-        );
-        assert!(tickets_in("SHA-256 and RFC-3339").is_empty());
+    fn the_settings_ticket_patterns_decide_the_ticket() {
+        let src = "# TODO(#12): retry, see PAY-3\nx = 1  # FIXME: UTF-8 only\n";
+        let rules: RuleSet = [Rule::DebtTodo].into_iter().collect();
+        let tickets = |s: &LinterSettings| -> Vec<Option<String>> {
+            check_source("a.py", Language::Python, src, rules, s)
+                .findings
+                .into_iter()
+                .map(|f| f.ticket)
+                .collect()
+        };
+        assert_eq!(tickets(&LinterSettings::default()), [Some("PAY-3".to_string()), None]);
+        let github = LinterSettings {
+            tickets: TicketPatterns::new(&["#(?P<number>[0-9]+)".to_string()]).unwrap(),
+            ..LinterSettings::default()
+        };
+        assert_eq!(tickets(&github), [Some("#12".to_string()), None]);
+        assert_ne!(github.cache_key(), LinterSettings::default().cache_key());
     }
 }
