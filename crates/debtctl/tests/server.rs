@@ -346,6 +346,37 @@ fn legacy_and_new_debt_fix_suppress_hover_and_exit() {
     assert_eq!(client.shutdown(), 0);
 }
 
+/// The suppression action's comment really suppresses, in Go and in Python.
+#[test]
+fn the_suppression_action_suppresses_the_finding() {
+    let go = "package m\n\nimport \"os\"\n\nfunc f() {\n\tos.Remove(\"x\") // cleanup\n}\n";
+    let dir = repo(&[("go.mod", "module example.com/m\n\ngo 1.21\n")]);
+    let mut client = Client::start(dir.path(), json!({}));
+    for (name, language, text, rule) in
+        [("m.go", "go", go, "go/ignored-error"), ("a.py", "python", EDITED, "py/raise-without-from")]
+    {
+        let uri = uri(&dir.path().join(name));
+        client.open(&uri, language, text);
+        let diagnostics = client.diagnostics(&uri, 1);
+        let d = by_code(&diagnostics, rule).clone();
+        let actions = client.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": d["range"], "context": {"diagnostics": [d]}}),
+        );
+        let title = format!("Suppress {rule} on this line");
+        let action =
+            actions.as_array().unwrap().iter().find(|a| a["title"] == title.as_str()).unwrap().clone();
+        let suppressed = apply(text, action["edit"]["changes"][&uri].as_array().unwrap());
+        client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": suppressed}]}),
+        );
+        let diagnostics = client.diagnostics(&uri, 2);
+        assert!(diagnostics.iter().all(|d| d["code"] != rule), "{suppressed}\n{diagnostics:?}");
+    }
+    assert_eq!(client.shutdown(), 0);
+}
+
 /// Positions count UTF-16 code units by default and bytes when the client offers UTF-8.
 #[test]
 fn ranges_follow_the_negotiated_position_encoding() {
