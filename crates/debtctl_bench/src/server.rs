@@ -34,6 +34,10 @@ struct Args {
     /// Documents open in all for the memory figure.
     #[arg(long, default_value_t = 50)]
     documents: usize,
+    /// Send each edit as the whole new text (no range), which makes the server parse the
+    /// document from scratch: the baseline for the incremental re-parse.
+    #[arg(long)]
+    full_sync: bool,
 }
 
 struct Lsp {
@@ -186,6 +190,16 @@ fn main() -> Result<()> {
         } else {
             json!({"range": {"start": {"line": line, "character": character}, "end": {"line": line, "character": character + 1}}, "text": ""})
         };
+        let change = if args.full_sync {
+            let mut edited = text.clone();
+            if i % 2 == 0 {
+                let at: usize = text.split_inclusive('\n').take(line).map(str::len).sum::<usize>() + lines[line].len();
+                edited.insert(at, ' ');
+            }
+            json!({"text": edited})
+        } else {
+            change
+        };
         let t = Instant::now();
         lsp.notify(
             "textDocument/didChange",
@@ -196,8 +210,9 @@ fn main() -> Result<()> {
     }
     println!("file: {} ({} lines, {findings} findings)", args.file.display(), lines.len());
     println!("open (first diagnostics): {open_ms:.1} ms");
+    let sync = if args.full_sync { "full-text sync" } else { "incremental sync" };
     println!(
-        "one-character edit to diagnostics, {} edits: median {:.1} ms, p90 {:.1} ms, max {:.1} ms",
+        "one-character edit to diagnostics ({sync}), {} edits: median {:.1} ms, p90 {:.1} ms, max {:.1} ms",
         times.len(),
         median(times.clone()),
         percentile(times.clone(), 0.9),
