@@ -193,7 +193,8 @@ fn main() -> Result<()> {
         let change = if args.full_sync {
             let mut edited = text.clone();
             if i % 2 == 0 {
-                let at: usize = text.split_inclusive('\n').take(line).map(str::len).sum::<usize>() + lines[line].len();
+                let at: usize =
+                    text.split_inclusive('\n').take(line).map(str::len).sum::<usize>() + lines[line].len();
                 edited.insert(at, ' ');
             }
             json!({"text": edited})
