@@ -466,6 +466,40 @@ fn go_files_see_their_package_from_open_buffers() {
     assert_eq!(client.shutdown(), 0);
 }
 
+/// A Go package from disk: legacy debt at HEAD (the base side analysed with its package's
+/// facts, as the gate does) is a hint; closing the buffer that declared the callee, and
+/// then writing it to disk (a watched-file change), re-checks its open sibling.
+#[test]
+fn go_files_see_their_package_from_disk_and_the_base() {
+    let a_text = "package m\n\nfunc run() {\n\tsave()\n}\n";
+    let b_text = "package m\n\nfunc save() error { return nil }\n";
+    let dir = repo(&[("go.mod", "module example.com/m\n\ngo 1.21\n"), ("a.go", a_text), ("b.go", b_text)]);
+    let (a, b) = (dir.path().join("a.go"), dir.path().join("b.go"));
+    let (a_uri, b_uri) = (uri(&a), uri(&b));
+    let caps = json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    let mut client = Client::start(dir.path(), caps);
+    client.open(&a_uri, "go", a_text);
+    let diagnostics = client.diagnostics(&a_uri, 1);
+    let d = by_code(&diagnostics, "go/ignored-error");
+    assert_eq!((d["severity"].clone(), d["data"]["new"].clone()), (json!(4), json!(false)), "legacy: {d}");
+
+    // b.go leaves the disk but stays open, then is closed: `save` is unknown again.
+    std::fs::remove_file(&b).unwrap();
+    client.open(&b_uri, "go", b_text);
+    client.notify("textDocument/didClose", json!({"textDocument": {"uri": b_uri}}));
+    let quiet = client.wait("textDocument/publishDiagnostics", |p| {
+        p["uri"] == a_uri.as_str() && p["diagnostics"].as_array().unwrap().is_empty()
+    });
+    assert_eq!(quiet["version"], 1);
+
+    // Written back on disk by another program: seen through the watched-file change.
+    std::fs::write(&b, b_text).unwrap();
+    client.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": b_uri, "type": 1}]}));
+    let diagnostics = client.diagnostics(&a_uri, 1);
+    assert_eq!(by_code(&diagnostics, "go/ignored-error")["severity"], 4);
+    assert_eq!(client.shutdown(), 0);
+}
+
 /// `debtctl.toml` changes and a moved HEAD are picked up without a restart.
 #[test]
 fn config_and_head_changes_are_followed() {
