@@ -346,6 +346,37 @@ fn legacy_and_new_debt_fix_suppress_hover_and_exit() {
     assert_eq!(client.shutdown(), 0);
 }
 
+/// The suppression action's comment really suppresses, in Go and in Python.
+#[test]
+fn the_suppression_action_suppresses_the_finding() {
+    let go = "package m\n\nimport \"os\"\n\nfunc f() {\n\tos.Remove(\"x\") // cleanup\n}\n";
+    let dir = repo(&[("go.mod", "module example.com/m\n\ngo 1.21\n")]);
+    let mut client = Client::start(dir.path(), json!({}));
+    for (name, language, text, rule) in
+        [("m.go", "go", go, "go/ignored-error"), ("a.py", "python", EDITED, "py/raise-without-from")]
+    {
+        let uri = uri(&dir.path().join(name));
+        client.open(&uri, language, text);
+        let diagnostics = client.diagnostics(&uri, 1);
+        let d = by_code(&diagnostics, rule).clone();
+        let actions = client.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": d["range"], "context": {"diagnostics": [d]}}),
+        );
+        let title = format!("Suppress {rule} on this line");
+        let action =
+            actions.as_array().unwrap().iter().find(|a| a["title"] == title.as_str()).unwrap().clone();
+        let suppressed = apply(text, action["edit"]["changes"][&uri].as_array().unwrap());
+        client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": suppressed}]}),
+        );
+        let diagnostics = client.diagnostics(&uri, 2);
+        assert!(diagnostics.iter().all(|d| d["code"] != rule), "{suppressed}\n{diagnostics:?}");
+    }
+    assert_eq!(client.shutdown(), 0);
+}
+
 /// Positions count UTF-16 code units by default and bytes when the client offers UTF-8.
 #[test]
 fn ranges_follow_the_negotiated_position_encoding() {
@@ -432,6 +463,40 @@ fn go_files_see_their_package_from_open_buffers() {
     let d = by_code(&diagnostics, "go/ignored-error");
     assert_eq!(d["range"]["start"], json!({"line": 3, "character": 1}));
     assert_eq!(d["data"]["new"], true);
+    assert_eq!(client.shutdown(), 0);
+}
+
+/// A Go package from disk: legacy debt at HEAD (the base side analysed with its package's
+/// facts, as the gate does) is a hint; closing the buffer that declared the callee, and
+/// then writing it to disk (a watched-file change), re-checks its open sibling.
+#[test]
+fn go_files_see_their_package_from_disk_and_the_base() {
+    let a_text = "package m\n\nfunc run() {\n\tsave()\n}\n";
+    let b_text = "package m\n\nfunc save() error { return nil }\n";
+    let dir = repo(&[("go.mod", "module example.com/m\n\ngo 1.21\n"), ("a.go", a_text), ("b.go", b_text)]);
+    let (a, b) = (dir.path().join("a.go"), dir.path().join("b.go"));
+    let (a_uri, b_uri) = (uri(&a), uri(&b));
+    let caps = json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    let mut client = Client::start(dir.path(), caps);
+    client.open(&a_uri, "go", a_text);
+    let diagnostics = client.diagnostics(&a_uri, 1);
+    let d = by_code(&diagnostics, "go/ignored-error");
+    assert_eq!((d["severity"].clone(), d["data"]["new"].clone()), (json!(4), json!(false)), "legacy: {d}");
+
+    // b.go leaves the disk but stays open, then is closed: `save` is unknown again.
+    std::fs::remove_file(&b).unwrap();
+    client.open(&b_uri, "go", b_text);
+    client.notify("textDocument/didClose", json!({"textDocument": {"uri": b_uri}}));
+    let quiet = client.wait("textDocument/publishDiagnostics", |p| {
+        p["uri"] == a_uri.as_str() && p["diagnostics"].as_array().unwrap().is_empty()
+    });
+    assert_eq!(quiet["version"], 1);
+
+    // Written back on disk by another program: seen through the watched-file change.
+    std::fs::write(&b, b_text).unwrap();
+    client.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": b_uri, "type": 1}]}));
+    let diagnostics = client.diagnostics(&a_uri, 1);
+    assert_eq!(by_code(&diagnostics, "go/ignored-error")["severity"], 4);
     assert_eq!(client.shutdown(), 0);
 }
 

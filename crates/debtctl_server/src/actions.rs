@@ -188,3 +188,70 @@ fn text_edits(doc: &Document, edits: &[Edit], enc: crate::document::Encoding) ->
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use debtctl_diagnostics::{Finding, Severity};
+    use std::path::PathBuf;
+
+    fn item(rule: &str, line: u32) -> Item {
+        let finding = Finding {
+            rule: rule.to_string(),
+            severity: Severity::Warning,
+            path: "x".to_string(),
+            line,
+            column: 1,
+            end_line: line,
+            end_column: 2,
+            message: String::new(),
+            debt_minutes: 1,
+            fingerprint: "0000000000000000".to_string(),
+            ticket: None,
+            fix: None,
+        };
+        Item { finding, start: 0, end: 0, fix: None, new: true }
+    }
+
+    fn suppressed(lang: Language, text: &str, rule: &str, line: u32) -> String {
+        let doc = Document::new(PathBuf::from("x"), lang, 1, text.to_string());
+        apply_edits(text, &[suppression_edit(&doc, &item(rule, line))], newline_of(text))
+    }
+
+    #[test]
+    fn suppression_goes_at_the_end_of_the_line_in_each_language() {
+        assert_eq!(
+            suppressed(Language::Go, "package p\n\nfunc f() {\n\tsave()\n}\n", "go/ignored-error", 4),
+            "package p\n\nfunc f() {\n\tsave() //debtctl:ignore go/ignored-error\n}\n"
+        );
+        assert_eq!(
+            suppressed(Language::Python, "def f(x=[]):\r\n    pass\r\n", "py/mutable-default-arg", 1),
+            "def f(x=[]):  # debtctl: ignore[py/mutable-default-arg]\r\n    pass\r\n"
+        );
+        assert_eq!(
+            suppressed(Language::Yaml, "a:\n  - name: web\n", "k8s/missing-probe", 2),
+            "a:\n  - name: web # debtctl:ignore k8s/missing-probe\n"
+        );
+    }
+
+    /// A comment appended after an existing one would be part of it, and suppress nothing.
+    #[test]
+    fn a_line_with_a_comment_gets_the_suppression_on_the_line_above() {
+        assert_eq!(
+            suppressed(Language::Go, "func f() {\n\tsave() // keep\n}\n", "go/ignored-error", 2),
+            "func f() {\n\t//debtctl:ignore go/ignored-error\n\tsave() // keep\n}\n"
+        );
+        assert_eq!(
+            suppressed(Language::Python, "    # TODO(PAY-1): x\r\n", "debt/todo", 1),
+            "    # debtctl: ignore[debt/todo]\r\n    # TODO(PAY-1): x\r\n"
+        );
+    }
+
+    #[test]
+    fn hover_sections_are_read_from_the_rule_docs() {
+        let meta = Rule::PyMutableDefaultArg.meta();
+        let why = section(meta.doc, "Why is this bad?").unwrap();
+        assert!(why.starts_with("A default is evaluated once"), "{why}");
+        assert!(!why.contains("##"), "{why}");
+    }
+}

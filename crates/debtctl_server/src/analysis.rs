@@ -65,7 +65,7 @@ struct BaseSide {
     pub label: String,
     tree: Option<Oid>,
     snapshot: Option<Snapshot>,
-    findings: HashMap<String, Arc<Vec<Finding>>>,
+    findings: HashMap<String, BaseFile>,
 }
 
 impl Project {
@@ -156,14 +156,14 @@ impl Project {
             base.snapshot =
                 Some(Snapshot::read(repo, &Source::Tree(tree), &self.settings).map_err(|e| e.to_string())?);
         }
+        if let Some(found) = base.findings.get(shown) {
+            return Ok(Some(found.clone()));
+        }
         let snap = base.snapshot.as_ref().expect("just read");
         let text = snap
             .get(shown)
             .and_then(|f| repo.find_blob(f.oid).ok())
             .and_then(|b| decode(b.content()).ok().map(str::to_string));
-        if let Some(found) = base.findings.get(shown) {
-            return Ok(Some((Arc::clone(found), text)));
-        }
         let findings = if snap.get(shown).is_some() {
             let paths = BTreeSet::from([shown.to_string()]);
             let out = analyse(repo, snap, Some(&paths), &HashMap::new(), &self.settings, &self.blobs)
@@ -172,14 +172,14 @@ impl Project {
         } else {
             Vec::new()
         };
-        let findings = Arc::new(findings);
-        base.findings.insert(shown.to_string(), Arc::clone(&findings));
-        Ok(Some((findings, text)))
+        let file: BaseFile = (Arc::new(findings), text.map(Arc::new));
+        base.findings.insert(shown.to_string(), file.clone());
+        Ok(Some(file))
     }
 }
 
 /// A file at the base: its findings and its text (for matching moved findings by code).
-type BaseFile = (Arc<Vec<Finding>>, Option<String>);
+type BaseFile = (Arc<Vec<Finding>>, Option<Arc<String>>);
 
 /// Each Go file's contribution to its package's facts, by path and content hash, so that
 /// a package's facts are rebuilt without parsing the files that did not change.
