@@ -33,6 +33,10 @@ pub(crate) struct Ctx<'a> {
     pub decls: &'a Decls,
     pub settings: &'a GoSettings,
     pub is_test: bool,
+    /// What each function declares, for go/error-wrap-verb: read once per function.
+    pub declared: error_wrap_verb::Declared,
+    /// Which uses close or hand off a response, for go/unclosed-body: one walk per function.
+    pub handed_off: unclosed_body::HandedOff,
 }
 
 impl<'a> Ctx<'a> {
@@ -51,7 +55,14 @@ pub(crate) fn check<'t>(
     let source = checker.source;
     let imports = Imports::collect(root, source);
     let decls = facts.decls(package::package_name(root, source));
-    let ctx = Ctx { imports: &imports, decls, settings, is_test: file_name.ends_with("_test.go") };
+    let ctx = Ctx {
+        imports: &imports,
+        decls,
+        settings,
+        is_test: file_name.ends_with("_test.go"),
+        declared: Default::default(),
+        handed_off: Default::default(),
+    };
     let has_error = root.has_error();
     let mut env = TypeEnv::default();
     let mut shadow = shadow::Shadow::new(checker.enabled(Rule::GoShadow));

@@ -7,6 +7,9 @@ use super::{enclosing_function, list_items, text, Ctx};
 use crate::checker::Checker;
 use crate::registry::Rule;
 use crate::walk::walk;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use tree_sitter::Node;
 
 const REQUESTS: &[&str] = &["Get", "Post", "Head", "PostForm"];
@@ -56,19 +59,45 @@ pub(crate) fn check(
         return;
     }
     let Some(func) = enclosing_function(ancestors).filter(|f| !f.has_error()) else { return };
-    if closed_or_handed_off(func, name, *target, source) {
+    if ctx.handed_off.closed_or_handed_off(func, name, *target, source) {
         return;
     }
     let message = format!("body of the response `{name}` is never closed");
     checker.report(Rule::GoUnclosedBody, call, message);
 }
 
-fn closed_or_handed_off(func: Node<'_>, name: &str, binding: Node<'_>, source: &str) -> bool {
-    let mut found = false;
+/// For each function, every identifier's name, node id and whether that use closes the
+/// response or hands it off; built in one walk of the function the first time a request
+/// in it is checked. (Walking the function for each request was quadratic in a function
+/// of 20,000 requests; issue 17.)
+#[derive(Default)]
+pub(crate) struct HandedOff(RefCell<HashMap<usize, Rc<HashMap<String, Vec<(usize, bool)>>>>>);
+
+impl HandedOff {
+    /// Whether the function closes `name`'s body or hands the response off, anywhere but
+    /// at the binding itself.
+    fn closed_or_handed_off(&self, func: Node<'_>, name: &str, binding: Node<'_>, source: &str) -> bool {
+        let uses =
+            Rc::clone(self.0.borrow_mut().entry(func.id()).or_insert_with(|| Rc::new(uses_in(func, source))));
+        uses.get(name).is_some_and(|uses| uses.iter().any(|(id, counts)| *counts && *id != binding.id()))
+    }
+}
+
+fn uses_in(func: Node<'_>, source: &str) -> HashMap<String, Vec<(usize, bool)>> {
+    let mut out: HashMap<String, Vec<(usize, bool)>> = HashMap::new();
     walk(func, |node, ancestors| {
-        if found || node.kind_str() != "identifier" || node == binding || text(node, source) != name {
-            return;
+        if node.kind_str() == "identifier" {
+            let counts = closes_or_hands_off(node, ancestors, source);
+            out.entry(text(node, source).to_string()).or_default().push((node.id(), counts));
         }
+    });
+    out
+}
+
+/// Whether this use of an identifier closes its body or hands it off.
+fn closes_or_hands_off(node: Node<'_>, ancestors: &[Node<'_>], source: &str) -> bool {
+    let mut found = false;
+    let mut visit = || {
         let n = ancestors.len();
         let parent = |k: usize| n.checked_sub(k).map(|i| ancestors[i]);
         let field = |s: Node<'_>| s.field("field").map(|f| text(f, source));
@@ -116,6 +145,7 @@ fn closed_or_handed_off(func: Node<'_>, name: &str, binding: Node<'_>, source: &
             _ => {}
         }
         let _ = value;
-    });
+    };
+    visit();
     found
 }
