@@ -68,6 +68,18 @@ pub fn check(lang: Language, text: &str) -> Result<(), TooDeep> {
     }
 }
 
+/// The measure [`check`] compares with the limit: the deepest stack the grammar's scanner
+/// may hold on `text` (0 for Go and `go.mod`).
+pub fn depth(lang: Language, text: &str) -> usize {
+    let measured = match lang {
+        Language::Yaml => yaml_depth(text, usize::MAX),
+        Language::HelmTemplate => yaml_depth(&crate::helm::mask(text).text, usize::MAX),
+        Language::Python => python_depth(text, usize::MAX),
+        Language::Go | Language::GoMod => Ok(0),
+    };
+    measured.unwrap_or(usize::MAX)
+}
+
 /// One entry of the modelled YAML stack: the column it was pushed at and whether it is a
 /// sequence (a sequence may sit on a mapping of the same column).
 #[derive(Clone, Copy)]
@@ -308,6 +320,47 @@ mod tests {
         assert!(check(Language::HelmTemplate, &template).is_err());
         let flat = "{{- range .Values.x }}\n".repeat(500) + "a: 1\n";
         assert!(check(Language::HelmTemplate, &flat).is_ok());
+    }
+
+    /// How far real code is from the limits (docs/accuracy.md): the deepest file of each
+    /// language under `DEBTCTL_GUARD_CORPUS`, a directory.
+    #[test]
+    #[ignore = "reads a corpus named by DEBTCTL_GUARD_CORPUS"]
+    fn deepest_files_of_a_corpus() {
+        let Some(root) = std::env::var_os("DEBTCTL_GUARD_CORPUS") else { return };
+        let mut dirs = vec![std::path::PathBuf::from(root)];
+        let mut deepest: std::collections::BTreeMap<&str, (usize, String, usize)> = Default::default();
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if entry.file_type().unwrap().is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let Some(lang) = Language::from_path(&path) else { continue };
+                let Ok(text) = std::fs::read_to_string(&path) else { continue };
+                let lang = if lang == Language::Yaml && path.to_string_lossy().contains("/templates/") {
+                    Language::HelmTemplate
+                } else {
+                    lang
+                };
+                let name = match lang {
+                    Language::Python => "python",
+                    Language::Yaml => "yaml",
+                    Language::HelmTemplate => "helm",
+                    _ => continue,
+                };
+                let d = depth(lang, &text);
+                let e = deepest.entry(name).or_insert((0, String::new(), 0));
+                e.2 += 1;
+                if d > e.0 {
+                    *e = (d, path.display().to_string(), e.2);
+                }
+            }
+        }
+        for (lang, (d, path, files)) in deepest {
+            println!("{lang}: {files} files, deepest {d} in {path}");
+        }
     }
 
     #[test]

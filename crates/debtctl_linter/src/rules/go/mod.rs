@@ -35,6 +35,10 @@ pub(crate) struct Ctx<'a> {
     pub api: &'a api::GoApi,
     pub settings: &'a GoSettings,
     pub is_test: bool,
+    /// What each function declares, for go/error-wrap-verb: read once per function.
+    pub declared: error_wrap_verb::Declared,
+    /// Which uses close or hand off a response, for go/unclosed-body: one walk per function.
+    pub handed_off: unclosed_body::HandedOff,
 }
 
 impl<'a> Ctx<'a> {
@@ -59,6 +63,8 @@ pub(crate) fn check<'t>(
         api: facts.api(),
         settings,
         is_test: file_name.ends_with("_test.go"),
+        declared: Default::default(),
+        handed_off: Default::default(),
     };
     let has_error = root.has_error();
     let mut env = TypeEnv::default();

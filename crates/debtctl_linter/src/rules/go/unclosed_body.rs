@@ -7,6 +7,9 @@ use super::{enclosing_function, list_items, text, Ctx};
 use crate::checker::Checker;
 use crate::registry::Rule;
 use crate::walk::walk;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use tree_sitter::Node;
 
 const REQUESTS: &[&str] = &["Get", "Post", "Head", "PostForm"];
@@ -56,38 +59,94 @@ pub(crate) fn check(
         return;
     }
     let Some(func) = enclosing_function(ancestors).filter(|f| !f.has_error()) else { return };
-    if closed_or_handed_off(func, name, *target, stmt, source) {
+    if ctx.handed_off.closed_or_handed_off(func, name, *target, stmt, source) {
         return;
     }
     let message = format!("body of the response `{name}` is never closed");
     checker.report(Rule::GoUnclosedBody, call, message);
 }
 
-/// Whether this response (the value bound by `stmt`, not every value of the name) is
-/// closed or handed on: a use counts when it lies between the binding and the next
-/// statement that binds the name again, or before the binding inside a function literal
-/// (`defer func() { resp.Body.Close() }()` written first).
-fn closed_or_handed_off(func: Node<'_>, name: &str, binding: Node<'_>, stmt: Node<'_>, source: &str) -> bool {
-    let mut rebound = usize::MAX;
-    walk(func, |node, _| {
-        if node.start_byte() > stmt.end_byte()
-            && node.start_byte() < rebound
-            && matches!(node.kind_str(), "short_var_declaration" | "assignment_statement")
-            && list_items(node.field("left")).iter().any(|l| text(*l, source) == name)
-        {
-            rebound = node.start_byte();
+/// For each function, every identifier's uses (node id, start byte, whether it lies inside
+/// a function literal, whether it closes the response or hands it off) and the statements
+/// that bind each name; built in one walk of the function the first time a request in it
+/// is checked. (Walking the function for each request was quadratic in a function of
+/// 20,000 requests; issue 17.)
+#[derive(Default)]
+pub(crate) struct HandedOff(RefCell<HashMap<usize, Rc<Uses>>>);
+
+#[derive(Default)]
+struct Uses {
+    uses: HashMap<String, Vec<Use>>,
+    /// Start bytes of the statements that bind each name, in source order.
+    bindings: HashMap<String, Vec<usize>>,
+}
+
+struct Use {
+    id: usize,
+    start: usize,
+    in_closure: bool,
+    counts: bool,
+}
+
+impl HandedOff {
+    /// Whether this response (the value bound by `stmt`, not every value of the name) is
+    /// closed or handed on: a use counts when it lies between the binding and the next
+    /// statement that binds the name again, or before the binding inside a function
+    /// literal (`defer func() { resp.Body.Close() }()` written first).
+    fn closed_or_handed_off(
+        &self,
+        func: Node<'_>,
+        name: &str,
+        binding: Node<'_>,
+        stmt: Node<'_>,
+        source: &str,
+    ) -> bool {
+        let facts =
+            Rc::clone(self.0.borrow_mut().entry(func.id()).or_insert_with(|| Rc::new(uses_in(func, source))));
+        let rebound = facts
+            .bindings
+            .get(name)
+            .and_then(|starts| starts.iter().copied().find(|s| *s > stmt.end_byte()))
+            .unwrap_or(usize::MAX);
+        facts.uses.get(name).is_some_and(|uses| {
+            uses.iter().any(|u| {
+                u.counts
+                    && u.id != binding.id()
+                    && u.start < rebound
+                    && (u.start >= stmt.start_byte() || u.in_closure)
+            })
+        })
+    }
+}
+
+fn uses_in(func: Node<'_>, source: &str) -> Uses {
+    let mut out = Uses::default();
+    walk(func, |node, ancestors| match node.kind_str() {
+        "identifier" => {
+            let counts = closes_or_hands_off(node, ancestors, source);
+            let in_closure = ancestors.iter().any(|a| a.kind_str() == "func_literal" && *a != func);
+            let start = node.start_byte();
+            out.uses.entry(text(node, source).to_string()).or_default().push(Use {
+                id: node.id(),
+                start,
+                in_closure,
+                counts,
+            });
         }
+        "short_var_declaration" | "assignment_statement" => {
+            for l in list_items(node.field("left")) {
+                out.bindings.entry(text(l, source).to_string()).or_default().push(node.start_byte());
+            }
+        }
+        _ => {}
     });
+    out
+}
+
+/// Whether this use of an identifier closes its body or hands it off.
+fn closes_or_hands_off(node: Node<'_>, ancestors: &[Node<'_>], source: &str) -> bool {
     let mut found = false;
-    walk(func, |node, ancestors| {
-        if found || node.kind_str() != "identifier" || node == binding || text(node, source) != name {
-            return;
-        }
-        let start = node.start_byte();
-        let in_closure = || ancestors.iter().any(|a| a.kind_str() == "func_literal" && *a != func);
-        if start >= rebound || (start < stmt.start_byte() && !in_closure()) {
-            return;
-        }
+    let mut visit = || {
         let n = ancestors.len();
         let parent = |k: usize| n.checked_sub(k).map(|i| ancestors[i]);
         let field = |s: Node<'_>| s.field("field").map(|f| text(f, source));
@@ -135,6 +194,7 @@ fn closed_or_handed_off(func: Node<'_>, name: &str, binding: Node<'_>, stmt: Nod
             _ => {}
         }
         let _ = value;
-    });
+    };
+    visit();
     found
 }

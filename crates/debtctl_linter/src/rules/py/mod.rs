@@ -78,7 +78,7 @@ pub(crate) fn check<'t>(checker: &mut Checker<'_>, root: Node<'t>) {
             swallowed_exception::check_handler(checker, node);
         }
         "raise_statement" if checker.enabled(Rule::PyRaiseWithoutFrom) => {
-            raise_without_from::check(checker, node, ancestors);
+            raise_without_from::check(checker, &facts, node, ancestors);
         }
         "call" => {
             if swallow_on {
@@ -118,6 +118,9 @@ pub(crate) struct ModuleFacts {
     /// The smallest indentation of any line, in spaces, once a fix asked for it (see
     /// [`ModuleFacts::indent_unit`]).
     smallest_indent: std::cell::OnceCell<Option<usize>>,
+    /// A name for the exception that no word of the scope uses, by scope node, for
+    /// py/raise-without-from's fix: each scope is read once, not once per fix.
+    pub(crate) fresh_names: std::cell::RefCell<HashMap<usize, String>>,
 }
 
 impl ModuleFacts {

@@ -1,12 +1,12 @@
 //! `py/raise-without-from`: `raise X(...)` inside an `except` handler without `from`.
 
-use super::{enclosing_scope, snippet};
+use super::{enclosing_scope, snippet, ModuleFacts};
 use crate::checker::Checker;
 use crate::registry::Rule;
 use debtctl_diagnostics::{Applicability, Edit, Fix};
 use tree_sitter::Node;
 
-pub(crate) fn check(checker: &mut Checker<'_>, raise: Node<'_>, ancestors: &[Node<'_>]) {
+pub(crate) fn check(checker: &mut Checker<'_>, facts: &ModuleFacts, raise: Node<'_>, ancestors: &[Node<'_>]) {
     if raise.child_by_field_name("cause").is_some() {
         return;
     }
@@ -32,7 +32,7 @@ pub(crate) fn check(checker: &mut Checker<'_>, raise: Node<'_>, ancestors: &[Nod
         snippet(checker.text(exc), 40)
     );
     let scope = enclosing_scope(ancestors).unwrap_or(handler);
-    let fix = fix(source, handler, exc, bound, scope);
+    let fix = fix(source, facts, handler, exc, bound, scope);
     checker.report(Rule::PyRaiseWithoutFrom, raise, message).fix = fix;
 }
 
@@ -64,7 +64,14 @@ fn bound_name<'a>(source: &'a str, handler: Node<'_>) -> Option<&'a str> {
     (name.kind() == "identifier").then(|| &source[name.byte_range()])
 }
 
-fn fix(source: &str, handler: Node<'_>, exc: Node<'_>, bound: Option<&str>, scope: Node<'_>) -> Option<Fix> {
+fn fix(
+    source: &str,
+    facts: &ModuleFacts,
+    handler: Node<'_>,
+    exc: Node<'_>,
+    bound: Option<&str>,
+    scope: Node<'_>,
+) -> Option<Fix> {
     let title = |name: &str| format!("chain the original exception with `from {name}`");
     if let Some(name) = bound {
         return Some(Fix {
@@ -76,7 +83,9 @@ fn fix(source: &str, handler: Node<'_>, exc: Node<'_>, bound: Option<&str>, scop
     // A bare `except:` cannot bind a name without naming a type; leave it alone.
     let mut cursor = handler.walk();
     let last_type = handler.children_by_field_name("value", &mut cursor).last()?;
-    let name = fresh_name(source, scope);
+    // Read once per scope: a module of 20,000 such handlers was read 20,000 times (issue 17).
+    let name =
+        facts.fresh_names.borrow_mut().entry(scope.id()).or_insert_with(|| fresh_name(source, scope)).clone();
     Some(Fix {
         applicability: Applicability::Safe,
         title: title(&name),
