@@ -25,6 +25,10 @@ struct Module {
     /// Package path -> `module@version` from `vendor/modules.txt`, when vendoring.
     vendor: Option<HashMap<String, String>>,
     root: PathBuf,
+    /// A digest of the module versions the build uses (`vendor/modules.txt`, else the
+    /// `require` and `replace` directives): what a vendored or cached package's API, and
+    /// the APIs its types come from, depend on.
+    versions: u64,
     /// Required module path -> the module path and version whose files the module cache
     /// holds for it (itself, or its `replace` target).
     requires: Vec<(String, (String, String))>,
@@ -93,7 +97,7 @@ impl GoPackages {
             h.update(&[0]);
             let d = match self.locate(module.as_deref(), import) {
                 Some((_, Some(version))) => version,
-                Some((pkg_dir, None)) => self.content_digest(&pkg_dir),
+                Some((pkg_dir, None)) => self.content_digest(module.as_deref(), &pkg_dir, 0),
                 None => {
                     self.note_missing(import);
                     0
@@ -105,17 +109,28 @@ impl GoPackages {
     }
 
     /// The APIs of the packages `imports` name, as found from the package in `dir`.
+    /// The packages their types come from are read too (`net/http.File` embeds
+    /// `io.Closer`, so `io` is needed though the file may not import it), a few levels deep.
     pub fn api(&self, dir: &Path, imports: &[String]) -> GoApi {
         let module = self.module(dir);
         let mut api = GoApi::default();
-        for import in imports {
-            let Some((pkg_dir, _)) = self.locate(module.as_deref(), import) else {
-                self.note_missing(import);
-                continue;
-            };
-            if let Some(p) = self.read(&pkg_dir) {
-                api.insert(import, p);
+        let mut level: Vec<String> = imports.to_vec();
+        let mut seen: std::collections::HashSet<String> = level.iter().cloned().collect();
+        for depth in 0..4 {
+            let mut next = Vec::new();
+            for import in &level {
+                let Some((pkg_dir, _)) = self.locate(module.as_deref(), import) else {
+                    if depth == 0 {
+                        self.note_missing(import);
+                    }
+                    continue;
+                };
+                if let Some(p) = self.read(&pkg_dir) {
+                    next.extend(p.referenced().into_iter().filter(|r| seen.insert(r.clone())));
+                    api.insert(import, p);
+                }
             }
+            level = next;
         }
         api
     }
@@ -168,17 +183,18 @@ impl GoPackages {
             let dir = mdir.join(import[mpath.len()..].trim_start_matches('/'));
             return is_package(&dir).then_some((dir, None));
         }
+        let versions = format!("{:x}", module.versions);
         if let Some(vendor) = &module.vendor {
-            let version = vendor.get(import)?;
+            vendor.get(import)?;
             let dir = module.root.join("vendor").join(import);
-            return is_package(&dir).then(|| (dir, digest_of(version)));
+            return is_package(&dir).then(|| (dir, digest_of(&versions)));
         }
         let (mpath, (target, version)) = longest(&module.requires, import)?;
         let cache = self.modcache.as_ref()?;
         let dir = cache
             .join(format!("{}@{}", escape(target), escape(version)))
             .join(import[mpath.len()..].trim_start_matches('/'));
-        is_package(&dir).then(|| (dir, digest_of(&format!("{target}@{version}"))))
+        is_package(&dir).then(|| (dir, digest_of(&versions)))
     }
 
     fn read(&self, dir: &Path) -> Option<Arc<PackageApi>> {
@@ -197,16 +213,34 @@ impl GoPackages {
         api
     }
 
-    fn content_digest(&self, dir: &Path) -> u64 {
+    /// A package's files, and the digests of the packages it imports (the APIs its types
+    /// come from), the versioned ones by version.
+    fn content_digest(&self, module: Option<&Module>, dir: &Path, depth: usize) -> u64 {
         if let Some(d) = self.lock().digests.get(dir) {
             return *d;
         }
         let mut h = xxhash_rust::xxh3::Xxh3::new();
-        for (name, source) in go_files(dir) {
+        let files = go_files(dir);
+        let mut imports: Vec<String> = files.iter().flat_map(|(_, s)| scan_imports(s)).collect();
+        imports.sort();
+        imports.dedup();
+        for (name, source) in &files {
             h.update(name.as_bytes());
             h.update(&[0]);
             h.update(source.as_bytes());
             h.update(&[0]);
+        }
+        // Go has no import cycles; the bound is for broken trees.
+        if depth < 32 {
+            for import in &imports {
+                let d = match self.locate(module, import) {
+                    Some((_, Some(v))) => v,
+                    Some((d, None)) if d != dir => self.content_digest(module, &d, depth + 1),
+                    _ => 0,
+                };
+                h.update(import.as_bytes());
+                h.update(&d.to_le_bytes());
+            }
         }
         let d = h.digest();
         self.lock().digests.insert(dir.to_path_buf(), d);
@@ -360,9 +394,15 @@ fn read_module(root: &Path) -> Option<Module> {
             }
         }
     }
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for (p, (t, v)) in &m.requires {
+        h.update(format!("{p} {t} {v}\n").as_bytes());
+    }
     if root.join("vendor/modules.txt").is_file() {
         m.vendor = Some(read_vendor(&root.join("vendor/modules.txt")));
+        h.update(&std::fs::read(root.join("vendor/modules.txt")).unwrap_or_default());
     }
+    m.versions = h.digest();
     Some(m)
 }
 

@@ -2,10 +2,18 @@
 // Reports, with go/types: calls used as statements (and `go` statements) whose results
 // include an error; `_` bound to an error result in assignments and var specs.
 // Deferred calls are not checked (catalog default). Exclusions as the catalog lists.
-// Usage: errcheckish DIR... (one package per directory, default build context, non-test files).
+// `_` is reported only with -blank (errcheck's -blank; the catalog's check-blank).
+// -exclude FILE takes errcheck's -exclude syntax (`io.Copy`, `(*net/http.Server).Shutdown`,
+// `(io.Closer).Close`, `//` comments), matched as errcheck v1.6 names a callee: the
+// function's full name, and for a method called through an interface, that interface.
+// Import paths under `/vendor/` are named without the vendoring prefix, as errcheck does.
+// Usage: errcheckish [-blank] [-exclude FILE] DIR... (one package per directory, default
+// build context, non-test files).
 package main
 
 import (
+	"bufio"
+	"flag"
 	"fmt"
 	"go/ast"
 	"go/build"
@@ -22,11 +30,76 @@ var errType = types.Universe.Lookup("error").Type()
 
 func isErr(t types.Type) bool { return types.Identical(t, errType) }
 
+var (
+	blankFlag   = flag.Bool("blank", false, "report errors assigned to _")
+	excludeFile = flag.String("exclude", "", "errcheck -exclude file")
+	excludes    = map[string]bool{}
+)
+
+// devendor drops a GOPATH vendoring prefix: a/vendor/b/c -> b/c.
+func devendor(s string) string {
+	for {
+		i := strings.Index(s, "/vendor/")
+		if i < 0 {
+			return s
+		}
+		j := strings.LastIndexAny(s[:i], "(*")
+		s = s[:j+1] + s[i+len("/vendor/"):]
+	}
+}
+
+// userExcluded: errcheck's namesForExcludeCheck, for the -exclude list.
+func userExcluded(info *types.Info, call *ast.CallExpr) bool {
+	if len(excludes) == 0 {
+		return false
+	}
+	var id *ast.Ident
+	switch f := unparen(call.Fun).(type) {
+	case *ast.Ident:
+		id = f
+	case *ast.SelectorExpr:
+		id = f.Sel
+	default:
+		return false
+	}
+	fn, ok := info.Uses[id].(*types.Func)
+	if !ok {
+		return false
+	}
+	if excludes[devendor(fn.FullName())] {
+		return true
+	}
+	if sel, ok := unparen(call.Fun).(*ast.SelectorExpr); ok {
+		if s := info.Selections[sel]; s != nil && types.IsInterface(s.Recv()) {
+			if n, ok := s.Recv().(*types.Named); ok {
+				return excludes[devendor("("+n.String()+")."+fn.Name())]
+			}
+		}
+	}
+	return false
+}
+
 func main() {
+	flag.Parse()
+	if *excludeFile != "" {
+		f, err := os.Open(*excludeFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			l := strings.TrimSpace(sc.Text())
+			if l != "" && !strings.HasPrefix(l, "//") {
+				excludes[l] = true
+			}
+		}
+		f.Close()
+	}
 	fset := token.NewFileSet()
 	build.Default.CgoEnabled = false
 	imp := importer.ForCompiler(fset, "source", nil).(types.ImporterFrom)
-	for _, dir := range os.Args[1:] {
+	for _, dir := range flag.Args() {
 		ctxt := build.Default
 		ctxt.CgoEnabled = true
 		bp, err := ctxt.ImportDir(dir, 0)
@@ -74,6 +147,9 @@ func results(info *types.Info, call *ast.CallExpr) []types.Type {
 }
 
 func excluded(info *types.Info, call *ast.CallExpr) bool {
+	if userExcluded(info, call) {
+		return true
+	}
 	sel, ok := unparen(call.Fun).(*ast.SelectorExpr)
 	if !ok {
 		return false
@@ -176,6 +252,9 @@ func isBlank(e ast.Expr) bool {
 }
 
 func blank(fset *token.FileSet, info *types.Info, lhs, rhs []ast.Expr) {
+	if !*blankFlag {
+		return
+	}
 	if len(lhs) == len(rhs) {
 		for i, l := range lhs {
 			c := callOf(rhs[i])
