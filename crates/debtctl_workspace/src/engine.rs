@@ -164,6 +164,7 @@ pub fn scan_with(
         }
     }
     let missing = go.missing();
+    out.summary.go_packages_not_found = missing.len() as u64;
     if !missing.is_empty() {
         let shown: Vec<&str> = missing.iter().take(3).map(String::as_str).collect();
         let more = if missing.len() > 3 { ", ..." } else { "" };
@@ -540,6 +541,20 @@ mod tests {
              result), fakeio (GOROOT), other (go.work); not missing.Call"
         );
         assert_eq!(app.missing(), ["github.com/none/missing"]);
+        let files = crate::discovery::discover(
+            &[root.join("work/app")],
+            &Settings::resolve(&root.join("work/app"), &crate::Overrides::default()).unwrap(),
+            1,
+        )
+        .unwrap();
+        let settings = Settings::resolve(&root.join("work/app"), &crate::Overrides::default()).unwrap();
+        let outcome = scan_with(&files, &settings, None, 1, &go());
+        assert_eq!(outcome.summary.go_packages_not_found, 1);
+        assert!(
+            outcome.warnings.iter().any(|w| w.message.contains("go mod download")),
+            "{:?}",
+            outcome.warnings
+        );
         assert_eq!(go_findings(&root.join("vapp"), &go(), None), [("main.go".to_string(), 6)], "vendor/");
         assert_eq!(go_findings(&root.join("gpapp"), &go(), None), [("main.go".to_string(), 6)], "GOPATH");
         // Without the module cache, lib's calls are unknown, never guessed.
