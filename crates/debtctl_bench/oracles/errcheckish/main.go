@@ -7,7 +7,9 @@
 // `(io.Closer).Close`, `//` comments), matched as errcheck v1.6 names a callee: the
 // function's full name, and for a method called through an interface, that interface.
 // Import paths under `/vendor/` are named without the vendoring prefix, as errcheck does.
-// Usage: errcheckish [-blank] [-exclude FILE] DIR... (one package per directory, default
+// With -tests, `_test.go` files too: in-package ones with the package, external ones as
+// their own package.
+// Usage: errcheckish [-blank] [-tests] [-exclude FILE] DIR... (one package per directory, default
 // build context, non-test files).
 package main
 
@@ -32,6 +34,7 @@ func isErr(t types.Type) bool { return types.Identical(t, errType) }
 
 var (
 	blankFlag   = flag.Bool("blank", false, "report errors assigned to _")
+	testsFlag   = flag.Bool("tests", false, "also check _test.go files (in-package and external tests)")
 	excludeFile = flag.String("exclude", "", "errcheck -exclude file")
 	excludes    = map[string]bool{}
 )
@@ -107,8 +110,21 @@ func main() {
 			fmt.Fprintln(os.Stderr, dir, err)
 			continue
 		}
+		names := append(append([]string{}, bp.GoFiles...), bp.CgoFiles...)
+		if *testsFlag {
+			names = append(names, bp.TestGoFiles...)
+		}
+		checkPackage(fset, imp, dir, bp.ImportPath, names)
+		if *testsFlag && len(bp.XTestGoFiles) > 0 {
+			checkPackage(fset, imp, dir, bp.ImportPath+"_test", bp.XTestGoFiles)
+		}
+	}
+}
+
+func checkPackage(fset *token.FileSet, imp types.ImporterFrom, dir, path string, names []string) {
+	{
 		var files []*ast.File
-		for _, name := range append(append([]string{}, bp.GoFiles...), bp.CgoFiles...) {
+		for _, name := range names {
 			f, err := parser.ParseFile(fset, filepath.Join(dir, name), nil, parser.ParseComments)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)
@@ -124,7 +140,7 @@ func main() {
 			}
 			nerr++
 		}}
-		conf.Check(bp.ImportPath, fset, files, info)
+		conf.Check(path, fset, files, info)
 		for _, f := range files {
 			check(fset, f, info)
 		}
