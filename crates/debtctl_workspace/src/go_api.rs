@@ -41,6 +41,8 @@ struct State {
     /// Package directory -> its API (None when it holds no Go package).
     apis: HashMap<PathBuf, Option<Arc<PackageApi>>>,
     digests: HashMap<PathBuf, u64>,
+    /// (module root, import path) -> where it was found.
+    located: HashMap<(PathBuf, String), Option<(PathBuf, Option<u64>)>>,
     /// Import paths found nowhere.
     missing: std::collections::BTreeSet<String>,
 }
@@ -162,6 +164,16 @@ impl GoPackages {
     /// The directory of package `import`, and its digest when it is known without reading
     /// the files (a versioned module or the standard library).
     fn locate(&self, module: Option<&Module>, import: &str) -> Option<(PathBuf, Option<u64>)> {
+        let key = (module.map(|m| m.root.clone()).unwrap_or_default(), import.to_string());
+        if let Some(found) = self.lock().located.get(&key) {
+            return found.clone();
+        }
+        let found = self.find(module, import);
+        self.lock().located.insert(key, found.clone());
+        found
+    }
+
+    fn find(&self, module: Option<&Module>, import: &str) -> Option<(PathBuf, Option<u64>)> {
         let first = import.split('/').next().unwrap_or(import);
         let digest_of = |what: &str| {
             let mut h = xxhash_rust::xxh3::Xxh3::new();
