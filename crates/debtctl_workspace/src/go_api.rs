@@ -17,6 +17,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+/// A package's directory, and its digest when its version tells it (module cache,
+/// `vendor/`, `$GOROOT`) rather than its files.
+type Found = (PathBuf, Option<u64>);
+
 /// A module: its path, directory, and how its imports are resolved.
 #[derive(Debug, Default)]
 struct Module {
@@ -42,7 +46,7 @@ struct State {
     apis: HashMap<PathBuf, Option<Arc<PackageApi>>>,
     digests: HashMap<PathBuf, u64>,
     /// (module root, import path) -> where it was found.
-    located: HashMap<(PathBuf, String), Option<(PathBuf, Option<u64>)>>,
+    located: HashMap<(PathBuf, String), Option<Found>>,
     /// Import paths found nowhere.
     missing: std::collections::BTreeSet<String>,
 }
@@ -163,7 +167,7 @@ impl GoPackages {
 
     /// The directory of package `import`, and its digest when it is known without reading
     /// the files (a versioned module or the standard library).
-    fn locate(&self, module: Option<&Module>, import: &str) -> Option<(PathBuf, Option<u64>)> {
+    fn locate(&self, module: Option<&Module>, import: &str) -> Option<Found> {
         let key = (module.map(|m| m.root.clone()).unwrap_or_default(), import.to_string());
         if let Some(found) = self.lock().located.get(&key) {
             return found.clone();
@@ -173,7 +177,7 @@ impl GoPackages {
         found
     }
 
-    fn find(&self, module: Option<&Module>, import: &str) -> Option<(PathBuf, Option<u64>)> {
+    fn find(&self, module: Option<&Module>, import: &str) -> Option<Found> {
         let first = import.split('/').next().unwrap_or(import);
         let digest_of = |what: &str| {
             let mut h = xxhash_rust::xxh3::Xxh3::new();
