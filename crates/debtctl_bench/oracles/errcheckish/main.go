@@ -1,7 +1,8 @@
 // errcheckish: an errcheck-equivalent for the debtctl catalog (go/ignored-error).
 // Reports, with go/types: calls used as statements (and `go` statements) whose results
 // include an error; `_` bound to an error result in assignments and var specs.
-// Deferred calls are not checked (catalog default). Exclusions as the catalog lists.
+// Deferred calls are not checked (catalog default). Exclusions as the catalog lists
+// (errcheck v1.6's: fmt.Fprint* only to os.Stdout, os.Stderr, *bytes.Buffer, *strings.Builder).
 // `_` is reported only with -blank (errcheck's -blank; the catalog's check-blank).
 // -exclude FILE takes errcheck's -exclude syntax (`io.Copy`, `(*net/http.Server).Shutdown`,
 // `(io.Closer).Close`, `//` comments), matched as errcheck v1.6 names a callee: the
@@ -174,7 +175,8 @@ func excluded(info *types.Info, call *ast.CallExpr) bool {
 	if id, ok := sel.X.(*ast.Ident); ok {
 		if pn, ok := info.Uses[id].(*types.PkgName); ok {
 			p := pn.Imported().Path()
-			return (p == "fmt" && (strings.HasPrefix(name, "Print") || strings.HasPrefix(name, "Fprint"))) ||
+			return (p == "fmt" && strings.HasPrefix(name, "Print")) ||
+				(p == "fmt" && strings.HasPrefix(name, "Fprint") && fprintExcluded(info, call)) ||
 				(p == "math/rand" && name == "Read")
 		}
 	}
@@ -196,6 +198,28 @@ func excluded(info *types.Info, call *ast.CallExpr) bool {
 		}
 	}
 	return false
+}
+
+// fprintExcluded: errcheck v1.6's fmt.Fprint*(os.Stdout), (os.Stderr), (*bytes.Buffer),
+// (*strings.Builder): the writer as written, or its type.
+func fprintExcluded(info *types.Info, call *ast.CallExpr) bool {
+	if len(call.Args) == 0 {
+		return false
+	}
+	if sel, ok := call.Args[0].(*ast.SelectorExpr); ok {
+		if id, ok := sel.X.(*ast.Ident); ok {
+			if pn, ok := info.Uses[id].(*types.PkgName); ok && pn.Imported().Path() == "os" &&
+				(sel.Sel.Name == "Stdout" || sel.Sel.Name == "Stderr") {
+				return true
+			}
+		}
+	}
+	t := info.TypeOf(call.Args[0])
+	if t == nil {
+		return false
+	}
+	s := devendor(t.String())
+	return s == "*bytes.Buffer" || s == "*strings.Builder"
 }
 
 func excludedMethod(recv types.Type, name string) bool {
