@@ -11,7 +11,7 @@
 //! result caches every package has a digest: its module path and version for the module
 //! cache and `vendor/`, the Go version for `$GOROOT`, its files' contents otherwise.
 
-use debtctl_linter::{GoApi, PackageApi, PackageFile};
+use debtctl_linter::{ApiSource, GoApi, PackageApi, PackageFile};
 use debtctl_syntax::{parse, Language};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -115,30 +115,17 @@ impl GoPackages {
     }
 
     /// The APIs of the packages `imports` name, as found from the package in `dir`.
-    /// The packages their types come from are read too (`net/http.File` embeds
-    /// `io.Closer`, so `io` is needed though the file may not import it), a few levels deep.
-    pub fn api(&self, dir: &Path, imports: &[String]) -> GoApi {
+    /// Only the imports are located now (the missing ones counted); each package, and
+    /// each package its types come from (`net/http.File` embeds `io.Closer`), is read when
+    /// a rule first asks about it.
+    pub fn api(self: &Arc<Self>, dir: &Path, imports: &[String]) -> GoApi {
         let module = self.module(dir);
-        let mut api = GoApi::default();
-        let mut level: Vec<String> = imports.to_vec();
-        let mut seen: std::collections::HashSet<String> = level.iter().cloned().collect();
-        for depth in 0..4 {
-            let mut next = Vec::new();
-            for import in &level {
-                let Some((pkg_dir, _)) = self.locate(module.as_deref(), import) else {
-                    if depth == 0 {
-                        self.note_missing(import);
-                    }
-                    continue;
-                };
-                if let Some(p) = self.read(&pkg_dir) {
-                    next.extend(p.referenced().into_iter().filter(|r| seen.insert(r.clone())));
-                    api.insert(import, p);
-                }
+        for import in imports {
+            if self.locate(module.as_deref(), import).is_none() {
+                self.note_missing(import);
             }
-            level = next;
         }
-        api
+        GoApi::with_source(Arc::new(Loader { go: Arc::clone(self), module }))
     }
 
     /// A package found nowhere; the standard library's are not counted, as the facts
@@ -217,8 +204,25 @@ impl GoPackages {
         if let Some(p) = self.lock().apis.get(dir) {
             return p.clone();
         }
-        let files = go_files(dir);
-        let trees: Vec<_> = files.iter().map(|(_, s)| parse(Language::Go, s)).collect();
+        // Function bodies are not part of an API: blanked before parsing, they cost little.
+        // Where the blanked text does not parse cleanly, the file is parsed as it is.
+        let mut files = Vec::new();
+        let mut trees = Vec::new();
+        for (name, source) in go_files(dir) {
+            let blank = without_bodies(&source);
+            let tree =
+                blank.as_deref().and_then(|b| parse(Language::Go, b)).filter(|t| !t.root_node().has_error());
+            match (blank, tree) {
+                (Some(blank), Some(tree)) => {
+                    files.push((name, blank));
+                    trees.push(Some(tree));
+                }
+                _ => {
+                    trees.push(parse(Language::Go, &source));
+                    files.push((name, source));
+                }
+            }
+        }
         let units: Vec<PackageFile<'_>> = files
             .iter()
             .zip(&trees)
@@ -262,6 +266,126 @@ impl GoPackages {
         self.lock().digests.insert(dir.to_path_buf(), d);
         d
     }
+}
+
+/// Reads packages for the index of one package's files, as they are asked for.
+struct Loader {
+    go: Arc<GoPackages>,
+    module: Option<Arc<Module>>,
+}
+
+impl ApiSource for Loader {
+    fn load(&self, path: &str) -> Option<Arc<PackageApi>> {
+        let (dir, _) = self.go.locate(self.module.as_deref(), path)?;
+        self.go.read(&dir)
+    }
+}
+
+/// The source with the inside of every top-level function and method body replaced by
+/// spaces (newlines kept, so lines and columns stay), for a parse that reads the
+/// declarations only; None when the text is not lexed to the end (an unclosed string or
+/// brace): the caller then parses it as it is.
+fn without_bodies(src: &str) -> Option<String> {
+    let b = src.as_bytes();
+    let mut out = b.to_vec();
+    let (mut i, mut depth, mut paren) = (0usize, 0i32, 0i32);
+    let mut in_signature = false;
+    let mut prev_word: &[u8] = b"";
+    while i < b.len() {
+        let c = b[i];
+        if let Some(next) = skip_literal(b, i)? {
+            i = next;
+            prev_word = b"";
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80) {
+                i += 1;
+            }
+            prev_word = &b[start..i];
+            if depth == 0 && paren == 0 && prev_word == b"func" {
+                in_signature = true;
+            }
+            continue;
+        }
+        match c {
+            b'(' | b'[' => paren += 1,
+            b')' | b']' => paren -= 1,
+            b'{' if depth == 0
+                && paren == 0
+                && in_signature
+                && prev_word != b"interface"
+                && prev_word != b"struct" =>
+            {
+                let end = matching_brace(b, i)?;
+                for byte in &mut out[i + 1..end] {
+                    if *byte != b'\n' {
+                        *byte = b' ';
+                    }
+                }
+                in_signature = false;
+                i = end + 1;
+                prev_word = b"";
+                continue;
+            }
+            b'{' => depth += 1,
+            b'}' => depth -= 1,
+            _ => {}
+        }
+        if !c.is_ascii_whitespace() {
+            prev_word = b"";
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// If a comment, string, raw string or rune starts at `i`: Some(the index after it);
+/// Ok(None) (as `Some(None)`) when none starts there; None when it does not end.
+fn skip_literal(b: &[u8], i: usize) -> Option<Option<usize>> {
+    let find =
+        |from: usize, pat: &[u8]| b[from..].windows(pat.len()).position(|w| w == pat).map(|p| from + p);
+    match (b[i], b.get(i + 1)) {
+        (b'/', Some(b'/')) => Some(Some(find(i, b"\n").unwrap_or(b.len()))),
+        (b'/', Some(b'*')) => Some(Some(find(i + 2, b"*/")? + 2)),
+        (b'`', _) => Some(Some(find(i + 1, b"`")? + 1)),
+        (q @ (b'"' | b'\''), _) => {
+            let mut j = i + 1;
+            while j < b.len() && b[j] != q {
+                if b[j] == b'\n' {
+                    return None;
+                }
+                j += if b[j] == b'\\' { 2 } else { 1 };
+            }
+            (j < b.len()).then_some(Some(j + 1))
+        }
+        _ => Some(None),
+    }
+}
+
+/// The index of the `}` that closes the `{` at `open`.
+fn matching_brace(b: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < b.len() {
+        if let Some(next) = skip_literal(b, i)? {
+            i = next;
+            continue;
+        }
+        match b[i] {
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// `GOROOT` of the `go` on `PATH`: the directory above its `bin/`, symbolic links followed.
@@ -490,6 +614,19 @@ mod tests {
             d.contains(&("require".to_string(), vec!["golang.org/x/y".to_string(), "v0.1.0".to_string()]))
         );
         assert!(d.iter().any(|(v, a)| v == "replace" && a[2] == "../b"));
+    }
+
+    #[test]
+    fn bodies_are_blanked_and_declarations_kept() {
+        let src = "package p\n\nfunc (s *S) M(x interface{ F() }) (struct{ a int }, error) {\n\ts := \"}\" + `{` + string('}')\n\tif x { /* } */ }\n}\n\ntype S struct{ f func() error }\n\nvar v = map[string]int{\"a\": 1}\n";
+        let out = without_bodies(src).unwrap();
+        assert_eq!(out.len(), src.len());
+        assert_eq!(out.lines().count(), src.lines().count());
+        assert!(out.contains("func (s *S) M(x interface{ F() }) (struct{ a int }, error) {\n"), "{out}");
+        assert!(!out.contains("if x"), "{out}");
+        assert!(out.contains("type S struct{ f func() error }"), "{out}");
+        assert!(out.contains("var v = map[string]int{\"a\": 1}"), "{out}");
+        assert!(without_bodies("package p\n\nfunc f() {\n\ts := \"unclosed\n}\n").is_none());
     }
 
     #[test]
