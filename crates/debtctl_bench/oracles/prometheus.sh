@@ -30,3 +30,12 @@ mkdir -p "$O/cfg"
   grep -v -e '^//' -e '^$' scripts/errcheck_excludes.txt | sed 's/.*/  "&",/'; echo ']'; } > "$O/cfg/debtctl.toml"
 "$bin" scan --no-cache --exit-zero --config "$O/cfg/debtctl.toml" --select go/ignored-error --format json . > "$O/ours.json"
 python3 "$here/compare_errcheck.py" "$O/ours.json" "$O/files.txt" "$O/errcheck.out" "$P"
+# go/shadow against go vet's shadow analyzer (Debian's golang-golang-x-tools 0.5.0 puts it
+# at /usr/bin/golang-shadow), on the packages that load.
+if [ -x /usr/bin/golang-shadow ]; then
+  grep -v -E "/cmd/prometheus$|/cmd/promtool$|/discovery/(install|gce|ec2)$|/config$" "$O/pkgs.txt" > "$O/pkgs-ok.txt"
+  /usr/bin/golang-shadow $(cat "$O/pkgs-ok.txt") > "$O/shadow.out" 2>&1 || true
+  /usr/bin/golang-shadow -strict $(cat "$O/pkgs-ok.txt") > "$O/shadow-strict.out" 2>&1 || true
+  "$bin" scan --no-cache --exit-zero --select go/shadow --format json . > "$O/ours-shadow.json"
+  python3 "$here/compare_shadow.py" "$O/ours-shadow.json" "$O/files.txt" "$O/shadow.out" "$O/shadow-strict.out" "$P"
+fi
