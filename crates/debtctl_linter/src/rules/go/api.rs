@@ -43,42 +43,6 @@ impl PackageApi {
     }
 }
 
-impl PackageApi {
-    /// The import paths the package's declared types name (results, fields, embedded
-    /// types, variables): where the types its API hands out are declared.
-    pub fn referenced(&self) -> Vec<String> {
-        let d = &self.decls;
-        let mut out: Vec<String> = Vec::new();
-        let mut add = |ty: &str| {
-            let mut t = ty;
-            loop {
-                t = t.trim_start_matches('*');
-                if let Some(rest) = t.strip_prefix("map[") {
-                    t = rest.split_once(']').map_or("", |(_, v)| v);
-                } else if t.starts_with('[') {
-                    t = t.split_once(']').map_or("", |(_, v)| v);
-                } else {
-                    break;
-                }
-            }
-            if let Some((path, _)) = t.rsplit_once('.') {
-                if !out.iter().any(|o| o == path) {
-                    out.push(path.to_string());
-                }
-            }
-        };
-        let results = d.funcs.values().chain(d.methods.values().flat_map(|m| m.values()));
-        for r in results {
-            r.types.iter().flatten().for_each(|t| add(t));
-        }
-        d.fields.values().flat_map(|f| f.values()).for_each(|t| add(t));
-        d.embeds.values().flatten().for_each(|t| add(t));
-        d.vars.values().for_each(|t| add(t));
-        out.sort();
-        out
-    }
-}
-
 /// Where the index gets a package it has not read yet, by import path: the workspace
 /// finds its directory and reads it. `None`: not found, its calls stay unknown.
 pub trait ApiSource: Send + Sync {
@@ -360,7 +324,6 @@ mod tests {
         assert!(idx.method("io.ReadCloser", "Close").unwrap().returns_error());
         assert!(idx.method("example.com/lib.Client", "Nope").is_none());
         assert!(idx.method("other.T", "Close").is_none(), "a package not in the index is unknown");
-        assert_eq!(idx.package("example.com/lib").unwrap().referenced(), ["io"]);
         // On demand: a package is read when first asked about, once.
         struct Counting(std::sync::atomic::AtomicUsize);
         impl ApiSource for Counting {
