@@ -177,6 +177,11 @@ pub struct Summary {
     /// Fixes applied by `debtctl fix`, by rule ID (absent when nothing was fixed).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub fixed: std::collections::BTreeMap<String, u64>,
+    /// Packages that scanned Go files import and that were found nowhere (not in the
+    /// module, `vendor/`, the module cache or GOPATH): calls into them are unknown, so
+    /// recall is reduced. `go mod download` or `go mod vendor` gets them.
+    #[serde(default)]
+    pub go_packages_not_found: u64,
 }
 
 /// Files passed over, by reason. Each was also named in a warning on stderr, except

@@ -14,7 +14,7 @@ mod walk;
 
 pub use checker::{check_go_file, check_package, check_parsed, check_source, is_generated, FileResult};
 pub use registry::{Rule, RuleMeta, RuleSet};
-pub use rules::go::api::{imported_paths, GoApi, PackageApi};
+pub use rules::go::api::{imported_paths, ApiSource, GoApi, PackageApi};
 pub use rules::go::ignored_error::parse_exclude_function;
 pub use rules::go::package::{FileFacts, PackageFacts, PackageFile};
 pub use settings::{GoSettings, LinterSettings};

@@ -14,6 +14,7 @@ use debtctl_syntax::{parse, Language};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Files larger than this are skipped with a warning: generated bundles, data dumps.
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
@@ -101,7 +102,7 @@ pub fn scan(
     cache: Option<&mut Cache>,
     threads: usize,
 ) -> ScanOutcome {
-    scan_with(files, settings, cache, threads, &GoPackages::from_env())
+    scan_with(files, settings, cache, threads, &Arc::new(GoPackages::from_env()))
 }
 
 /// [`scan`], with the imported Go packages found in `go`'s locations.
@@ -110,7 +111,7 @@ pub fn scan_with(
     settings: &Settings,
     cache: Option<&mut Cache>,
     threads: usize,
-    go: &GoPackages,
+    go: &Arc<GoPackages>,
 ) -> ScanOutcome {
     let cwd = std::env::current_dir().ok();
     let cache_ref = cache.as_deref();
@@ -170,6 +171,7 @@ pub fn scan_with(
         }
     }
     let missing = go.missing();
+    out.summary.go_packages_not_found = missing.len() as u64;
     if !missing.is_empty() {
         let shown: Vec<&str> = missing.iter().take(3).map(String::as_str).collect();
         let more = if missing.len() > 3 { ", ..." } else { "" };
@@ -288,7 +290,7 @@ fn check_go_package(
     cwd: Option<&Path>,
     settings: &Settings,
     cache: Option<&Cache>,
-    go: &GoPackages,
+    go: &Arc<GoPackages>,
 ) -> Vec<(String, FileOutcome)> {
     let dir = files.first().and_then(|f| f.path.parent()).map(Path::to_path_buf).unwrap_or_default();
     let dir = std::path::absolute(&dir).unwrap_or(dir);
@@ -484,7 +486,7 @@ mod tests {
     }
 
     /// (path, line) of each go/ignored-error finding of a scan of `dir` with `go`.
-    fn go_findings(dir: &Path, go: &GoPackages, cache: Option<&Path>) -> Vec<(String, u32)> {
+    fn go_findings(dir: &Path, go: &Arc<GoPackages>, cache: Option<&Path>) -> Vec<(String, u32)> {
         use crate::{discovery::discover, Overrides};
         let overrides = Overrides { select: Some(vec!["go/ignored-error".into()]), ..Overrides::default() };
         let settings = Settings::resolve(dir, &overrides).unwrap();
@@ -547,7 +549,11 @@ mod tests {
             ],
         );
         let go = || {
-            GoPackages::new(Some(root.join("goroot")), Some(root.join("cache")), vec![root.join("gopath")])
+            Arc::new(GoPackages::new(
+                Some(root.join("goroot")),
+                Some(root.join("cache")),
+                vec![root.join("gopath")],
+            ))
         };
         let app = go();
         let found = go_findings(&root.join("work/app"), &app, None);
@@ -558,10 +564,24 @@ mod tests {
              result), fakeio (GOROOT), other (go.work); not missing.Call"
         );
         assert_eq!(app.missing(), ["github.com/none/missing"]);
+        let files = crate::discovery::discover(
+            &[root.join("work/app")],
+            &Settings::resolve(&root.join("work/app"), &crate::Overrides::default()).unwrap(),
+            1,
+        )
+        .unwrap();
+        let settings = Settings::resolve(&root.join("work/app"), &crate::Overrides::default()).unwrap();
+        let outcome = scan_with(&files, &settings, None, 1, &go());
+        assert_eq!(outcome.summary.go_packages_not_found, 1);
+        assert!(
+            outcome.warnings.iter().any(|w| w.message.contains("go mod download")),
+            "{:?}",
+            outcome.warnings
+        );
         assert_eq!(go_findings(&root.join("vapp"), &go(), None), [("main.go".to_string(), 6)], "vendor/");
         assert_eq!(go_findings(&root.join("gpapp"), &go(), None), [("main.go".to_string(), 6)], "GOPATH");
         // Without the module cache, lib's calls are unknown, never guessed.
-        let bare = GoPackages::new(None, None, Vec::new());
+        let bare = Arc::new(GoPackages::new(None, None, Vec::new()));
         let found = go_findings(&root.join("work/app"), &bare, None);
         assert!(!found.iter().any(|(_, l)| *l == 13 || *l == 17), "{found:?}");
         assert!(bare.missing().contains(&"github.com/Up/lib".to_string()));
@@ -583,7 +603,7 @@ mod tests {
             ],
         );
         let cache = t.path().join("cache");
-        let none = || GoPackages::new(None, None, Vec::new());
+        let none = || Arc::new(GoPackages::new(None, None, Vec::new()));
         let c = || vec![("c/c.go".to_string(), 6)];
         assert_eq!(go_findings(&root, &none(), Some(&cache)), c());
         let (b_dir, c_dir) = (root.join("b"), root.join("c"));

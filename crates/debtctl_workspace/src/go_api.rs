@@ -11,11 +11,15 @@
 //! result caches every package has a digest: its module path and version for the module
 //! cache and `vendor/`, the Go version for `$GOROOT`, its files' contents otherwise.
 
-use debtctl_linter::{GoApi, PackageApi, PackageFile};
+use debtctl_linter::{ApiSource, GoApi, PackageApi, PackageFile};
 use debtctl_syntax::{parse, Language};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+/// A package's directory, and its digest when its version tells it (module cache,
+/// `vendor/`, `$GOROOT`) rather than its files.
+type Found = (PathBuf, Option<u64>);
 
 /// A module: its path, directory, and how its imports are resolved.
 #[derive(Debug, Default)]
@@ -25,6 +29,10 @@ struct Module {
     /// Package path -> `module@version` from `vendor/modules.txt`, when vendoring.
     vendor: Option<HashMap<String, String>>,
     root: PathBuf,
+    /// A digest of the module versions the build uses (`vendor/modules.txt`, else the
+    /// `require` and `replace` directives): what a vendored or cached package's API, and
+    /// the APIs its types come from, depend on.
+    versions: u64,
     /// Required module path -> the module path and version whose files the module cache
     /// holds for it (itself, or its `replace` target).
     requires: Vec<(String, (String, String))>,
@@ -37,6 +45,8 @@ struct State {
     /// Package directory -> its API (None when it holds no Go package).
     apis: HashMap<PathBuf, Option<Arc<PackageApi>>>,
     digests: HashMap<PathBuf, u64>,
+    /// (module root, import path) -> where it was found.
+    located: HashMap<(PathBuf, String), Option<Found>>,
     /// Import paths found nowhere.
     missing: std::collections::BTreeSet<String>,
 }
@@ -93,7 +103,7 @@ impl GoPackages {
             h.update(&[0]);
             let d = match self.locate(module.as_deref(), import) {
                 Some((_, Some(version))) => version,
-                Some((pkg_dir, None)) => self.content_digest(&pkg_dir),
+                Some((pkg_dir, None)) => self.content_digest(module.as_deref(), &pkg_dir, 0),
                 None => {
                     self.note_missing(import);
                     0
@@ -105,19 +115,17 @@ impl GoPackages {
     }
 
     /// The APIs of the packages `imports` name, as found from the package in `dir`.
-    pub fn api(&self, dir: &Path, imports: &[String]) -> GoApi {
+    /// Only the imports are located now (the missing ones counted); each package, and
+    /// each package its types come from (`net/http.File` embeds `io.Closer`), is read when
+    /// a rule first asks about it.
+    pub fn api(self: &Arc<Self>, dir: &Path, imports: &[String]) -> GoApi {
         let module = self.module(dir);
-        let mut api = GoApi::default();
         for import in imports {
-            let Some((pkg_dir, _)) = self.locate(module.as_deref(), import) else {
+            if self.locate(module.as_deref(), import).is_none() {
                 self.note_missing(import);
-                continue;
-            };
-            if let Some(p) = self.read(&pkg_dir) {
-                api.insert(import, p);
             }
         }
-        api
+        GoApi::with_source(Arc::new(Loader { go: Arc::clone(self), module }))
     }
 
     /// A package found nowhere; the standard library's are not counted, as the facts
@@ -146,7 +154,17 @@ impl GoPackages {
 
     /// The directory of package `import`, and its digest when it is known without reading
     /// the files (a versioned module or the standard library).
-    fn locate(&self, module: Option<&Module>, import: &str) -> Option<(PathBuf, Option<u64>)> {
+    fn locate(&self, module: Option<&Module>, import: &str) -> Option<Found> {
+        let key = (module.map(|m| m.root.clone()).unwrap_or_default(), import.to_string());
+        if let Some(found) = self.lock().located.get(&key) {
+            return found.clone();
+        }
+        let found = self.find(module, import);
+        self.lock().located.insert(key, found.clone());
+        found
+    }
+
+    fn find(&self, module: Option<&Module>, import: &str) -> Option<Found> {
         let first = import.split('/').next().unwrap_or(import);
         let digest_of = |what: &str| {
             let mut h = xxhash_rust::xxh3::Xxh3::new();
@@ -168,25 +186,43 @@ impl GoPackages {
             let dir = mdir.join(import[mpath.len()..].trim_start_matches('/'));
             return is_package(&dir).then_some((dir, None));
         }
+        let versions = format!("{:x}", module.versions);
         if let Some(vendor) = &module.vendor {
-            let version = vendor.get(import)?;
+            vendor.get(import)?;
             let dir = module.root.join("vendor").join(import);
-            return is_package(&dir).then(|| (dir, digest_of(version)));
+            return is_package(&dir).then(|| (dir, digest_of(&versions)));
         }
         let (mpath, (target, version)) = longest(&module.requires, import)?;
         let cache = self.modcache.as_ref()?;
         let dir = cache
             .join(format!("{}@{}", escape(target), escape(version)))
             .join(import[mpath.len()..].trim_start_matches('/'));
-        is_package(&dir).then(|| (dir, digest_of(&format!("{target}@{version}"))))
+        is_package(&dir).then(|| (dir, digest_of(&versions)))
     }
 
     fn read(&self, dir: &Path) -> Option<Arc<PackageApi>> {
         if let Some(p) = self.lock().apis.get(dir) {
             return p.clone();
         }
-        let files = go_files(dir);
-        let trees: Vec<_> = files.iter().map(|(_, s)| parse(Language::Go, s)).collect();
+        // Function bodies are not part of an API: blanked before parsing, they cost little.
+        // Where the blanked text does not parse cleanly, the file is parsed as it is.
+        let mut files = Vec::new();
+        let mut trees = Vec::new();
+        for (name, source) in go_files(dir) {
+            let blank = without_bodies(&source);
+            let tree =
+                blank.as_deref().and_then(|b| parse(Language::Go, b)).filter(|t| !t.root_node().has_error());
+            match (blank, tree) {
+                (Some(blank), Some(tree)) => {
+                    files.push((name, blank));
+                    trees.push(Some(tree));
+                }
+                _ => {
+                    trees.push(parse(Language::Go, &source));
+                    files.push((name, source));
+                }
+            }
+        }
         let units: Vec<PackageFile<'_>> = files
             .iter()
             .zip(&trees)
@@ -197,21 +233,159 @@ impl GoPackages {
         api
     }
 
-    fn content_digest(&self, dir: &Path) -> u64 {
+    /// A package's files, and the digests of the packages it imports (the APIs its types
+    /// come from), the versioned ones by version.
+    fn content_digest(&self, module: Option<&Module>, dir: &Path, depth: usize) -> u64 {
         if let Some(d) = self.lock().digests.get(dir) {
             return *d;
         }
         let mut h = xxhash_rust::xxh3::Xxh3::new();
-        for (name, source) in go_files(dir) {
+        let files = go_files(dir);
+        let mut imports: Vec<String> = files.iter().flat_map(|(_, s)| scan_imports(s)).collect();
+        imports.sort();
+        imports.dedup();
+        for (name, source) in &files {
             h.update(name.as_bytes());
             h.update(&[0]);
             h.update(source.as_bytes());
             h.update(&[0]);
         }
+        // Go has no import cycles; the bound is for broken trees.
+        if depth < 32 {
+            for import in &imports {
+                let d = match self.locate(module, import) {
+                    Some((_, Some(v))) => v,
+                    Some((d, None)) if d != dir => self.content_digest(module, &d, depth + 1),
+                    _ => 0,
+                };
+                h.update(import.as_bytes());
+                h.update(&d.to_le_bytes());
+            }
+        }
         let d = h.digest();
         self.lock().digests.insert(dir.to_path_buf(), d);
         d
     }
+}
+
+/// Reads packages for the index of one package's files, as they are asked for.
+struct Loader {
+    go: Arc<GoPackages>,
+    module: Option<Arc<Module>>,
+}
+
+impl ApiSource for Loader {
+    fn load(&self, path: &str) -> Option<Arc<PackageApi>> {
+        let (dir, _) = self.go.locate(self.module.as_deref(), path)?;
+        self.go.read(&dir)
+    }
+}
+
+/// The source with the inside of every top-level function and method body replaced by
+/// spaces (newlines kept, so lines and columns stay), for a parse that reads the
+/// declarations only; None when the text is not lexed to the end (an unclosed string or
+/// brace): the caller then parses it as it is.
+fn without_bodies(src: &str) -> Option<String> {
+    let b = src.as_bytes();
+    let mut out = b.to_vec();
+    let (mut i, mut depth, mut paren) = (0usize, 0i32, 0i32);
+    let mut in_signature = false;
+    let mut prev_word: &[u8] = b"";
+    while i < b.len() {
+        let c = b[i];
+        if let Some(next) = skip_literal(b, i)? {
+            i = next;
+            prev_word = b"";
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80) {
+                i += 1;
+            }
+            prev_word = &b[start..i];
+            if depth == 0 && paren == 0 && prev_word == b"func" {
+                in_signature = true;
+            }
+            continue;
+        }
+        match c {
+            b'(' | b'[' => paren += 1,
+            b')' | b']' => paren -= 1,
+            b'{' if depth == 0
+                && paren == 0
+                && in_signature
+                && prev_word != b"interface"
+                && prev_word != b"struct" =>
+            {
+                let end = matching_brace(b, i)?;
+                for byte in &mut out[i + 1..end] {
+                    if *byte != b'\n' {
+                        *byte = b' ';
+                    }
+                }
+                in_signature = false;
+                i = end + 1;
+                prev_word = b"";
+                continue;
+            }
+            b'{' => depth += 1,
+            b'}' => depth -= 1,
+            _ => {}
+        }
+        if !c.is_ascii_whitespace() {
+            prev_word = b"";
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// If a comment, string, raw string or rune starts at `i`: Some(the index after it);
+/// Ok(None) (as `Some(None)`) when none starts there; None when it does not end.
+fn skip_literal(b: &[u8], i: usize) -> Option<Option<usize>> {
+    let find =
+        |from: usize, pat: &[u8]| b[from..].windows(pat.len()).position(|w| w == pat).map(|p| from + p);
+    match (b[i], b.get(i + 1)) {
+        (b'/', Some(b'/')) => Some(Some(find(i, b"\n").unwrap_or(b.len()))),
+        (b'/', Some(b'*')) => Some(Some(find(i + 2, b"*/")? + 2)),
+        (b'`', _) => Some(Some(find(i + 1, b"`")? + 1)),
+        (q @ (b'"' | b'\''), _) => {
+            let mut j = i + 1;
+            while j < b.len() && b[j] != q {
+                if b[j] == b'\n' {
+                    return None;
+                }
+                j += if b[j] == b'\\' { 2 } else { 1 };
+            }
+            (j < b.len()).then_some(Some(j + 1))
+        }
+        _ => Some(None),
+    }
+}
+
+/// The index of the `}` that closes the `{` at `open`.
+fn matching_brace(b: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < b.len() {
+        if let Some(next) = skip_literal(b, i)? {
+            i = next;
+            continue;
+        }
+        match b[i] {
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// `GOROOT` of the `go` on `PATH`: the directory above its `bin/`, symbolic links followed.
@@ -360,9 +534,15 @@ fn read_module(root: &Path) -> Option<Module> {
             }
         }
     }
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for (p, (t, v)) in &m.requires {
+        h.update(format!("{p} {t} {v}\n").as_bytes());
+    }
     if root.join("vendor/modules.txt").is_file() {
         m.vendor = Some(read_vendor(&root.join("vendor/modules.txt")));
+        h.update(&std::fs::read(root.join("vendor/modules.txt")).unwrap_or_default());
     }
+    m.versions = h.digest();
     Some(m)
 }
 
@@ -434,6 +614,19 @@ mod tests {
             d.contains(&("require".to_string(), vec!["golang.org/x/y".to_string(), "v0.1.0".to_string()]))
         );
         assert!(d.iter().any(|(v, a)| v == "replace" && a[2] == "../b"));
+    }
+
+    #[test]
+    fn bodies_are_blanked_and_declarations_kept() {
+        let src = "package p\n\nfunc (s *S) M(x interface{ F() }) (struct{ a int }, error) {\n\ts := \"}\" + `{` + string('}')\n\tif x { /* } */ }\n}\n\ntype S struct{ f func() error }\n\nvar v = map[string]int{\"a\": 1}\n";
+        let out = without_bodies(src).unwrap();
+        assert_eq!(out.len(), src.len());
+        assert_eq!(out.lines().count(), src.lines().count());
+        assert!(out.contains("func (s *S) M(x interface{ F() }) (struct{ a int }, error) {\n"), "{out}");
+        assert!(!out.contains("if x"), "{out}");
+        assert!(out.contains("type S struct{ f func() error }"), "{out}");
+        assert!(out.contains("var v = map[string]int{\"a\": 1}"), "{out}");
+        assert!(without_bodies("package p\n\nfunc f() {\n\ts := \"unclosed\n}\n").is_none());
     }
 
     #[test]

@@ -1,11 +1,22 @@
 // errcheckish: an errcheck-equivalent for the debtctl catalog (go/ignored-error).
 // Reports, with go/types: calls used as statements (and `go` statements) whose results
 // include an error; `_` bound to an error result in assignments and var specs.
-// Deferred calls are not checked (catalog default). Exclusions as the catalog lists.
-// Usage: errcheckish DIR... (one package per directory, default build context, non-test files).
+// Deferred calls are not checked (catalog default). Exclusions as the catalog lists
+// (errcheck v1.6's: fmt.Fprint* only to os.Stdout, os.Stderr, *bytes.Buffer, *strings.Builder).
+// `_` is reported only with -blank (errcheck's -blank; the catalog's check-blank).
+// -exclude FILE takes errcheck's -exclude syntax (`io.Copy`, `(*net/http.Server).Shutdown`,
+// `(io.Closer).Close`, `//` comments), matched as errcheck v1.6 names a callee: the
+// function's full name, and for a method called through an interface, that interface.
+// Import paths under `/vendor/` are named without the vendoring prefix, as errcheck does.
+// With -tests, `_test.go` files too: in-package ones with the package, external ones as
+// their own package.
+// Usage: errcheckish [-blank] [-tests] [-exclude FILE] DIR... (one package per directory, default
+// build context, non-test files).
 package main
 
 import (
+	"bufio"
+	"flag"
 	"fmt"
 	"go/ast"
 	"go/build"
@@ -22,11 +33,77 @@ var errType = types.Universe.Lookup("error").Type()
 
 func isErr(t types.Type) bool { return types.Identical(t, errType) }
 
+var (
+	blankFlag   = flag.Bool("blank", false, "report errors assigned to _")
+	testsFlag   = flag.Bool("tests", false, "also check _test.go files (in-package and external tests)")
+	excludeFile = flag.String("exclude", "", "errcheck -exclude file")
+	excludes    = map[string]bool{}
+)
+
+// devendor drops a GOPATH vendoring prefix: a/vendor/b/c -> b/c.
+func devendor(s string) string {
+	for {
+		i := strings.Index(s, "/vendor/")
+		if i < 0 {
+			return s
+		}
+		j := strings.LastIndexAny(s[:i], "(*")
+		s = s[:j+1] + s[i+len("/vendor/"):]
+	}
+}
+
+// userExcluded: errcheck's namesForExcludeCheck, for the -exclude list.
+func userExcluded(info *types.Info, call *ast.CallExpr) bool {
+	if len(excludes) == 0 {
+		return false
+	}
+	var id *ast.Ident
+	switch f := unparen(call.Fun).(type) {
+	case *ast.Ident:
+		id = f
+	case *ast.SelectorExpr:
+		id = f.Sel
+	default:
+		return false
+	}
+	fn, ok := info.Uses[id].(*types.Func)
+	if !ok {
+		return false
+	}
+	if excludes[devendor(fn.FullName())] {
+		return true
+	}
+	if sel, ok := unparen(call.Fun).(*ast.SelectorExpr); ok {
+		if s := info.Selections[sel]; s != nil && types.IsInterface(s.Recv()) {
+			if n, ok := s.Recv().(*types.Named); ok {
+				return excludes[devendor("("+n.String()+")."+fn.Name())]
+			}
+		}
+	}
+	return false
+}
+
 func main() {
+	flag.Parse()
+	if *excludeFile != "" {
+		f, err := os.Open(*excludeFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			l := strings.TrimSpace(sc.Text())
+			if l != "" && !strings.HasPrefix(l, "//") {
+				excludes[l] = true
+			}
+		}
+		f.Close()
+	}
 	fset := token.NewFileSet()
 	build.Default.CgoEnabled = false
 	imp := importer.ForCompiler(fset, "source", nil).(types.ImporterFrom)
-	for _, dir := range os.Args[1:] {
+	for _, dir := range flag.Args() {
 		ctxt := build.Default
 		ctxt.CgoEnabled = true
 		bp, err := ctxt.ImportDir(dir, 0)
@@ -34,8 +111,21 @@ func main() {
 			fmt.Fprintln(os.Stderr, dir, err)
 			continue
 		}
+		names := append(append([]string{}, bp.GoFiles...), bp.CgoFiles...)
+		if *testsFlag {
+			names = append(names, bp.TestGoFiles...)
+		}
+		checkPackage(fset, imp, dir, bp.ImportPath, names)
+		if *testsFlag && len(bp.XTestGoFiles) > 0 {
+			checkPackage(fset, imp, dir, bp.ImportPath+"_test", bp.XTestGoFiles)
+		}
+	}
+}
+
+func checkPackage(fset *token.FileSet, imp types.ImporterFrom, dir, path string, names []string) {
+	{
 		var files []*ast.File
-		for _, name := range append(append([]string{}, bp.GoFiles...), bp.CgoFiles...) {
+		for _, name := range names {
 			f, err := parser.ParseFile(fset, filepath.Join(dir, name), nil, parser.ParseComments)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)
@@ -51,7 +141,7 @@ func main() {
 			}
 			nerr++
 		}}
-		conf.Check(bp.ImportPath, fset, files, info)
+		conf.Check(path, fset, files, info)
 		for _, f := range files {
 			check(fset, f, info)
 		}
@@ -74,6 +164,9 @@ func results(info *types.Info, call *ast.CallExpr) []types.Type {
 }
 
 func excluded(info *types.Info, call *ast.CallExpr) bool {
+	if userExcluded(info, call) {
+		return true
+	}
 	sel, ok := unparen(call.Fun).(*ast.SelectorExpr)
 	if !ok {
 		return false
@@ -82,7 +175,8 @@ func excluded(info *types.Info, call *ast.CallExpr) bool {
 	if id, ok := sel.X.(*ast.Ident); ok {
 		if pn, ok := info.Uses[id].(*types.PkgName); ok {
 			p := pn.Imported().Path()
-			return (p == "fmt" && (strings.HasPrefix(name, "Print") || strings.HasPrefix(name, "Fprint"))) ||
+			return (p == "fmt" && strings.HasPrefix(name, "Print")) ||
+				(p == "fmt" && strings.HasPrefix(name, "Fprint") && fprintExcluded(info, call)) ||
 				(p == "math/rand" && name == "Read")
 		}
 	}
@@ -104,6 +198,28 @@ func excluded(info *types.Info, call *ast.CallExpr) bool {
 		}
 	}
 	return false
+}
+
+// fprintExcluded: errcheck v1.6's fmt.Fprint*(os.Stdout), (os.Stderr), (*bytes.Buffer),
+// (*strings.Builder): the writer as written, or its type.
+func fprintExcluded(info *types.Info, call *ast.CallExpr) bool {
+	if len(call.Args) == 0 {
+		return false
+	}
+	if sel, ok := call.Args[0].(*ast.SelectorExpr); ok {
+		if id, ok := sel.X.(*ast.Ident); ok {
+			if pn, ok := info.Uses[id].(*types.PkgName); ok && pn.Imported().Path() == "os" &&
+				(sel.Sel.Name == "Stdout" || sel.Sel.Name == "Stderr") {
+				return true
+			}
+		}
+	}
+	t := info.TypeOf(call.Args[0])
+	if t == nil {
+		return false
+	}
+	s := devendor(t.String())
+	return s == "*bytes.Buffer" || s == "*strings.Builder"
 }
 
 func excludedMethod(recv types.Type, name string) bool {
@@ -176,6 +292,9 @@ func isBlank(e ast.Expr) bool {
 }
 
 func blank(fset *token.FileSet, info *types.Info, lhs, rhs []ast.Expr) {
+	if !*blankFlag {
+		return
+	}
 	if len(lhs) == len(rhs) {
 		for i, l := range lhs {
 			c := callOf(rhs[i])

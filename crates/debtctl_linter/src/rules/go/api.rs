@@ -9,7 +9,7 @@
 use super::package::{package_name, Decls, PackageFacts, PackageFile, Results};
 use super::types::Ty;
 use rustc_hash::FxHashMap as HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The exported API of one package, read from its non-test files.
 #[derive(Debug, Default)]
@@ -43,10 +43,26 @@ impl PackageApi {
     }
 }
 
-/// The APIs of the packages one package's files import, by import path.
-#[derive(Debug, Default, Clone)]
+/// Where the index gets a package it has not read yet, by import path: the workspace
+/// finds its directory and reads it. `None`: not found, its calls stay unknown.
+pub trait ApiSource: Send + Sync {
+    fn load(&self, path: &str) -> Option<Arc<PackageApi>>;
+}
+
+/// The APIs of the packages one package's files can reach, by import path, read on
+/// demand: only the packages a query asks about are read (a file imports many packages
+/// and calls into few; an API's types name many more).
+#[derive(Default, Clone)]
 pub struct GoApi {
-    packages: HashMap<String, Arc<PackageApi>>,
+    packages: Arc<Mutex<HashMap<String, Option<Arc<PackageApi>>>>>,
+    source: Option<Arc<dyn ApiSource>>,
+}
+
+impl std::fmt::Debug for GoApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let loaded = self.lock().values().filter(|p| p.is_some()).count();
+        f.debug_struct("GoApi").field("loaded", &loaded).finish()
+    }
 }
 
 /// Basic and predeclared types keep their name in any package.
@@ -130,34 +146,49 @@ pub(crate) fn qualify(ty: &str, path: &str) -> Ty {
 }
 
 impl GoApi {
+    /// An index that reads the packages it is asked about from `source`.
+    pub fn with_source(source: Arc<dyn ApiSource>) -> GoApi {
+        GoApi { packages: Arc::default(), source: Some(source) }
+    }
+
     pub fn insert(&mut self, path: &str, api: Arc<PackageApi>) {
-        self.packages.insert(path.to_string(), api);
+        self.lock().insert(path.to_string(), Some(api));
     }
 
     pub fn is_empty(&self) -> bool {
-        self.packages.is_empty()
+        self.source.is_none() && self.lock().is_empty()
     }
 
-    fn decls(&self, path: &str) -> Option<&Decls> {
-        self.packages.get(path).map(|p| &p.decls)
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<Arc<PackageApi>>>> {
+        self.packages.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// `path.T` split into the package's declarations and `T`.
-    fn owner<'a>(&self, ty: &'a str) -> Option<(&str, &Decls, &'a str)> {
+    /// The package, read now if it was not yet.
+    fn package(&self, path: &str) -> Option<Arc<PackageApi>> {
+        if let Some(p) = self.lock().get(path) {
+            return p.clone();
+        }
+        let loaded = self.source.as_ref().and_then(|s| s.load(path));
+        self.lock().insert(path.to_string(), loaded.clone());
+        loaded
+    }
+
+    /// `path.T` split into its package and `T`.
+    fn owner<'a>(&self, ty: &'a str) -> Option<(&'a str, Arc<PackageApi>, &'a str)> {
         let (path, name) = ty.rsplit_once('.')?;
-        let (key, decls) = self.packages.get_key_value(path)?;
-        Some((key.as_str(), &decls.decls, name))
+        Some((path, self.package(path)?, name))
     }
 
     /// The results of function `path.name`, types qualified.
     pub(crate) fn func(&self, path: &str, name: &str) -> Option<Results> {
-        let r = self.decls(path)?.funcs.get(name)?;
-        Some(qualified(r, path))
+        let r = self.package(path)?.decls.funcs.get(name).map(|r| qualified(r, path));
+        r
     }
 
     /// The type of package variable `path.name`.
     pub(crate) fn var(&self, path: &str, name: &str) -> Option<Ty> {
-        self.decls(path)?.vars.get(name).map(|t| qualify(t, path))
+        let t = self.package(path)?.decls.vars.get(name).map(|t| qualify(t, path));
+        t
     }
 
     /// The type of field `f` of `path.T`, through embedded fields as Go promotes them
@@ -181,7 +212,8 @@ impl GoApi {
             let mut found = Vec::new();
             let mut next = Vec::new();
             for t in &level {
-                let (path, decls, name) = self.owner(t)?;
+                let (path, pkg, name) = self.owner(t)?;
+                let decls = &pkg.decls;
                 if let Some(v) = find(path, decls, name) {
                     found.push(v);
                     continue;
@@ -205,13 +237,16 @@ impl GoApi {
 
     /// A digest of the APIs the package reads, for the result caches.
     pub fn digest(&self) -> u64 {
-        let mut keys: Vec<&String> = self.packages.keys().collect();
+        let packages = self.lock();
+        let mut keys: Vec<&String> = packages.keys().collect();
         keys.sort();
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         for k in keys {
             h.update(k.as_bytes());
             h.update(&[0]);
-            self.packages[k].decls.digest(&mut h);
+            if let Some(p) = &packages[k] {
+                p.decls.digest(&mut h);
+            }
         }
         h.digest()
     }
@@ -289,5 +324,21 @@ mod tests {
         assert!(idx.method("io.ReadCloser", "Close").unwrap().returns_error());
         assert!(idx.method("example.com/lib.Client", "Nope").is_none());
         assert!(idx.method("other.T", "Close").is_none(), "a package not in the index is unknown");
+        // On demand: a package is read when first asked about, once.
+        struct Counting(std::sync::atomic::AtomicUsize);
+        impl ApiSource for Counting {
+            fn load(&self, path: &str) -> Option<Arc<PackageApi>> {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                (path == "a")
+                    .then(|| Arc::new(api(&[("a.go", "package a\n\nfunc F() error { return nil }\n")])))
+            }
+        }
+        let source = Arc::new(Counting(Default::default()));
+        let lazy = GoApi::with_source(source.clone());
+        assert_eq!(source.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert!(lazy.func("a", "F").unwrap().returns_error());
+        assert!(lazy.func("a", "G").is_none());
+        assert!(lazy.func("b", "F").is_none());
+        assert_eq!(source.0.load(std::sync::atomic::Ordering::SeqCst), 2, "a once, b once");
     }
 }

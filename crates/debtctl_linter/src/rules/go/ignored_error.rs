@@ -7,7 +7,7 @@
 //! An error assigned to `_` is flagged only with `[go] check-blank = true` (errcheck's
 //! `-blank`); `[go] exclude-functions` names callees never flagged (errcheck's `-exclude`).
 
-use super::types::{Callee, TypeEnv};
+use super::types::{Callee, Resolver, TypeEnv};
 use super::NodeExt;
 use super::{list_items, snippet, text, Ctx};
 use crate::checker::Checker;
@@ -75,7 +75,10 @@ pub(crate) fn blank(checker: &mut Checker<'_>, ctx: &Ctx<'_>, env: &TypeEnv, nod
         let call = right[0];
         let resolver = ctx.resolver(source, env);
         let Some(callee) = resolver.callee(call) else { return };
-        if excluded(&callee, &ctx.settings.exclude_functions) || !resolver.returns_error(&callee) {
+        if excluded(&callee, &ctx.settings.exclude_functions)
+            || fprint_excluded(&resolver, &callee, call)
+            || !resolver.returns_error(&callee)
+        {
             return;
         }
         // Which results are errors: the declared list when the package declares the
@@ -99,7 +102,10 @@ pub(crate) fn blank(checker: &mut Checker<'_>, ctx: &Ctx<'_>, env: &TypeEnv, nod
 fn error_callee(source: &str, ctx: &Ctx<'_>, env: &TypeEnv, call: Node<'_>) -> Option<String> {
     let resolver = ctx.resolver(source, env);
     let callee = resolver.callee(call)?;
-    if excluded(&callee, &ctx.settings.exclude_functions) || !resolver.returns_error(&callee) {
+    if excluded(&callee, &ctx.settings.exclude_functions)
+        || fprint_excluded(&resolver, &callee, call)
+        || !resolver.returns_error(&callee)
+    {
         return None;
     }
     Some(display(source, call))
@@ -189,12 +195,40 @@ pub fn parse_exclude_function(entry: &str) -> Result<String, String> {
     }
 }
 
+/// errcheck v1.6's `fmt.Fprint*(os.Stdout)`, `(os.Stderr)`, `(*bytes.Buffer)` and
+/// `(*strings.Builder)`: the writer is `os.Stdout` or `os.Stderr` as written, or of one of
+/// those types. To any other writer of known type the call is checked; to a writer of
+/// unknown type it stays silent (unknown is never guessed).
+fn fprint_excluded(resolver: &Resolver<'_>, callee: &Callee, call: Node<'_>) -> bool {
+    let Callee::Imported(path, name) = callee else { return false };
+    if path != "fmt" || !name.starts_with("Fprint") {
+        return false;
+    }
+    let args = call.field("arguments");
+    let first = args.and_then(|a| {
+        (0..a.named_child_count()).filter_map(|i| a.named_child(i)).find(|n| n.kind_str() != "comment")
+    });
+    let Some(w) = first else { return true };
+    if w.kind_str() == "selector_expression" {
+        let operand = w.field("operand").filter(|o| o.kind_str() == "identifier");
+        let field = w.field("field").map(|f| text(f, resolver.source));
+        if operand.is_some_and(|o| resolver.package(text(o, resolver.source)) == Some("os"))
+            && matches!(field, Some("Stdout" | "Stderr"))
+        {
+            return true;
+        }
+    }
+    match resolver.expr_type(w) {
+        Some(ty) => matches!(ty.as_str(), "bytes.Buffer" | "strings.Builder"),
+        None => true,
+    }
+}
+
 /// errcheck's default exclusions.
 fn default_excluded(callee: &Callee) -> bool {
     match callee {
         Callee::Imported(path, name) => {
-            (path == "fmt" && (name.starts_with("Print") || name.starts_with("Fprint")))
-                || (path == "math/rand" && name == "Read")
+            (path == "fmt" && name.starts_with("Print")) || (path == "math/rand" && name == "Read")
         }
         Callee::Method(ty, name) => {
             (matches!(ty.as_str(), "bytes.Buffer" | "strings.Builder") && name.starts_with("Write"))

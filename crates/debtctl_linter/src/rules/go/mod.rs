@@ -417,12 +417,13 @@ fn bind_names(ctx: &Ctx<'_>, env: &mut TypeEnv, node: Node<'_>, source: &str) {
         }
         "range_clause" | "receive_statement" if is_define(node) => {
             // `for _, v := range xs`: v is the element of a slice, array or map of known
-            // type; the key or index, and channel elements, are not modelled.
+            // type, a variable of its own (so a value `T` is as good as `*T` for a method
+            // call); the key or index, and channel elements, are not modelled.
             let elem = (node.kind_str() == "range_clause")
                 .then(|| node.field("right"))
                 .flatten()
                 .and_then(|r| ctx.resolver(source, env).expr_type(r))
-                .and_then(|t| types::element_type(&t));
+                .and_then(|t| types::range_element(&t));
             for (i, l) in list_items(node.field("left")).into_iter().enumerate() {
                 if l.kind_str() == "identifier" {
                     env.bind(&source[l.byte_range()], if i == 1 { elem.clone() } else { None });

@@ -122,6 +122,21 @@ pub(crate) fn element_type(ty: &str) -> Option<Ty> {
     }
 }
 
+/// The element type of a slice, array or map for a `range` variable: as
+/// [`element_type`], and a named value element too, pointer stripped.
+pub(crate) fn range_element(ty: &str) -> Option<Ty> {
+    element_type(ty).or_else(|| {
+        let rest = ty.strip_prefix("map").unwrap_or(ty);
+        let elem = rest.strip_prefix('[')?.split_once(']')?.1;
+        let elem = elem.trim_start_matches('*');
+        (!elem.is_empty()
+            && !elem.starts_with('[')
+            && !elem.starts_with("map[")
+            && !elem.contains([' ', ']', '[', '(']))
+        .then(|| elem.to_string())
+    })
+}
+
 /// The type of a value whose type is written in it: `T{}`, `&T{}`, `new(T)`.
 pub(crate) fn literal_type(expr: Node<'_>, source: &str, imports: &Imports) -> Option<Ty> {
     let mut expr = expr;
@@ -480,6 +495,11 @@ impl Resolver<'_> {
             "parenthesized_expression" => self.expr_type_at(expr.named_child(0)?, depth + 1),
             "type_assertion_expression" => type_of(expr.field("type")?, self.source, self.imports),
             "index_expression" => element_type(&self.expr_type_at(expr.field("operand")?, depth + 1)?),
+            // `xs[i:j]` has the type of `xs`.
+            "slice_expression" => {
+                let ty = self.expr_type_at(expr.field("operand")?, depth + 1)?;
+                ty.starts_with("[]").then_some(ty)
+            }
             _ => None,
         }
     }

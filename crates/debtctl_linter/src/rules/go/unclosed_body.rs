@@ -1,5 +1,6 @@
 //! `go/unclosed-body`: an `*http.Response` whose `Body` the function never closes, and that
-//! it does not hand to anyone who could.
+//! it does not hand to anyone who could. The response comes from any function or method
+//! known to return one first ([`super::types::Resolver::call_result`]).
 
 use super::types::{Callee, TypeEnv};
 use super::NodeExt;
@@ -22,28 +23,30 @@ pub(crate) fn check(
     ancestors: &[Node<'_>],
 ) {
     let source = checker.source;
-    // Cheap test first: only `X.Get(...)`-shaped calls can be requests.
-    let Some(f) = call.field("function").filter(|f| f.kind_str() == "selector_expression") else {
-        return;
-    };
-    let Some(method) = f.field("field").map(|n| text(n, source)) else { return };
-    if method != "Do" && !REQUESTS.contains(&method) {
-        return;
-    }
-    let is_request = match ctx.resolver(source, env).callee(call) {
-        Some(Callee::Imported(path, name)) => path == "net/http" && REQUESTS.contains(&name.as_str()),
-        Some(Callee::Method(ty, _)) => ty == "net/http.Client",
-        _ => false,
-    };
-    if !is_request {
-        return;
-    }
+    // Cheap tests first: the call must be the whole right side of a binding.
     let Some(list) = ancestors.last().filter(|a| a.kind_str() == "expression_list") else { return };
     let Some(stmt) = ancestors.len().checked_sub(2).map(|i| ancestors[i]) else { return };
     if !matches!(stmt.kind_str(), "short_var_declaration" | "assignment_statement" | "var_spec") {
         return;
     }
     if list_items(Some(*list)).len() != 1 {
+        return;
+    }
+    // The callee side: the request functions and methods of net/http, or any function or
+    // method whose first result is an `*http.Response` (declared in this package, in an
+    // imported one the API index holds, or in the table).
+    let resolver = ctx.resolver(source, env);
+    let is_request = match resolver.callee(call) {
+        Some(Callee::Imported(path, name)) if path == "net/http" && REQUESTS.contains(&name.as_str()) => true,
+        Some(Callee::Method(ty, m))
+            if ty == "net/http.Client" && (m == "Do" || REQUESTS.contains(&m.as_str())) =>
+        {
+            true
+        }
+        Some(_) => resolver.call_result(call, 0).as_deref() == Some("net/http.Response"),
+        None => false,
+    };
+    if !is_request {
         return;
     }
     let left = match stmt.kind_str() {

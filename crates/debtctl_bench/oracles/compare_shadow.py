@@ -1,0 +1,27 @@
+#!/usr/bin/env python3
+"""go/shadow against go vet's shadow analyzer (default and -strict), by file and line.
+Usage: compare_shadow.py OURS.json FILES SHADOW.out SHADOW_STRICT.out ROOT"""
+import json, re, sys
+ours_path, files_path, plain, strict, root = sys.argv[1:6]
+root = root.rstrip('/')
+files = set(l.strip() for l in open(files_path))
+gen = re.compile(r'^// Code generated .* DO NOT EDIT\.$', re.M)
+files -= {f for f in files if gen.search(open(f).read())}
+ours = set()
+for f in json.load(open(ours_path))['findings']:
+    p = f['path'] if f['path'].startswith('/') else root + '/' + f['path']
+    if p in files and f['rule'] == 'go/shadow':
+        ours.add((p, f['line']))
+def load(path):
+    out = set()
+    for l in open(path):
+        m = re.match(r'(.+?):(\d+):(\d+): (.*)', l.strip())
+        if m and m.group(1) in files and 'declaration of' in m.group(4):
+            out.add((m.group(1), int(m.group(2))))
+    return out
+sh, st = load(plain), load(strict)
+print(f'go/shadow: ours={len(ours)} shadow={len(sh)} shadow-strict={len(st)}')
+print(f'  recall against shadow: {len(ours & sh)}/{len(sh)} = {len(ours & sh) / max(len(sh), 1):.3f}')
+print(f'  precision against shadow -strict: {len(ours & st)}/{len(ours)} = {len(ours & st) / max(len(ours), 1):.3f}')
+for k in sorted(ours - st):
+    print('FP', k[0][len(root) + 1:], k[1])
