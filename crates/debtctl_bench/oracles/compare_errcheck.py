@@ -2,16 +2,17 @@
 """go/ignored-error against errcheckish, by file and line, on the files in FILES.
 Usage: compare_errcheck.py OURS.json FILES ORACLE.out ROOT"""
 import json, re, sys
-files=set(l.strip() for l in open(sys.argv[2]))
+from pathlib import Path
+files=set(l.strip() for l in Path(sys.argv[2]).read_text().splitlines())
 gen = re.compile(r'^// Code generated .* DO NOT EDIT\.$', re.M)
-files -= {f for f in files if gen.search(open(f).read())}
-d=json.load(open(sys.argv[1]))
+files -= {f for f in files if gen.search(Path(f).read_text())}
+d=json.loads(Path(sys.argv[1]).read_text())
 ours={}
 for f in d['findings']:
     p=f['path'] if f['path'].startswith('/') else sys.argv[4].rstrip('/')+'/'+f['path']
     if p in files and f['rule']=='go/ignored-error': ours[(p,f['line'])]=f['message']
 orc={}
-for l in open(sys.argv[3]):
+for l in Path(sys.argv[3]).read_text().splitlines():
     m=re.match(r'(.+?):(\d+):(\d+): (.*)', l.strip())
     if m and m.group(1) in files: orc[(m.group(1),int(m.group(2)))]=m.group(4)
 a,b=set(ours),set(orc); tp=len(a&b)

@@ -2,19 +2,20 @@
 """go/shadow against go vet's shadow analyzer (default and -strict), by file and line.
 Usage: compare_shadow.py OURS.json FILES SHADOW.out SHADOW_STRICT.out ROOT"""
 import json, re, sys
+from pathlib import Path
 ours_path, files_path, plain, strict, root = sys.argv[1:6]
 root = root.rstrip('/')
-files = set(l.strip() for l in open(files_path))
+files = set(l.strip() for l in Path(files_path).read_text().splitlines())
 gen = re.compile(r'^// Code generated .* DO NOT EDIT\.$', re.M)
-files -= {f for f in files if gen.search(open(f).read())}
+files -= {f for f in files if gen.search(Path(f).read_text())}
 ours = set()
-for f in json.load(open(ours_path))['findings']:
+for f in json.loads(Path(ours_path).read_text())['findings']:
     p = f['path'] if f['path'].startswith('/') else root + '/' + f['path']
     if p in files and f['rule'] == 'go/shadow':
         ours.add((p, f['line']))
 def load(path):
     out = set()
-    for l in open(path):
+    for l in Path(path).read_text().splitlines():
         m = re.match(r'(.+?):(\d+):(\d+): (.*)', l.strip())
         if m and m.group(1) in files and 'declaration of' in m.group(4):
             out.add((m.group(1), int(m.group(2))))
