@@ -71,7 +71,10 @@ pub(crate) fn check(
 /// in it is checked. (Walking the function for each request was quadratic in a function
 /// of 20,000 requests; issue 17.)
 #[derive(Default)]
-pub(crate) struct HandedOff(RefCell<HashMap<usize, Rc<HashMap<String, Vec<(usize, bool)>>>>>);
+pub(crate) struct HandedOff(RefCell<HashMap<usize, Rc<Uses>>>);
+
+/// By name: each use's node id and whether it closes the body or hands the response off.
+type Uses = HashMap<String, Vec<(usize, bool)>>;
 
 impl HandedOff {
     /// Whether the function closes `name`'s body or hands the response off, anywhere but
@@ -83,8 +86,8 @@ impl HandedOff {
     }
 }
 
-fn uses_in(func: Node<'_>, source: &str) -> HashMap<String, Vec<(usize, bool)>> {
-    let mut out: HashMap<String, Vec<(usize, bool)>> = HashMap::new();
+fn uses_in(func: Node<'_>, source: &str) -> Uses {
+    let mut out = Uses::new();
     walk(func, |node, ancestors| {
         if node.kind_str() == "identifier" {
             let counts = closes_or_hands_off(node, ancestors, source);
