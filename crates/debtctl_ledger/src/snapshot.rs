@@ -223,11 +223,13 @@ impl Snapshot {
     }
 }
 
+/// The guard's verdict by blob and language: the message when it refuses the file.
+type Refused = HashMap<(Oid, Language), Option<String>>;
+
 /// Why the guard refuses a file whose cached findings are empty, if it does: read once per
 /// blob and language in a process (a history run meets the same blobs in every commit).
 fn refused(repo: &Repository, snap: &Snapshot, file: &SnapshotFile) -> Result<Option<String>, LedgerError> {
-    static REFUSED: LazyLock<Mutex<HashMap<(Oid, Language), Option<String>>>> =
-        LazyLock::new(Default::default);
+    static REFUSED: LazyLock<Mutex<Refused>> = LazyLock::new(Default::default);
     let key = (file.oid, file.lang);
     if let Some(known) = REFUSED.lock().expect("not poisoned").get(&key) {
         return Ok(known.clone());

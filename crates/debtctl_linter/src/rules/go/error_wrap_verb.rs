@@ -176,7 +176,10 @@ fn camel_words(name: &str) -> Vec<&str> {
 /// The declarations of each function of a file, read once per function: a function of
 /// 20,000 `fmt.Errorf` calls was read 20,000 times (issue 17).
 #[derive(Default)]
-pub(crate) struct Declared(RefCell<HashMap<Option<usize>, Rc<Vec<(String, bool)>>>>);
+pub(crate) struct Declared(RefCell<HashMap<Option<usize>, Rc<Names>>>);
+
+/// Names declared in a function, and whether each is declared an `error`.
+type Names = Vec<(String, bool)>;
 
 impl Declared {
     fn of(&self, source: &str, ancestors: &[Node<'_>]) -> Rc<Vec<(String, bool)>> {
