@@ -558,6 +558,41 @@ fn bad_config_and_bad_requests_do_not_stop_the_server() {
     assert_eq!(client.shutdown(), 0);
 }
 
+/// Regression test for issue 17 in the editor: a document nested deeper than the
+/// grammar's external scanner can serialize would abort the process on parse (the guard
+/// was in `parse` but not in the incremental `reparse`). It is a log message naming the
+/// reason; the server goes on, checks other documents and ends cleanly.
+#[test]
+fn a_document_nested_too_deep_is_logged_not_a_crash() {
+    let dir = repo(&[]);
+    let deep = dir.path().join("deep.py");
+    let deep_uri = uri(&deep);
+    let ok = dir.path().join("ok.py");
+    let ok_uri = uri(&ok);
+    let text: String = (0..600).map(|i| format!("{}if x:\n", " ".repeat(i))).collect::<String>()
+        + &" ".repeat(600)
+        + "y = f\"{x}\"\n";
+    let mut client = Client::start(dir.path(), json!({}));
+    // Opened shallow, so the document has a tree; the edit that nests it deep goes through
+    // the incremental `reparse`.
+    client.open(&deep_uri, "python", "y = 1\n");
+    assert!(client.diagnostics(&deep_uri, 1).is_empty());
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": deep_uri, "version": 2},
+            "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": text}],
+        }),
+    );
+    let log =
+        client.wait("window/logMessage", |p| p["message"].as_str().unwrap().contains("nesting deeper than"));
+    assert!(log["message"].as_str().unwrap().contains("deep.py"), "{log}");
+    client.open(&ok_uri, "python", "def f(x=[]):\n    return x\n");
+    let diagnostics = client.diagnostics(&ok_uri, 1);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert_eq!(client.shutdown(), 0);
+}
+
 /// `exit` without `shutdown` ends with status 1, as the protocol asks.
 #[test]
 fn exit_without_shutdown_is_status_1() {

@@ -15,7 +15,7 @@ use debtctl_linter::{
 };
 use debtctl_syntax::Language;
 use debtctl_workspace::config::load_config;
-use debtctl_workspace::engine::decode;
+use debtctl_workspace::engine::{analysable, decode};
 use debtctl_workspace::{Overrides, Settings};
 use git2::{Oid, Repository};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -226,8 +226,10 @@ pub fn check(
     if settings.is_excluded(&doc.path, false) || is_generated(doc.lang, &doc.text) {
         return Err(Skip::Quiet);
     }
-    if doc.text.len() as u64 > debtctl_workspace::engine::MAX_FILE_BYTES {
-        return Err(Skip::Logged(format!("{shown}: over the 10 MiB limit, not analysed")));
+    // What the scan would skip (too large, nested deeper than the grammar's scanner can
+    // take) is skipped here too, with the scan's reason, by the same function.
+    if let Err((_, reason)) = analysable(doc.lang, doc.text.as_bytes()) {
+        return Err(Skip::Logged(format!("{shown}: {reason}")));
     }
     let rules = settings.rules_for(&doc.path);
     if doc.lang != Language::Go {

@@ -75,6 +75,9 @@ pub fn parse(lang: Language, source: &str) -> Option<Tree> {
 /// Parses `source` again after edits, reusing the unchanged parts of `old`: tree-sitter's
 /// incremental parsing. `old` must have been told of every edit with `Tree::edit` first.
 pub fn reparse(lang: Language, source: &str, old: &Tree) -> Option<Tree> {
+    // The guard as in `parse`: an edit can nest a file too deep for the scanner as well.
+    let measured = if lang == Language::HelmTemplate { Language::Yaml } else { lang };
+    guard::check(measured, source).ok()?;
     with_parser(lang, |parser| parser.parse(source, Some(old))).flatten()
 }
 

@@ -7,8 +7,7 @@ use crate::go_api::{scan_imports, GoPackages};
 use crate::settings::Settings;
 use debtctl_diagnostics::{Finding, Summary};
 use debtctl_linter::{
-    check_go_file, check_source, imported_paths, is_generated, FileResult, PackageFacts, PackageFile,
-    RuleSet,
+    check_go_file, check_source, imported_paths, is_generated, FileResult, PackageFacts, PackageFile, RuleSet,
 };
 use debtctl_syntax::{parse, Language};
 use rayon::prelude::*;
