@@ -217,7 +217,11 @@ impl Suppressions {
                         checker.report(
                             Rule::DebtUnknownSuppression,
                             c.range,
-                            format!("unknown rule `{}` in suppression comment", c.text),
+                            format!(
+                                "unknown rule `{}` in suppression comment{}",
+                                c.text,
+                                crate::registry::did_you_mean(&c.text)
+                            ),
                         );
                     }
                     Some(rules)
