@@ -68,8 +68,14 @@ struct Client {
 impl Client {
     /// Starts the server in `dir` and initialises it with `capabilities`.
     fn start(dir: &Path, capabilities: Value) -> Client {
+        Client::start_with(dir, capabilities, &[])
+    }
+
+    /// [`Client::start`] with extra environment variables for the server.
+    fn start_with(dir: &Path, capabilities: Value, env: &[(&str, &str)]) -> Client {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_debtctl"));
         isolate_git(&mut cmd);
+        cmd.envs(env.iter().copied());
         let mut child = cmd
             .arg("server")
             .current_dir(dir)
@@ -590,6 +596,33 @@ fn a_document_nested_too_deep_is_logged_not_a_crash() {
     client.open(&ok_uri, "python", "def f(x=[]):\n    return x\n");
     let diagnostics = client.diagnostics(&ok_uri, 1);
     assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert_eq!(client.shutdown(), 0);
+}
+
+/// A panic in one request is caught: answered with an internal error, logged, and the
+/// server goes on (diagnostics, hover) and ends cleanly.
+#[test]
+fn a_panic_in_a_request_is_logged_and_the_server_goes_on() {
+    let dir = repo(&[]);
+    let path = dir.path().join("x.py");
+    let uri = uri(&path);
+    let mut client = Client::start_with(dir.path(), json!({}), &[("DEBTCTL_SERVER_TEST_PANIC", "1")]);
+    let response = client.request_raw("debtctl/panic", json!({}));
+    assert_eq!(response["error"]["code"], -32603, "{response}");
+    let log = client.wait("window/logMessage", |p| p["message"].as_str().unwrap().contains("internal error"));
+    assert_eq!(log["type"], 1, "{log}");
+    client.open(&uri, "python", "def f(x=[]):\n    return x\n");
+    assert_eq!(client.diagnostics(&uri, 1).len(), 1);
+    assert_eq!(client.shutdown(), 0);
+}
+
+/// Without the environment variable, the test request is an unknown method like any other.
+#[test]
+fn the_panic_request_is_unknown_without_its_environment_variable() {
+    let dir = repo(&[]);
+    let mut client = Client::start(dir.path(), json!({}));
+    let response = client.request_raw("debtctl/panic", json!({}));
+    assert_eq!(response["error"]["code"], -32601, "{response}");
     assert_eq!(client.shutdown(), 0);
 }
 

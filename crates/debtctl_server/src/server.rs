@@ -234,6 +234,12 @@ impl Server<'_> {
                 let p: HoverParams = serde_json::from_value(req.params).map_err(bad)?;
                 Ok(self.hover(&p))
             }
+            // A request that panics, only where the environment asks for it: how the test of
+            // the `catch_unwind` above makes a handler panic, which no real request does on
+            // purpose.
+            "debtctl/panic" if std::env::var_os("DEBTCTL_SERVER_TEST_PANIC").is_some() => {
+                panic!("debtctl/panic was requested")
+            }
             other => Err((ErrorCode::MethodNotFound, format!("unknown request {other}"))),
         }
     }
