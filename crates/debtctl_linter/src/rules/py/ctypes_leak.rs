@@ -3,7 +3,7 @@
 //! Which names are foreign libraries is only known once the whole module was seen, so the
 //! walk collects candidates and [`Pending::finish`] decides.
 
-use super::{enclosing_scope, field_text, snippet, text, uses_of, ModuleFacts};
+use super::{enclosing_scope, field_text, snippet, text, uses_in, uses_of, Indexes, ModuleFacts};
 use crate::checker::Checker;
 use crate::registry::Rule;
 use crate::walk::walk;
@@ -65,7 +65,7 @@ impl<'t> Pending<'t> {
         }
     }
 
-    pub fn finish(self, checker: &mut Checker<'_>, root: Node<'_>) {
+    pub fn finish(self, checker: &mut Checker<'_>, indexes: &mut Indexes<'t>, root: Node<'_>) {
         let source = checker.source;
         let mut owners: Option<HashMap<String, Vec<usize>>> = None;
         let is_lib = |object: Option<Node<'_>>| object.is_some_and(|o| self.libs.contains(text(o, source)));
@@ -119,7 +119,8 @@ impl<'t> Pending<'t> {
                     };
                     let Some(scope) = scope else { continue };
                     let name = text(target, source);
-                    let uses = uses_of(source, *scope, name, target);
+                    // The scope's uses indexed once, not walked per allocation (issue 17).
+                    let uses = uses_in(source, indexes.scope(source, *scope), name, target);
                     let freed = uses.callees.iter().chain(&uses.methods).any(|c| is_free(c));
                     if freed || uses.returned || uses.stored {
                         continue;

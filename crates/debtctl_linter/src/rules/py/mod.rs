@@ -69,6 +69,7 @@ pub(crate) fn check<'t>(checker: &mut Checker<'_>, root: Node<'t>) {
     let ctypes_on = checker.enabled(Rule::PyCtypesLeak) && checker.source.contains("ctypes");
     let swallow_on = checker.enabled(Rule::PySwallowedException);
     let offsets = if ctypes_on { Vec::new() } else { token_offsets(checker, &facts) };
+    let mut indexes = Indexes::default();
     let visit = |node: Node<'t>, ancestors: &[Node<'t>]| match node.kind() {
         "comment" => visit_comment(checker, Language::Python, node),
         "function_definition" if checker.enabled(Rule::PyMutableDefaultArg) => {
@@ -85,7 +86,7 @@ pub(crate) fn check<'t>(checker: &mut Checker<'_>, root: Node<'t>) {
                 swallowed_exception::check_suppress(checker, &facts, node);
             }
             if open_on {
-                open_without_with::check(checker, &facts, node, ancestors);
+                open_without_with::check(checker, &facts, &mut indexes, node, ancestors);
             }
             if ctypes_on {
                 ctypes.call(checker, node, ancestors);
@@ -100,7 +101,7 @@ pub(crate) fn check<'t>(checker: &mut Checker<'_>, root: Node<'t>) {
         walk_pruned(root, &offsets, visit);
     }
     if ctypes_on {
-        ctypes.finish(checker, root);
+        ctypes.finish(checker, &mut indexes, root);
     }
 }
 
@@ -383,22 +384,145 @@ const CONSUMERS: &[&str] = &[
     "bytes",
 ];
 
+/// Every identifier under a scope (a function's body or the module), by name, in document
+/// order, with what the analyses of a binding's uses need of its ancestors: built once per
+/// scope, so that the uses of each of 20,000 bindings at module level cost their own
+/// occurrences, not a walk of the module each (issue 17).
+#[derive(Default)]
+pub(crate) struct ScopeIndex<'t> {
+    names: HashMap<String, Occurrences<'t>>,
+    /// The ancestors of every occurrence, from the nearest block, module or expression
+    /// statement down to its parent: no climb of [`uses_of`] or [`next_binding`] goes higher.
+    chains: Vec<Node<'t>>,
+}
+
+#[derive(Default)]
+struct Occurrences<'t> {
+    all: Vec<Occurrence<'t>>,
+    /// Indices into `all` of the occurrences inside a nested function or lambda.
+    nested: Vec<usize>,
+}
+
+struct Occurrence<'t> {
+    node: Node<'t>,
+    /// Inside a function or lambda nested in the scope.
+    nested: bool,
+    /// Its range of [`ScopeIndex::chains`].
+    chain: std::ops::Range<usize>,
+}
+
+impl<'t> ScopeIndex<'t> {
+    /// Indexes the identifiers under `scope`; only those spelled `only` when it is given.
+    pub(crate) fn build(source: &str, scope: Node<'t>, only: Option<&str>) -> Self {
+        let mut index = ScopeIndex::default();
+        walk(scope, |node, ancestors| {
+            if node.kind() != "identifier" {
+                return;
+            }
+            let name = text(node, source);
+            if only.is_some_and(|o| o != name) {
+                return;
+            }
+            let nested = ancestors.iter().any(|a| matches!(a.kind(), "function_definition" | "lambda"));
+            let from = ancestors
+                .iter()
+                .rposition(|a| matches!(a.kind(), "block" | "module" | "expression_statement"))
+                .unwrap_or(0);
+            let at = index.chains.len();
+            index.chains.extend_from_slice(&ancestors[from..]);
+            let chain = at..index.chains.len();
+            let entry = index.names.entry(name.to_string()).or_default();
+            if nested {
+                entry.nested.push(entry.all.len());
+            }
+            entry.all.push(Occurrence { node, nested, chain });
+        });
+        index
+    }
+
+    fn occurrences(&self, name: &str) -> Option<&Occurrences<'t>> {
+        self.names.get(name)
+    }
+
+    fn chain(&self, o: &Occurrence<'t>) -> &[Node<'t>] {
+        &self.chains[o.chain.clone()]
+    }
+
+    /// The identifiers spelled `name` under the scope, in document order.
+    pub(crate) fn nodes<'a>(&'a self, name: &str) -> impl DoubleEndedIterator<Item = Node<'t>> + 'a {
+        self.occurrences(name).into_iter().flat_map(|o| o.all.iter().map(|o| o.node))
+    }
+
+    /// Those of [`ScopeIndex::nodes`] that start after byte `after`, with their parent.
+    pub(crate) fn nodes_after<'a>(
+        &'a self,
+        name: &str,
+        after: usize,
+    ) -> impl Iterator<Item = (Node<'t>, Option<Node<'t>>)> + 'a {
+        self.occurrences(name).into_iter().flat_map(move |o| {
+            let from = o.all.partition_point(|x| x.node.start_byte() <= after);
+            o.all[from..].iter().map(|x| (x.node, self.chain(x).last().copied()))
+        })
+    }
+}
+
+/// The indices of the scopes and the statements of the blocks one module's rules asked
+/// for, each built once.
+#[derive(Default)]
+pub(crate) struct Indexes<'t> {
+    scopes: HashMap<usize, ScopeIndex<'t>>,
+    blocks: HashMap<usize, Vec<Node<'t>>>,
+}
+
+impl<'t> Indexes<'t> {
+    pub(crate) fn scope(&mut self, source: &str, scope: Node<'t>) -> &ScopeIndex<'t> {
+        self.scopes.entry(scope.id()).or_insert_with(|| ScopeIndex::build(source, scope, None))
+    }
+
+    /// The index of `scope` and the named children of `block`, in order.
+    pub(crate) fn scope_and_statements(
+        &mut self,
+        source: &str,
+        scope: Node<'t>,
+        block: Node<'t>,
+    ) -> (&ScopeIndex<'t>, &[Node<'t>]) {
+        let statements = self.blocks.entry(block.id()).or_insert_with(|| {
+            let mut cursor = block.walk();
+            block.named_children(&mut cursor).collect()
+        });
+        let index = self.scopes.entry(scope.id()).or_insert_with(|| ScopeIndex::build(source, scope, None));
+        (index, statements)
+    }
+}
+
 /// How the value bound at `binding` is used in `scope`: the uses of the name after the
 /// binding and before the next statement that binds it again, and those inside a nested
 /// function or lambda (which may run later) wherever they are written.
 pub(crate) fn uses_of(source: &str, scope: Node<'_>, name: &str, binding: Node<'_>) -> Uses {
-    let rebound = next_binding(source, scope, name, binding);
+    uses_in(source, &ScopeIndex::build(source, scope, Some(name)), name, binding)
+}
+
+/// [`uses_of`] in a scope already indexed.
+pub(crate) fn uses_in(source: &str, index: &ScopeIndex<'_>, name: &str, binding: Node<'_>) -> Uses {
     let mut uses = Uses::default();
-    walk(scope, |node, ancestors| {
-        if node.kind() != "identifier" || text(node, source) != name || node == binding {
-            return;
+    let Some(occurrences) = index.occurrences(name) else { return uses };
+    let rebound = next_binding(index, occurrences, binding);
+    let all = &occurrences.all;
+    let from = all.partition_point(|o| o.node.start_byte() < binding.start_byte());
+    // In document order: those in nested functions before the binding, then those from the
+    // binding on to the next binding.
+    let before = occurrences
+        .nested
+        .iter()
+        .map(|&i| &all[i])
+        .take_while(|o| o.node.start_byte() < binding.start_byte());
+    let after = all[from..].iter().take_while(|o| o.node.start_byte() < rebound);
+    'uses: for occurrence in before.chain(after) {
+        let node = occurrence.node;
+        if node == binding {
+            continue;
         }
-        let start = node.start_byte();
-        // The walk's ancestors lie under `scope`, a body or the module.
-        let nested = || ancestors.iter().any(|a| matches!(a.kind(), "function_definition" | "lambda"));
-        if start >= rebound || (start < binding.start_byte() && !nested()) {
-            return;
-        }
+        let chain = index.chain(occurrence);
         let mut child = node;
         // Whether the value itself (not something computed from it) reaches the ancestor.
         let mut direct = true;
@@ -409,14 +533,14 @@ pub(crate) fn uses_of(source: &str, scope: Node<'_>, name: &str, binding: Node<'
         let mut lazy = false;
         // The argument of the call being climbed to.
         let mut arg = node;
-        for parent in ancestors.iter().rev() {
+        for parent in chain.iter().rev() {
             match parent.kind() {
                 "attribute" if direct => {
                     if parent.child_by_field_name("object") == Some(child) {
                         if let Some(attr) = field_text(*parent, "attribute", source) {
                             uses.methods.push(attr.to_string());
                         }
-                        return;
+                        continue 'uses;
                     }
                     direct = false;
                 }
@@ -456,51 +580,51 @@ pub(crate) fn uses_of(source: &str, scope: Node<'_>, name: &str, binding: Node<'
                 }
                 "return_statement" | "yield" | "lambda" => {
                     uses.returned |= !consumed;
-                    return;
+                    continue 'uses;
                 }
                 "with_item" => {
                     uses.in_with = true;
-                    return;
+                    continue 'uses;
                 }
                 "assignment" | "augmented_assignment" => {
                     let right = parent.child_by_field_name("right");
                     if direct && right == Some(child) {
                         uses.stored = true;
                     }
-                    return;
+                    continue 'uses;
                 }
                 "list" | "tuple" | "set" | "dictionary" | "pair" | "expression_list" if direct => {
                     uses.stored = true;
-                    return;
+                    continue 'uses;
                 }
                 "argument_list" => arg = child,
                 "parenthesized_expression" | "keyword_argument" => {}
-                "block" | "module" | "expression_statement" => return,
+                "block" | "module" | "expression_statement" => continue 'uses,
                 _ => direct = false,
             }
             child = *parent;
         }
-    });
+    }
     uses
 }
 
 /// Where the value bound at `binding` stops being the name's: the end of the first later
-/// statement of `scope` (outside nested functions) that binds the name again (`f = ...`,
+/// statement of the scope (outside nested functions) that binds the name again (`f = ...`,
 /// `with ... as f`, `for f in ...`, `f := ...`); the end of the source if none.
-fn next_binding(source: &str, scope: Node<'_>, name: &str, binding: Node<'_>) -> usize {
+fn next_binding(index: &ScopeIndex<'_>, occurrences: &Occurrences<'_>, binding: Node<'_>) -> usize {
     let mut at = usize::MAX;
-    walk(scope, |node, ancestors| {
-        if node.kind() != "identifier"
-            || node.start_byte() <= binding.end_byte()
-            || node.start_byte() >= at
-            || text(node, source) != name
-        {
-            return;
+    let all = &occurrences.all;
+    let from = all.partition_point(|o| o.node.start_byte() <= binding.end_byte());
+    for occurrence in &all[from..] {
+        let node = occurrence.node;
+        if node.start_byte() >= at {
+            break;
         }
-        if ancestors.iter().any(|a| matches!(a.kind(), "function_definition" | "lambda")) {
-            return;
+        if occurrence.nested {
+            continue;
         }
-        let Some(parent) = ancestors.last() else { return };
+        let ancestors = index.chain(occurrence);
+        let Some(parent) = ancestors.last() else { continue };
         let field = |f: &str| parent.child_by_field_name(f) == Some(node);
         let end = match parent.kind() {
             // The right side still reads the old value: `f = wrap(f)`.
@@ -513,9 +637,9 @@ fn next_binding(source: &str, scope: Node<'_>, name: &str, binding: Node<'_>) ->
             "named_expression" if field("name") => parent.end_byte(),
             "as_pattern_target" => node.start_byte(),
             "for_statement" if field("left") => node.start_byte(),
-            _ => return,
+            _ => continue,
         };
         at = at.min(end);
-    });
+    }
     at
 }
