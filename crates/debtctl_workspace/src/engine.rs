@@ -7,8 +7,7 @@ use crate::go_api::{scan_imports, GoPackages};
 use crate::settings::Settings;
 use debtctl_diagnostics::{Finding, Summary};
 use debtctl_linter::{
-    check_go_file, check_source, imported_paths, is_generated, FileResult, PackageFacts, PackageFile,
-    RuleSet,
+    check_go_file, check_source, imported_paths, is_generated, FileResult, PackageFacts, PackageFile, RuleSet,
 };
 use debtctl_syntax::{parse, Language};
 use rayon::prelude::*;
@@ -172,6 +171,7 @@ pub fn scan_with(
     }
     let missing = go.missing();
     out.summary.go_packages_not_found = missing.len() as u64;
+    out.summary.go_stdlib = go.stdlib();
     if !missing.is_empty() {
         let shown: Vec<&str> = missing.iter().take(3).map(String::as_str).collect();
         let more = if missing.len() > 3 { ", ..." } else { "" };
