@@ -228,7 +228,7 @@ mod tests {
         let mut packages: Vec<(String, Arc<PackageApi>)> =
             std.sections.keys().map(|p| (p.to_string(), std.package(p).unwrap())).collect();
         packages.sort_by(|a, b| a.0.cmp(&b.0));
-        let again = encode(std.version, &packages);
+        let again = encode(&std.version, &packages);
         assert!(again == FACTS, "rules/data/go-stdlib.facts is not in the current format: regenerate it");
         let os = std.package("os").unwrap();
         assert!(os.decls.funcs["Remove"].returns_error());
