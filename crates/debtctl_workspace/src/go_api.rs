@@ -751,6 +751,32 @@ mod tests {
         assert!(stdlib_facts(empty.path()).is_err(), "no VERSION: an error, not an empty file");
     }
 
+    /// The result caches key a standard-library import on the library that answers it:
+    /// the embedded facts' Go version without a GOROOT, GOROOT's version with one; and the
+    /// summary names it.
+    #[test]
+    fn stdlib_digest_follows_the_library_used() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let embedded = GoPackages::new(None, None, Vec::new());
+        assert_eq!(embedded.stdlib(), None);
+        let d = embedded.digest(dir.path(), &["os".to_string()]);
+        assert_ne!(d, GoPackages::new(None, None, Vec::new()).digest(dir.path(), &["io".to_string()]));
+        let expected = format!("{} (embedded)", debtctl_linter::go_stdlib_version());
+        assert_eq!(embedded.stdlib().as_deref(), Some(expected.as_str()));
+        assert!(embedded.missing().is_empty(), "the standard library is not missing");
+        let root = tempfile::TempDir::new().unwrap();
+        std::fs::create_dir_all(root.path().join("src/os")).unwrap();
+        std::fs::write(root.path().join("src/os/file.go"), "package os\n").unwrap();
+        let key = |version: &str| {
+            std::fs::write(root.path().join("VERSION"), version).unwrap();
+            GoPackages::new(Some(root.path().to_path_buf()), None, Vec::new())
+                .digest(dir.path(), &["os".to_string()])
+        };
+        let (a, b) = (key("go1.98.0\n"), key("go1.99.0\n"));
+        assert_ne!(a, b);
+        assert_ne!(a, d);
+    }
+
     #[test]
     fn imports_are_read_without_parsing() {
         let src = "package p\n\nimport \"os\"\nimport (\n\t\"fmt\"\n\th \"net/http\"\n\t_ \"embed\"\n\t\"C\"\n)\n\nfunc f() { _ = \"not/an/import\" }\n";
