@@ -737,3 +737,36 @@ fn cgo_owning_functions_from_config_hand_memory_on() {
     let (v, _) = json_in(dir.path(), &["--select", "go/cgo-leak"]);
     assert_eq!(rules_of(&v), ["go/cgo-leak"], "{v}");
 }
+
+/// Issue 12, step 3: without a Go toolchain (GOROOT an empty directory, no `go` on PATH)
+/// the standard library is answered by the facts compiled in, which know what the
+/// hand-picked table they replaced lacked: `encoding/csv`'s writer, and `fmt.Fprintf` to
+/// an `http.ResponseWriter` (errcheck flags it). The summary says which library was used.
+#[test]
+fn go_standard_library_without_a_toolchain_comes_from_the_embedded_facts() {
+    let d = TempDir::new().unwrap();
+    let goroot = TempDir::new().unwrap();
+    let no_go = TempDir::new().unwrap();
+    write(d.path(), "go.mod", "module example.com/m\n\ngo 1.19\n");
+    write(
+        d.path(),
+        "a.go",
+        "package m\n\nimport (\n\t\"encoding/csv\"\n\t\"fmt\"\n\t\"net/http\"\n\t\"os\"\n)\n\nfunc h(w http.ResponseWriter, r *http.Request) {\n\tfmt.Fprintf(w, \"hi\")\n\tfmt.Fprintf(os.Stderr, \"log\")\n}\n\nfunc save(f *os.File) {\n\tcw := csv.NewWriter(f)\n\tcw.Write([]string{\"a\"})\n\tcw.Flush()\n}\n",
+    );
+    let out = bin()
+        .current_dir(d.path())
+        .env("GOROOT", goroot.path())
+        .env("PATH", no_go.path())
+        .env_remove("GOPATH")
+        .env_remove("GOMODCACHE")
+        .args(["scan", "--no-cache", "--format", "json", "--select", "go/ignored-error"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    let lines: Vec<u64> =
+        v["findings"].as_array().unwrap().iter().map(|f| f["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [11, 17], "{}", stderr(&out));
+    let stdlib = v["summary"]["go_stdlib"].as_str().unwrap();
+    assert!(stdlib.starts_with("go1.") && stdlib.ends_with(" (embedded)"), "{stdlib}");
+    assert_eq!(v["summary"]["go_packages_not_found"], 0);
+}

@@ -182,6 +182,12 @@ pub struct Summary {
     /// recall is reduced. `go mod download` or `go mod vendor` gets them.
     #[serde(default)]
     pub go_packages_not_found: u64,
+    /// The Go standard library the scanned Go files were checked against: its version and
+    /// `(GOROOT/src)` when a Go toolchain was found, `(embedded)` for the facts compiled
+    /// into debtctl (generated from that version's sources). Absent when no Go file
+    /// imported a standard-library package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub go_stdlib: Option<String>,
 }
 
 /// Files passed over, by reason. Each was also named in a warning on stderr, except

@@ -17,6 +17,9 @@ pub use registry::{Rule, RuleMeta, RuleSet};
 pub use rules::go::api::{imported_paths, ApiSource, GoApi, PackageApi};
 pub use rules::go::ignored_error::parse_exclude_function;
 pub use rules::go::package::{FileFacts, PackageFacts, PackageFile};
+pub use rules::go::stdlib::{
+    embedded_version as go_stdlib_version, encode as encode_go_stdlib, is_std as is_go_std,
+};
 pub use settings::{GoSettings, LinterSettings};
 pub use tickets::{tickets_in, TicketPatterns};
 

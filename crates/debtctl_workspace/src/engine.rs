@@ -171,6 +171,7 @@ pub fn scan_with(
     }
     let missing = go.missing();
     out.summary.go_packages_not_found = missing.len() as u64;
+    out.summary.go_stdlib = go.stdlib();
     if !missing.is_empty() {
         let shown: Vec<&str> = missing.iter().take(3).map(String::as_str).collect();
         let more = if missing.len() > 3 { ", ..." } else { "" };

@@ -49,6 +49,10 @@ struct State {
     located: HashMap<(PathBuf, String), Option<Found>>,
     /// Import paths found nowhere.
     missing: std::collections::BTreeSet<String>,
+    /// A standard-library import was answered by the facts compiled in.
+    used_embedded: bool,
+    /// A standard-library import was found under `$GOROOT/src`.
+    used_goroot: bool,
 }
 
 /// The Go packages of one run.
@@ -84,6 +88,20 @@ impl GoPackages {
         GoPackages { goroot, modcache, gopath, state: Mutex::new(State::default()) }
     }
 
+    /// Which standard library answered this run's imports, for the scan's summary:
+    /// `go1.19.8 (/usr/lib/go-1.19/src)` from a GOROOT, `go1.19.8 (embedded)` from the
+    /// facts compiled in; None when no standard-library package was asked for.
+    pub fn stdlib(&self) -> Option<String> {
+        let state = self.lock();
+        match &self.goroot {
+            Some((root, version)) if state.used_goroot => {
+                Some(format!("{version} ({})", root.join("src").display()))
+            }
+            _ if state.used_embedded => Some(format!("{} (embedded)", debtctl_linter::go_stdlib_version())),
+            _ => None,
+        }
+    }
+
     /// How many imported packages were found nowhere so far.
     pub fn missing(&self) -> Vec<String> {
         self.lock().missing.iter().cloned().collect()
@@ -102,8 +120,20 @@ impl GoPackages {
             h.update(import.as_bytes());
             h.update(&[0]);
             let d = match self.locate(module.as_deref(), import) {
-                Some((_, Some(version))) => version,
+                Some((_, Some(version))) => {
+                    if debtctl_linter::is_go_std(import) {
+                        self.lock().used_goroot = true;
+                    }
+                    version
+                }
                 Some((pkg_dir, None)) => self.content_digest(module.as_deref(), &pkg_dir, 0),
+                // Not in a GOROOT: the facts compiled in answer, by their Go version.
+                None if debtctl_linter::is_go_std(import) => {
+                    self.lock().used_embedded = true;
+                    xxhash_rust::xxh3::xxh3_64(
+                        format!("embedded {}", debtctl_linter::go_stdlib_version()).as_bytes(),
+                    )
+                }
                 None => {
                     self.note_missing(import);
                     0
@@ -121,7 +151,15 @@ impl GoPackages {
     pub fn api(self: &Arc<Self>, dir: &Path, imports: &[String]) -> GoApi {
         let module = self.module(dir);
         for import in imports {
-            if self.locate(module.as_deref(), import).is_none() {
+            let found = self.locate(module.as_deref(), import);
+            if debtctl_linter::is_go_std(import) {
+                let mut state = self.lock();
+                if found.is_some() {
+                    state.used_goroot = true;
+                } else {
+                    state.used_embedded = true;
+                }
+            } else if found.is_none() {
                 self.note_missing(import);
             }
         }
@@ -266,6 +304,51 @@ impl GoPackages {
         self.lock().digests.insert(dir.to_path_buf(), d);
         d
     }
+}
+
+/// The embedded standard-library facts (`rules/data/go-stdlib.facts`) of the Go sources
+/// under `goroot`: every package of `goroot/src` but `cmd`, `internal`, `vendor` and
+/// `testdata` trees, read as a scan reads `$GOROOT` ([`GoPackages`]), written in
+/// [`debtctl_linter::encode_go_stdlib`]'s format with the Go version of `goroot/VERSION`.
+/// The same sources give the same text.
+pub fn stdlib_facts(goroot: &Path) -> std::io::Result<String> {
+    let version = std::fs::read_to_string(goroot.join("VERSION"))?;
+    let version = version.lines().next().unwrap_or("").trim().to_string();
+    if version.is_empty() || version.contains(char::is_whitespace) {
+        return Err(std::io::Error::other(format!(
+            "{}: no Go version on its first line",
+            goroot.join("VERSION").display()
+        )));
+    }
+    let src = goroot.join("src");
+    let go = GoPackages::new(Some(goroot.to_path_buf()), None, Vec::new());
+    let mut packages = Vec::new();
+    let mut dirs = vec![src.clone()];
+    while let Some(dir) = dirs.pop() {
+        let mut entries: Vec<PathBuf> =
+            std::fs::read_dir(&dir)?.flatten().filter(|e| e.path().is_dir()).map(|e| e.path()).collect();
+        entries.sort();
+        for sub in entries {
+            let name = sub.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let top = dir == src && name == "cmd";
+            if top
+                || matches!(name.as_str(), "internal" | "vendor" | "testdata")
+                || name.starts_with(['.', '_'])
+            {
+                continue;
+            }
+            dirs.push(sub);
+        }
+        let Ok(rel) = dir.strip_prefix(&src) else { continue };
+        let path = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        if path.is_empty() || !is_package(&dir) {
+            continue;
+        }
+        if let Some(api) = go.read(&dir) {
+            packages.push((path, api));
+        }
+    }
+    Ok(debtctl_linter::encode_go_stdlib(&version, &packages))
 }
 
 /// Reads packages for the index of one package's files, as they are asked for.
@@ -627,6 +710,71 @@ mod tests {
         assert!(out.contains("type S struct{ f func() error }"), "{out}");
         assert!(out.contains("var v = map[string]int{\"a\": 1}"), "{out}");
         assert!(without_bodies("package p\n\nfunc f() {\n\ts := \"unclosed\n}\n").is_none());
+    }
+
+    /// The generator of `rules/data/go-stdlib.facts`, on a tiny fake GOROOT: packages by
+    /// import path, `cmd`, `internal`, `vendor` and `testdata` trees and test files left
+    /// out, unexported names dropped, the version recorded, the same text twice.
+    #[test]
+    fn stdlib_facts_index_a_goroot() {
+        let root = tempfile::TempDir::new().unwrap();
+        let w = |rel: &str, text: &str| {
+            let p = root.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        w("VERSION", "go1.99.1\ntime 2026\n");
+        w("src/io/io.go", "package io\n\ntype Closer interface { Close() error }\n\nfunc ReadAll(r Reader) ([]byte, error) { return nil, nil }\n\nfunc hidden() error { return nil }\n");
+        w("src/io/io_test.go", "package io\n\nfunc Test() error { return nil }\n");
+        w("src/net/http/client.go", "package http\n\nimport \"io\"\n\ntype Response struct { Body io.ReadCloser; n int }\n\nvar DefaultClient = &Client{}\n\ntype Client struct{}\n\nfunc (c *Client) Get(u string) (*Response, error) { return nil, nil }\n");
+        w("src/internal/poll/fd.go", "package poll\n\nfunc Open() error { return nil }\n");
+        w("src/vendor/golang.org/x/net/n.go", "package net\n\nfunc Dial() error { return nil }\n");
+        w("src/cmd/go/main.go", "package main\n\nfunc Run() error { return nil }\n");
+        w("src/io/testdata/t.go", "package t\n\nfunc T() error { return nil }\n");
+        let text = stdlib_facts(root.path()).unwrap();
+        assert_eq!(text, stdlib_facts(root.path()).unwrap(), "deterministic");
+        let body: Vec<&str> = text.lines().skip(1).collect();
+        assert_eq!(
+            body,
+            [
+                "go go1.99.1",
+                "p io",
+                "f ReadAll\t[]byte\t!error",
+                "m Closer\tClose\t!error",
+                "p net/http",
+                "m Client\tGet\tResponse\t!error",
+                "d Response\tBody\tio.ReadCloser",
+                "v DefaultClient\tClient",
+            ]
+        );
+        let empty = tempfile::TempDir::new().unwrap();
+        assert!(stdlib_facts(empty.path()).is_err(), "no VERSION: an error, not an empty file");
+    }
+
+    /// The result caches key a standard-library import on the library that answers it:
+    /// the embedded facts' Go version without a GOROOT, GOROOT's version with one; and the
+    /// summary names it.
+    #[test]
+    fn stdlib_digest_follows_the_library_used() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let embedded = GoPackages::new(None, None, Vec::new());
+        assert_eq!(embedded.stdlib(), None);
+        let d = embedded.digest(dir.path(), &["os".to_string()]);
+        assert_ne!(d, GoPackages::new(None, None, Vec::new()).digest(dir.path(), &["io".to_string()]));
+        let expected = format!("{} (embedded)", debtctl_linter::go_stdlib_version());
+        assert_eq!(embedded.stdlib().as_deref(), Some(expected.as_str()));
+        assert!(embedded.missing().is_empty(), "the standard library is not missing");
+        let root = tempfile::TempDir::new().unwrap();
+        std::fs::create_dir_all(root.path().join("src/os")).unwrap();
+        std::fs::write(root.path().join("src/os/file.go"), "package os\n").unwrap();
+        let key = |version: &str| {
+            std::fs::write(root.path().join("VERSION"), version).unwrap();
+            GoPackages::new(Some(root.path().to_path_buf()), None, Vec::new())
+                .digest(dir.path(), &["os".to_string()])
+        };
+        let (a, b) = (key("go1.98.0\n"), key("go1.99.0\n"));
+        assert_ne!(a, b);
+        assert_ne!(a, d);
     }
 
     #[test]

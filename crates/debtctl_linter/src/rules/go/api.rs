@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 /// The exported API of one package, read from its non-test files.
 #[derive(Debug, Default)]
 pub struct PackageApi {
-    decls: Decls,
+    pub(crate) decls: Decls,
 }
 
 impl PackageApi {
@@ -168,7 +168,12 @@ impl GoApi {
         if let Some(p) = self.lock().get(path) {
             return p.clone();
         }
-        let loaded = self.source.as_ref().and_then(|s| s.load(path));
+        // The standard library's facts compiled in answer where no GOROOT was found.
+        let loaded = self
+            .source
+            .as_ref()
+            .and_then(|s| s.load(path))
+            .or_else(|| super::stdlib::embedded().package(path));
         self.lock().insert(path.to_string(), loaded.clone());
         loaded
     }

@@ -1,8 +1,8 @@
 //! `go/ignored-error`: an `error` result dropped, by a call used as a statement, by `go`,
 //! or by assigning it to `_`. A callee is known to return `error` from the package stage
-//! (functions and methods declared in the package) or from the curated table in
-//! `rules/data/go-stdlib.toml`; a method call resolves only through a receiver whose type
-//! the code writes. Anything else is unknown, and unknown is silent.
+//! (functions and methods declared in the package) or from the Go API index (other
+//! packages; the standard library from `$GOROOT` or the facts compiled in); a method call
+//! resolves only through a receiver whose type the code writes. Anything else is unknown, and unknown is silent.
 //!
 //! An error assigned to `_` is flagged only with `[go] check-blank = true` (errcheck's
 //! `-blank`); `[go] exclude-functions` names callees never flagged (errcheck's `-exclude`).

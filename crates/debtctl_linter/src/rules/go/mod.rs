@@ -13,6 +13,7 @@ pub(crate) mod imports;
 pub(crate) mod module_major_suffix;
 pub(crate) mod package;
 pub(crate) mod shadow;
+pub(crate) mod stdlib;
 pub(crate) mod types;
 pub(crate) mod unclosed_body;
 pub(crate) mod untested_controller;

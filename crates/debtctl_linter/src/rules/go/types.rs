@@ -7,10 +7,7 @@ use super::api::GoApi;
 use super::imports::Imports;
 use super::package::{Decls, Results};
 use super::NodeExt;
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use serde::Deserialize;
-use std::collections::BTreeMap;
-use std::sync::LazyLock;
+use rustc_hash::FxHashMap as HashMap;
 use tree_sitter::Node;
 
 pub(crate) type Ty = String;
@@ -164,89 +161,6 @@ pub(crate) fn literal_type(expr: Node<'_>, source: &str, imports: &Imports) -> O
     }
 }
 
-/// The curated table of standard-library and common-module functions: which return
-/// `error`, what constructors return, which fields have which type.
-/// Source of truth: `rules/data/go-stdlib.toml`.
-pub(crate) struct Table {
-    /// Import path -> functions whose last result is `error`.
-    funcs: HashMap<String, HashSet<String>>,
-    /// `path.Type` -> methods whose last result is `error`.
-    methods: HashMap<String, HashSet<String>>,
-    /// Import path -> function -> the type of its first result.
-    results: HashMap<String, HashMap<String, Ty>>,
-    /// `path.Type` -> method -> the type of its first result.
-    method_results: HashMap<String, HashMap<String, Ty>>,
-    /// `path.Type` -> field -> its type; package variables as path -> name -> type.
-    fields: HashMap<String, HashMap<String, Ty>>,
-}
-
-pub(crate) const TABLE_SOURCE: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules/data/go-stdlib.toml"));
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub(crate) struct RawTable {
-    pub functions: BTreeMap<String, Vec<String>>,
-    pub methods: BTreeMap<String, Vec<String>>,
-    pub results: BTreeMap<String, String>,
-    pub method_results: BTreeMap<String, BTreeMap<String, String>>,
-    pub fields: BTreeMap<String, BTreeMap<String, String>>,
-    pub vars: BTreeMap<String, String>,
-}
-
-pub(crate) static TABLE: LazyLock<Table> = LazyLock::new(|| {
-    let raw: RawTable = toml::from_str(TABLE_SOURCE).expect("rules/data/go-stdlib.toml is checked by a test");
-    let mut t = Table {
-        funcs: HashMap::default(),
-        methods: HashMap::default(),
-        results: HashMap::default(),
-        method_results: HashMap::default(),
-        fields: HashMap::default(),
-    };
-    for (path, names) in raw.functions {
-        t.funcs.entry(path).or_default().extend(names);
-    }
-    for (ty, names) in raw.methods {
-        t.methods.entry(ty).or_default().extend(names);
-    }
-    let split = |key: &str| key.rsplit_once('.').map(|(a, b)| (a.to_string(), b.to_string()));
-    for (f, ty) in raw.results {
-        if let Some((path, name)) = split(&f) {
-            t.results.entry(path).or_default().insert(name, ty);
-        }
-    }
-    for (ty, ms) in raw.method_results {
-        t.method_results.entry(ty).or_default().extend(ms);
-    }
-    for (ty, fs) in raw.fields {
-        t.fields.entry(ty).or_default().extend(fs);
-    }
-    for (var, ty) in raw.vars {
-        if let Some((path, name)) = split(&var) {
-            t.fields.entry(path).or_default().insert(name, ty);
-        }
-    }
-    t
-});
-
-impl Table {
-    pub fn func_returns_error(&self, path: &str, name: &str) -> bool {
-        self.funcs.get(path).is_some_and(|s| s.contains(name))
-    }
-    pub fn method_returns_error(&self, ty: &str, name: &str) -> bool {
-        self.methods.get(ty).is_some_and(|s| s.contains(name))
-    }
-    pub fn func_result(&self, path: &str, name: &str) -> Option<&Ty> {
-        self.results.get(path)?.get(name)
-    }
-    pub fn method_result(&self, ty: &str, name: &str) -> Option<&Ty> {
-        self.method_results.get(ty)?.get(name)
-    }
-    pub fn field(&self, ty: &str, name: &str) -> Option<&Ty> {
-        self.fields.get(ty)?.get(name)
-    }
-}
-
 /// The names a function binds, with their types where the code writes them. A name
 /// bound twice with different types (shadowing in a nested block) becomes unknown.
 #[derive(Debug, Default)]
@@ -281,7 +195,7 @@ impl TypeEnv {
     }
 }
 
-/// Where a name, a type and the table are looked up while checking one file.
+/// Where a name, a type and the API index are looked up while checking one file.
 pub(crate) struct Resolver<'a> {
     pub source: &'a str,
     pub imports: &'a Imports,
@@ -332,10 +246,7 @@ impl Resolver<'_> {
                 }
                 // A dot import: the name resolves in the imported package.
                 for path in &self.imports.dot {
-                    if TABLE.func_returns_error(path, name)
-                        || TABLE.func_result(path, name).is_some()
-                        || self.api.func(path, name).is_some()
-                    {
+                    if self.api.func(path, name).is_some() {
                         return Some(Callee::Imported(path.clone(), name.to_string()));
                     }
                 }
@@ -374,7 +285,7 @@ impl Resolver<'_> {
         for _ in 0..4 {
             let mut owners = level.iter().filter(|t| {
                 if t.contains('.') {
-                    TABLE.method_returns_error(t, m) || self.api.method(t, m).is_some()
+                    self.api.method(t, m).is_some()
                 } else {
                     declares(t) || self.decls.fields.get(*t).is_some_and(|f| f.contains_key(m))
                 }
@@ -417,14 +328,10 @@ impl Resolver<'_> {
     pub fn returns_error(&self, callee: &Callee) -> bool {
         match callee {
             Callee::Local(_) => self.local_results(callee).is_some_and(Results::returns_error),
-            Callee::Imported(path, name) => {
-                TABLE.func_returns_error(path, name)
-                    || self.api.func(path, name).is_some_and(|r| r.returns_error())
-            }
+            Callee::Imported(path, name) => self.api.func(path, name).is_some_and(|r| r.returns_error()),
             Callee::Method(ty, m) => {
                 if ty.contains('.') {
-                    TABLE.method_returns_error(ty, m)
-                        || self.api.method(ty, m).is_some_and(|r| r.returns_error())
+                    self.api.method(ty, m).is_some_and(|r| r.returns_error())
                 } else {
                     self.local_results(callee).is_some_and(Results::returns_error)
                 }
@@ -442,12 +349,7 @@ impl Resolver<'_> {
         if let Some(r) = self.local_results(&callee) {
             return r.types.get(index).cloned().flatten();
         }
-        let table = match (&callee, index) {
-            (Callee::Imported(path, name), 0) => TABLE.func_result(path, name).cloned(),
-            (Callee::Method(ty, m), 0) => TABLE.method_result(ty, m).cloned(),
-            _ => None,
-        };
-        table.or_else(|| self.results(&callee)?.types.get(index).cloned().flatten())
+        self.results(&callee)?.types.get(index).cloned().flatten()
     }
 
     /// The type of an expression, where the code writes it.
@@ -473,12 +375,12 @@ impl Resolver<'_> {
                 let field = self.text(expr.field("field")?);
                 if operand.kind_str() == "identifier" {
                     if let Some(path) = self.package(self.text(operand)) {
-                        return TABLE.field(path, field).cloned().or_else(|| self.api.var(path, field));
+                        return self.api.var(path, field);
                     }
                 }
                 let ty = self.expr_type_at(operand, depth + 1)?;
                 if ty.contains('.') {
-                    TABLE.field(&ty, field).cloned().or_else(|| self.api.field(&ty, field))
+                    self.api.field(&ty, field)
                 } else {
                     self.decls.fields.get(&ty)?.get(field).cloned()
                 }
@@ -509,27 +411,6 @@ impl Resolver<'_> {
 mod tests {
     use super::*;
 
-    fn is_ident(s: &str) -> bool {
-        let mut chars = s.chars();
-        chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-            && chars.all(|c| c.is_alphanumeric() || c == '_')
-    }
-
-    /// `path.Name`: an import path, a dot, a Go identifier.
-    fn is_qualified(s: &str) -> bool {
-        s.rsplit_once('.').is_some_and(|(path, name)| {
-            !path.is_empty() && !path.contains(' ') && !path.ends_with('/') && is_ident(name)
-        })
-    }
-
-    fn unique(what: &str, names: &[String]) {
-        let mut seen = HashSet::default();
-        for n in names {
-            assert!(is_ident(n), "{what}: `{n}` is not a Go identifier");
-            assert!(seen.insert(n), "{what}: `{n}` is listed twice");
-        }
-    }
-
     #[test]
     fn element_types_keep_only_what_cannot_be_confused() {
         assert_eq!(element_type("[]*net/http.Request").as_deref(), Some("net/http.Request"));
@@ -541,39 +422,5 @@ mod tests {
         assert_eq!(element_type("[]**T"), None);
         assert_eq!(element_type("T"), None);
         assert_eq!(element_type("mapping"), None);
-    }
-
-    #[test]
-    fn the_table_is_well_formed_and_entries_are_unique() {
-        // TOML itself rejects a key given twice; lists are checked here.
-        let raw: RawTable = toml::from_str(TABLE_SOURCE).unwrap();
-        for (path, names) in &raw.functions {
-            assert!(!path.is_empty() && !path.contains(' '), "bad import path `{path}`");
-            assert!(!names.is_empty(), "`{path}` lists no function");
-            unique(path, names);
-        }
-        for (ty, names) in &raw.methods {
-            assert!(is_qualified(ty), "bad type `{ty}`");
-            unique(ty, names);
-        }
-        for (f, ty) in &raw.results {
-            assert!(is_qualified(f) && is_qualified(ty), "bad result `{f}` = `{ty}`");
-        }
-        for (ty, ms) in raw.method_results.iter().chain(&raw.fields) {
-            assert!(is_qualified(ty), "bad type `{ty}`");
-            for (m, r) in ms {
-                assert!(is_ident(m) && is_qualified(r), "bad entry `{ty}`.`{m}` = `{r}`");
-            }
-        }
-        for (v, ty) in &raw.vars {
-            assert!(is_qualified(v) && is_qualified(ty), "bad var `{v}` = `{ty}`");
-        }
-        // The exclusions of the catalog must not sneak in through the table.
-        assert!(!TABLE.func_returns_error("fmt", "Println"));
-        assert!(!TABLE.method_returns_error("bytes.Buffer", "WriteString"));
-        assert!(!TABLE.func_returns_error("math/rand", "Read"));
-        assert!(TABLE.func_returns_error("os", "Remove"));
-        assert!(TABLE.method_returns_error("os.File", "Close"));
-        assert_eq!(TABLE.func_result("os", "Open").map(String::as_str), Some("os.File"));
     }
 }

@@ -34,7 +34,7 @@ pub(crate) fn check(
     }
     // The callee side: the request functions and methods of net/http, or any function or
     // method whose first result is an `*http.Response` (declared in this package, in an
-    // imported one the API index holds, or in the table).
+    // imported one the API index holds, the standard library included).
     let resolver = ctx.resolver(source, env);
     let is_request = match resolver.callee(call) {
         Some(Callee::Imported(path, name)) if path == "net/http" && REQUESTS.contains(&name.as_str()) => true,
