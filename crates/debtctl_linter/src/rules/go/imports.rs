@@ -75,7 +75,11 @@ impl Imports {
 }
 
 /// The name a package is imported under when the import gives none: the last path
-/// element, without a `/vN` major suffix, a `.vN` gopkg.in suffix or a `go-` prefix.
+/// element, without a `/vN` major suffix, a `.vN` gopkg.in suffix or a `go-` prefix, and
+/// its last `-` part (`golang-lru` is `lru`) — unless that part is `go`, which cannot name
+/// a package: then, as goimports assumes, the element up to its first character that
+/// cannot be in an identifier (`opentracing-go` is `opentracing`, `jaeger-client-go` is
+/// `jaeger`).
 pub(crate) fn default_name(path: &str) -> &str {
     let mut parts = path.rsplit('/');
     let mut last = parts.next().unwrap_or(path);
@@ -88,7 +92,13 @@ pub(crate) fn default_name(path: &str) -> &str {
         }
     }
     let last = last.strip_prefix("go-").unwrap_or(last);
-    last.rsplit('-').next().unwrap_or(last)
+    match last.rsplit('-').next() {
+        Some("go") if last != "go" => {
+            let end = last.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(last.len());
+            &last[..end]
+        }
+        part => part.unwrap_or(last),
+    }
 }
 
 fn is_major(elem: &str) -> bool {
@@ -107,5 +117,11 @@ mod tests {
         assert_eq!(default_name("github.com/go-kit/log/v2"), "log");
         assert_eq!(default_name("k8s.io/api/core/v1"), "v1");
         assert_eq!(default_name("github.com/mattn/go-sqlite3"), "sqlite3");
+        assert_eq!(default_name("github.com/hashicorp/golang-lru"), "lru");
+        // Regression (issue 12, go/shadow on prometheus): `opentracing.StartSpanFromContext`
+        // was unknown, its import read as a package named `go`.
+        assert_eq!(default_name("github.com/opentracing/opentracing-go"), "opentracing");
+        assert_eq!(default_name("github.com/uber/jaeger-client-go"), "jaeger");
+        assert_eq!(default_name("github.com/json-iterator/go"), "go");
     }
 }

@@ -31,8 +31,8 @@ struct Var<'t> {
     line: usize,
     /// The type as written, where the declaration writes one (`var e error`, a parameter).
     ty: Option<String>,
-    /// The `:=` statement and the index that declare it: its type is worked out only if
-    /// the variable takes part in a candidate.
+    /// The `:=` statement (or untyped `var` spec) and the index that declare it: its type
+    /// is worked out only if the variable takes part in a candidate.
     decl: Option<(Node<'t>, usize)>,
     /// `x := x.DeepCopy()`: a copy of this variable, of the same type.
     copy_of: Option<usize>,
@@ -164,7 +164,10 @@ impl<'t> Shadow<'t> {
                         };
                         let mut nc = p.walk();
                         for name in p.children_by_field_name("name", &mut nc) {
-                            let id = self.new_var(name, true, ty.clone());
+                            // A named result is not a parameter: the `go`/`defer` closure
+                            // exception is for parameters, and a deferred closure that
+                            // shadows a named result (`if err := f(); ...`) is the classic.
+                            let id = self.new_var(name, field != "result", ty.clone());
                             let top = self.scopes.len() - 1;
                             self.scopes[top].names.insert(text(name, source), id);
                         }
@@ -193,20 +196,22 @@ impl<'t> Shadow<'t> {
                 if node.kind_str() == "type_switch_statement" {
                     let alias = list_items(node.field("alias"));
                     let at = node.field("value").map_or(node.end_byte(), |v| v.end_byte());
-                    self.declare(&alias, at, source, None);
+                    self.declare(&alias, at, source, None, None);
                 }
             }
             "short_var_declaration" => self.define(node, source),
             "receive_statement" if is_define(node) => self.define(node, source),
             "range_clause" if is_define(node) => {
                 let left = list_items(node.field("left"));
-                self.declare(&left, node.end_byte(), source, None);
+                self.declare(&left, node.end_byte(), source, None, None);
             }
             "var_spec" | "const_spec" => {
                 let mut c = node.walk();
                 let names: Vec<_> = node.children_by_field_name("name", &mut c).collect();
                 let ty = node.field("type").and_then(|t| type_of(t, source, ctx.imports));
-                self.declare(&names, node.end_byte(), source, ty);
+                // `var ts = int64(0)`: without a written type, the values tell it.
+                let typed_by = (ty.is_none() && node.field("value").is_some()).then_some(node);
+                self.declare(&names, node.end_byte(), source, ty, typed_by);
             }
             "identifier" => self.use_of(node, ancestors, source),
             _ => {}
@@ -229,17 +234,26 @@ impl<'t> Shadow<'t> {
         self.vars.len() - 1
     }
 
-    /// Declares names (not `:=` candidates) that take effect at byte `at`.
-    fn declare(&mut self, names: &[Node<'_>], at: usize, source: &'t str, ty: Option<String>) {
+    /// Declares names (not `:=` candidates) that take effect at byte `at`; `spec` is the
+    /// `var` spec whose values type them, when it writes no type.
+    fn declare(
+        &mut self,
+        names: &[Node<'_>],
+        at: usize,
+        source: &'t str,
+        ty: Option<String>,
+        spec: Option<Node<'t>>,
+    ) {
         if let (Some(first), Some(last)) = (names.first(), names.last()) {
             self.skip = (first.start_byte(), last.end_byte());
         }
         let mut bound = Vec::new();
-        for n in names {
+        for (i, n) in names.iter().enumerate() {
             if n.kind_str() != "identifier" || text(*n, source) == "_" {
                 continue;
             }
             let id = self.new_var(*n, false, ty.clone());
+            self.vars[id].decl = spec.map(|s| (s, i));
             bound.push((text(*n, source), id));
         }
         let scope = self.scopes.len() - 1;
@@ -341,8 +355,12 @@ impl<'t> Shadow<'t> {
             return v.ty.clone();
         }
         let (stmt, i) = v.decl?;
-        let left = list_items(stmt.field("left"));
-        let right = list_items(stmt.field("right"));
+        let (left, right) = if stmt.kind_str() == "var_spec" {
+            let mut c = stmt.walk();
+            (stmt.children_by_field_name("name", &mut c).collect(), list_items(stmt.field("value")))
+        } else {
+            (list_items(stmt.field("left")), list_items(stmt.field("right")))
+        };
         decl_types(ctx, env, source, &left, &right).get(i).cloned().flatten()
     }
 
@@ -410,7 +428,7 @@ fn decl_types(
         right
             .iter()
             .map(|e| {
-                written_type(*e)
+                written_type(*e, source)
                     .or_else(|| r.expr_type(*e))
                     .or_else(|| (e.kind_str() == "call_expression").then(|| call_key(*e, 0)).flatten())
             })
@@ -444,9 +462,37 @@ fn is_self_copy(value: Node<'_>, name: &str, source: &str) -> bool {
     operand == Some(name) && matches!(field, Some("DeepCopy" | "Clone" | "Copy"))
 }
 
-/// The type a value's literal writes: basic literals and composite literals.
-fn written_type(value: Node<'_>) -> Option<String> {
+/// The type a value's literal writes: basic literals, and conversions to a basic type
+/// (`int64(n)`).
+fn written_type(value: Node<'_>, source: &str) -> Option<String> {
     match value.kind_str() {
+        "call_expression" => {
+            let f = value.field("function").filter(|f| f.kind_str() == "identifier")?;
+            let name = text(f, source);
+            let basic = matches!(
+                name,
+                "bool"
+                    | "string"
+                    | "int"
+                    | "int8"
+                    | "int16"
+                    | "int32"
+                    | "int64"
+                    | "uint"
+                    | "uint8"
+                    | "uint16"
+                    | "uint32"
+                    | "uint64"
+                    | "uintptr"
+                    | "float32"
+                    | "float64"
+                    | "complex64"
+                    | "complex128"
+                    | "byte"
+                    | "rune"
+            );
+            basic.then(|| name.to_string())
+        }
         "int_literal" => Some("int".into()),
         "float_literal" => Some("float64".into()),
         "interpreted_string_literal" | "raw_string_literal" => Some("string".into()),
