@@ -7,8 +7,7 @@ use crate::go_api::{scan_imports, GoPackages};
 use crate::settings::Settings;
 use debtctl_diagnostics::{Finding, Summary};
 use debtctl_linter::{
-    check_go_file, check_source, imported_paths, is_generated, FileResult, PackageFacts, PackageFile,
-    RuleSet,
+    check_go_file, check_source, imported_paths, is_generated, FileResult, PackageFacts, PackageFile, RuleSet,
 };
 use debtctl_syntax::{parse, Language};
 use rayon::prelude::*;
@@ -635,14 +634,18 @@ mod tests {
         let app = "package app\n\nimport (\n\t\"context\"\n\n\t\"example.com/m/tracing-go\"\n)\n\nfunc use(context.Context, string) {}\n\nfunc send(ctx context.Context, name string) {\n\tf := func() {\n\t\tspan, ctx := tracing.Start(ctx)\n\t\tdefer span.Finish()\n\t\t_, name := tracing.Name(ctx)\n\t\tuse(ctx, name)\n\t}\n\tf()\n\tuse(ctx, name)\n}\n";
         let tracing = "package tracing\n\nimport \"context\"\n\ntype Span interface{ Finish() }\n\nfunc Start(ctx context.Context) (Span, context.Context) { return nil, ctx }\n\nfunc Name(ctx context.Context) (Span, int) { return nil, 0 }\n";
         let shadows = |root: &Path| {
-            let overrides = crate::Overrides { select: Some(vec!["go/shadow".into()]), ..crate::Overrides::default() };
+            let overrides =
+                crate::Overrides { select: Some(vec!["go/shadow".into()]), ..crate::Overrides::default() };
             let settings = Settings::resolve(root, &overrides).unwrap();
             let files = crate::discovery::discover(&[root.to_path_buf()], &settings, 1).unwrap();
             let go = Arc::new(GoPackages::new(None, None, Vec::new()));
             scan_with(&files, &settings, None, 1, &go).findings.iter().map(|f| f.line).collect::<Vec<_>>()
         };
         let root = t.path().join("m");
-        write(&root, &[("go.mod", "module example.com/m\n"), ("tracing-go/t.go", tracing), ("app/app.go", app)]);
+        write(
+            &root,
+            &[("go.mod", "module example.com/m\n"), ("tracing-go/t.go", tracing), ("app/app.go", app)],
+        );
         assert_eq!(shadows(&root), [13], "ctx: a context.Context over the parameter; not name (int, string)");
         let alone = t.path().join("alone");
         write(&alone, &[("go.mod", "module example.com/m\n"), ("app/app.go", app)]);
