@@ -20,13 +20,15 @@ pub(crate) struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    pub fn new(source: &'a str, rules: RuleSet) -> Self {
+    /// A checker for one file: every setting the rules and suppressions read comes from
+    /// `settings` here, in one place, so no entry point can forget one.
+    pub fn new(source: &'a str, rules: RuleSet, settings: &LinterSettings) -> Self {
         Checker {
             source,
             rules,
             diagnostics: Vec::new(),
-            suppressions: Suppressions::default(),
-            tickets: TicketPatterns::default(),
+            suppressions: Suppressions::new(settings.honor_peer_suppressions),
+            tickets: settings.tickets.clone(),
         }
     }
 
@@ -136,9 +138,7 @@ pub fn check_parsed(
     rules: RuleSet,
     settings: &LinterSettings,
 ) -> FileResult {
-    let mut checker = Checker::new(source, rules);
-    checker.suppressions = Suppressions::new(settings.honor_peer_suppressions);
-    checker.tickets = settings.tickets.clone();
+    let mut checker = Checker::new(source, rules, settings);
     let yaml = matches!(lang, Language::Yaml | Language::HelmTemplate);
     let tree = if yaml { None } else { tree };
     let mut parse_error = tree.is_some_and(|t| t.root_node().has_error());
@@ -179,9 +179,7 @@ pub fn check_go_file(
     rules: RuleSet,
     settings: &LinterSettings,
 ) -> FileResult {
-    let mut checker = Checker::new(source, rules);
-    checker.suppressions = Suppressions::new(settings.honor_peer_suppressions);
-    checker.tickets = settings.tickets.clone();
+    let mut checker = Checker::new(source, rules, settings);
     let parse_error = tree.is_some_and(|t| t.root_node().has_error());
     if let Some(tree) = tree {
         let root = tree.root_node();
