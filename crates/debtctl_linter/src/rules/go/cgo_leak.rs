@@ -221,7 +221,7 @@ impl Lookup<'_> {
 /// The position of `arg` among the arguments of a call.
 fn arg_index(list: Node<'_>, arg: Node<'_>) -> usize {
     (0..list.named_child_count())
-        .filter_map(|i| list.named_child(i))
+        .filter_map(|i| list.named_child(i as u32))
         .filter(|a| a.kind_str() != "comment")
         .position(|a| a == arg)
         .unwrap_or(usize::MAX)

@@ -206,7 +206,7 @@ fn fprint_excluded(resolver: &Resolver<'_>, callee: &Callee, call: Node<'_>) -> 
     }
     let args = call.field("arguments");
     let first = args.and_then(|a| {
-        (0..a.named_child_count()).filter_map(|i| a.named_child(i)).find(|n| n.kind_str() != "comment")
+        (0..a.named_child_count()).filter_map(|i| a.named_child(i as u32)).find(|n| n.kind_str() != "comment")
     });
     let Some(w) = first else { return true };
     if w.kind_str() == "selector_expression" {

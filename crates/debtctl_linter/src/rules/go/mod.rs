@@ -353,7 +353,7 @@ pub(crate) fn list_items<'t>(node: Option<Node<'t>>) -> Vec<Node<'t>> {
     }
     // Lists are short: indexing costs less than allocating a cursor.
     (0..node.named_child_count())
-        .filter_map(|i| node.named_child(i))
+        .filter_map(|i| node.named_child(i as u32))
         .filter(|n| n.kind_str() != "comment")
         .collect()
 }
@@ -462,7 +462,7 @@ impl<'t> NodeExt<'t> for Node<'t> {
     #[inline]
     fn kind_str(&self) -> &'static str {
         static KINDS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
-            let lang = Language::Go.grammar();
+            let lang: &'static tree_sitter::Language = &GRAMMAR;
             (0..lang.node_kind_count() as u16).map(|id| lang.node_kind_for_id(id).unwrap_or("")).collect()
         });
         KINDS.get(self.kind_id() as usize).copied().unwrap_or("")
@@ -478,9 +478,14 @@ impl<'t> NodeExt<'t> for Node<'t> {
     }
 }
 
+/// The Go grammar, kept for the life of the process: since tree-sitter 0.26 the names a
+/// `Language` gives out borrow from it.
+static GRAMMAR: std::sync::LazyLock<tree_sitter::Language> =
+    std::sync::LazyLock::new(|| Language::Go.grammar());
+
 fn field_id(name: &str) -> u16 {
     static IDS: std::sync::LazyLock<Vec<(&'static str, u16)>> = std::sync::LazyLock::new(|| {
-        let lang = Language::Go.grammar();
+        let lang: &'static tree_sitter::Language = &GRAMMAR;
         (1..=lang.field_count() as u16).filter_map(|id| lang.field_name_for_id(id).map(|n| (n, id))).collect()
     });
     IDS.iter().find(|(n, _)| *n == name).map_or(0, |(_, id)| *id)
