@@ -118,3 +118,100 @@ fn debt_minutes_and_ticket_come_from_metadata() {
     assert_eq!((r[1].debt_minutes, r[1].ticket.as_deref()), (DEFAULT_DEBT_MINUTES, None));
     assert!(r[0].yaml.starts_with("id: a/x") && !r[0].yaml.contains("a/y"), "{}", r[0].yaml);
 }
+
+#[test]
+fn files_and_ignores_are_globs_relative_to_the_root() {
+    let rules = load_str(&[(
+        "g.yml",
+        "id: a/x\nlanguage: go\nfiles: ['cmd/**/*.go', {glob: 'LIB/*.GO', caseInsensitive: true}]\nignores: ['**/*_test.go']\nrule:\n  pattern: f()\n",
+    )])
+    .unwrap();
+    let src = "package a\n\nfunc g() { f() }\n";
+    for (path, want) in
+        [("cmd/tool/main.go", 1), ("cmd/tool/main_test.go", 0), ("lib/a.go", 1), ("internal/a.go", 0)]
+    {
+        assert_eq!(check(&rules, Language::Go, path, src).len(), want, "{path}");
+        let digest = rules.digest_for(Language::Go, Path::new(path));
+        assert_eq!(digest != 0, want == 1, "{path}: the digest follows the globs");
+    }
+}
+
+#[test]
+fn a_python_rule_does_not_change_a_go_files_digest() {
+    let go = "id: a/go\nlanguage: go\nrule:\n  pattern: f()\n";
+    let before =
+        load_str(&[("g.yml", go), ("p.yml", "id: a/py\nlanguage: python\nrule:\n  pattern: f()\n")]).unwrap();
+    let after =
+        load_str(&[("g.yml", go), ("p.yml", "id: a/py\nlanguage: python\nrule:\n  pattern: g()\n")]).unwrap();
+    let (go_path, py_path) = (Path::new("a.go"), Path::new("a.py"));
+    assert_eq!(before.digest_for(Language::Go, go_path), after.digest_for(Language::Go, go_path));
+    assert_ne!(before.digest_for(Language::Python, py_path), after.digest_for(Language::Python, py_path));
+    // YAML rules serve Helm templates too.
+    let yaml = load_str(&[("y.yml", "id: a/y\nlanguage: yml\nrule:\n  kind: block_mapping_pair\n")]).unwrap();
+    assert_ne!(yaml.digest_for(Language::HelmTemplate, Path::new("t/templates/a.yaml")), 0);
+    assert_eq!(yaml.digest_for(Language::GoMod, Path::new("go.mod")), 0);
+}
+
+#[test]
+fn fixes_carry_metavariables_and_transforms() {
+    let rules = load_str(&[(
+        "f.yml",
+        "id: a/camel\nlanguage: python\nrule:\n  kind: identifier\n  pattern: $N\n  regex: '^[a-z]+[A-Z]'\n  inside:\n    kind: function_definition\n    field: name\ntransform:\n  S:\n    convert:\n      source: $N\n      toCase: snakeCase\nmessage: rename $N to $S\nfix: $S\n",
+    )])
+    .unwrap();
+    let src = "def loadAll(x):\n    return x\n";
+    let found = check(&rules, Language::Python, "a.py", src);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].message, "rename loadAll to load_all");
+    assert_eq!(found[0].fix, Some(Edit { start_byte: 4, end_byte: 11, replacement: "load_all".into() }));
+    assert!(rules.rules()[0].has_fix);
+}
+
+#[test]
+fn enabled_filters_rules_and_yaml_rules_run_on_helm_templates() {
+    let rules = load_str(&[(
+        "y.yml",
+        "id: a/priv\nlanguage: yaml\nrule:\n  pattern: 'privileged: true'\n---\nid: a/host\nlanguage: yaml\nrule:\n  pattern: 'hostNetwork: true'\n",
+    )])
+    .unwrap();
+    let masked = debtctl_syntax::helm::mask(
+        "spec:\n  hostNetwork: true\n  privileged: true\n  name: {{ .Values.name }}\n",
+    )
+    .text;
+    let tree = debtctl_syntax::parse(Language::HelmTemplate, &masked).unwrap();
+    let path = Path::new("chart/templates/pod.yaml");
+    let all = rules.check(Language::HelmTemplate, path, &masked, &tree, &|_| true);
+    assert_eq!(all.iter().map(|m| m.rule).collect::<Vec<_>>(), [1, 0]);
+    let only_first = rules.check(Language::HelmTemplate, path, &masked, &tree, &|i| i == 0);
+    assert_eq!(only_first.iter().map(|m| m.rule).collect::<Vec<_>>(), [0]);
+}
+
+#[test]
+fn rule_tests_report_what_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("rules")).unwrap();
+    fs::create_dir_all(dir.path().join("tests/__snapshots__")).unwrap();
+    fs::write(dir.path().join("rules/r.yml"), "id: a/p\nlanguage: python\nrule:\n  pattern: print($$$A)\n")
+        .unwrap();
+    fs::write(
+        dir.path().join("tests/p.yml"),
+        "id: a/p\nvalid:\n  - log(1)\n  - print(2)\ninvalid:\n  - print(1)\n  - pprint(1)\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("tests/__snapshots__/p-snapshot.yml"), "id: a/p\nsnapshots: {}\n").unwrap();
+    let rules = CustomRules::load(dir.path(), &[PathBuf::from("rules")], &|_| false).unwrap();
+    let report = testing::run(&rules, &[dir.path().join("tests")]).unwrap();
+    assert_eq!(report.cases.len(), 4);
+    let failed: Vec<(&str, bool, &str)> =
+        report.failed().map(|c| (c.snippet.as_str(), c.valid, c.detail.as_str())).collect();
+    assert_eq!(
+        failed,
+        [
+            ("print(2)", true, "a valid snippet matched (line 1)"),
+            ("pprint(1)", false, "an invalid snippet did not match")
+        ]
+    );
+    fs::write(dir.path().join("tests/q.yml"), "id: a/nope\nvalid: [x]\n").unwrap();
+    let err = testing::run(&rules, &[dir.path().join("tests")]).unwrap_err().to_string();
+    assert!(err.ends_with("q.yml: rule `a/nope`: no custom rule has this ID"), "{err}");
+}
