@@ -209,7 +209,8 @@ impl CustomRules {
     /// the tree debtctl already parsed from `source` (for a Helm template: the masked
     /// source and its tree). The file is not parsed again, and one walk serves every rule:
     /// ast-grep-config's `CombinedScan` visits only the node kinds each rule can match.
-    /// Sorted by position, then rule.
+    /// Sorted by position, then rule. A YAML stream parsed one document at a time
+    /// (`debtctl_syntax::yaml::parse_documents`) goes to [`CustomRules::check_trees`].
     pub fn check(
         &self,
         language: Language,
@@ -218,14 +219,29 @@ impl CustomRules {
         tree: &tree_sitter::Tree,
         enabled: &dyn Fn(usize) -> bool,
     ) -> Vec<Match> {
-        self.check_filtered(language, source, tree, &|i| enabled(i) && self.inner.compiled[i].accepts(path))
+        self.check_trees(language, path, source, std::slice::from_ref(tree), enabled)
+    }
+
+    /// [`CustomRules::check`] over several trees of the same `source`, such as the
+    /// per-document trees of a YAML stream (each keeps the byte offsets of the whole
+    /// file): the source is copied once for all of them, where a call of `check` per
+    /// document would copy the whole file each time.
+    pub fn check_trees(
+        &self,
+        language: Language,
+        path: &Path,
+        source: &str,
+        trees: &[tree_sitter::Tree],
+        enabled: &dyn Fn(usize) -> bool,
+    ) -> Vec<Match> {
+        self.check_filtered(language, source, trees, &|i| enabled(i) && self.inner.compiled[i].accepts(path))
     }
 
     fn check_filtered(
         &self,
         language: Language,
         source: &str,
-        tree: &tree_sitter::Tree,
+        trees: &[tree_sitter::Tree],
         wanted: &dyn Fn(usize) -> bool,
     ) -> Vec<Match> {
         let Some(lang) = AgLang::of_file(language) else {
@@ -233,39 +249,42 @@ impl CustomRules {
         };
         let indices: Vec<usize> =
             self.inner.by_lang[lang.slot()].iter().copied().filter(|&i| wanted(i)).collect();
-        if indices.is_empty() {
+        if indices.is_empty() || trees.is_empty() {
             return Vec::new();
         }
         let configs: Vec<&RuleConfig<AgLang>> =
             indices.iter().map(|&i| &self.inner.compiled[i].config).collect();
         let scan = CombinedScan::new(configs.clone());
-        // The tree is shared (tree-sitter trees are reference counted), not re-parsed.
-        let root = AstGrep::doc(StrDoc { src: source.to_string(), lang, tree: tree.clone() });
-        let result = scan.scan(&root, false);
         let mut out = Vec::new();
-        for (config, node_matches) in result.matches {
-            let Some(pos) = configs.iter().position(|c| std::ptr::eq(*c, config)) else {
-                continue; // ast-grep's own suppression rules, which we do not register
-            };
-            let rule = indices[pos];
-            for nm in node_matches {
-                let range = nm.range();
-                let fix = config.fixer.first().map(|fixer| {
-                    let edit = nm.make_edit(&config.matcher, fixer);
-                    Edit {
-                        start_byte: edit.position,
-                        end_byte: edit.position + edit.deleted_length,
-                        replacement: String::from_utf8_lossy(&edit.inserted_text).into_owned(),
-                    }
-                });
-                out.push(Match {
-                    rule,
-                    start_byte: range.start,
-                    end_byte: range.end,
-                    message: config.get_message(&nm),
-                    fix,
-                });
+        // ast-grep's document owns its text: one copy for all trees, handed from one to the
+        // next. The trees are shared (tree-sitter trees are reference counted), not re-parsed.
+        let mut src = source.to_string();
+        for tree in trees {
+            let root = AstGrep::doc(StrDoc { src, lang, tree: tree.clone() });
+            for (config, node_matches) in scan.scan(&root, false).matches {
+                let Some(pos) = configs.iter().position(|c| std::ptr::eq(*c, config)) else {
+                    continue; // ast-grep's own suppression rules, which we do not register
+                };
+                for nm in node_matches {
+                    let range = nm.range();
+                    let fix = config.fixer.first().map(|fixer| {
+                        let edit = nm.make_edit(&config.matcher, fixer);
+                        Edit {
+                            start_byte: edit.position,
+                            end_byte: edit.position + edit.deleted_length,
+                            replacement: String::from_utf8_lossy(&edit.inserted_text).into_owned(),
+                        }
+                    });
+                    out.push(Match {
+                        rule: indices[pos],
+                        start_byte: range.start,
+                        end_byte: range.end,
+                        message: config.get_message(&nm),
+                        fix,
+                    });
+                }
             }
+            src = root.generate();
         }
         out.sort_by_key(|m| (m.start_byte, m.end_byte, m.rule));
         out

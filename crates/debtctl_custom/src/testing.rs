@@ -3,7 +3,7 @@
 //! and are not read.
 
 use crate::load::{documents, yaml_files, yaml_reason};
-use crate::{CustomRules, LoadError};
+use crate::{CustomRules, Language, LoadError};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -78,11 +78,16 @@ fn run_case(rules: &CustomRules, index: usize, file: &Path, valid: bool, snippet
         passed: false,
         detail: String::new(),
     };
-    let Some(tree) = debtctl_syntax::parse(rule.language, snippet) else {
+    // YAML one document at a time, as the scan reads it.
+    let trees: Vec<tree_sitter::Tree> = match rule.language {
+        Language::Yaml => debtctl_syntax::yaml::parse_documents(snippet),
+        lang => debtctl_syntax::parse(lang, snippet).into_iter().collect(),
+    };
+    if trees.is_empty() {
         result.detail = "the snippet could not be parsed".into();
         return result;
-    };
-    let matches = rules.check_filtered(rule.language, snippet, &tree, &|i| i == index);
+    }
+    let matches = rules.check_filtered(rule.language, snippet, &trees, &|i| i == index);
     result.passed = matches.is_empty() == valid;
     if !result.passed {
         result.detail = if valid {

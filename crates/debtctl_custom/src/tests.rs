@@ -215,3 +215,15 @@ fn rule_tests_report_what_failed() {
     let err = testing::run(&rules, &[dir.path().join("tests")]).unwrap_err().to_string();
     assert!(err.ends_with("q.yml: rule `a/nope`: no custom rule has this ID"), "{err}");
 }
+
+#[test]
+fn a_yaml_stream_is_checked_over_its_document_trees() {
+    let rules =
+        load_str(&[("y.yml", "id: a/priv\nlanguage: yaml\nrule:\n  pattern: 'privileged: true'\n")]).unwrap();
+    let src = "a:\n  privileged: true\n---\nb:\n  privileged: false\n---\nc:\n  privileged: true\n";
+    let trees = debtctl_syntax::yaml::parse_documents(src);
+    assert_eq!(trees.len(), 3);
+    let found = rules.check_trees(Language::Yaml, Path::new("a.yaml"), src, &trees, &|_| true);
+    let lines: Vec<usize> = found.iter().map(|m| src[..m.start_byte].matches('\n').count() + 1).collect();
+    assert_eq!(lines, [2, 8]);
+}

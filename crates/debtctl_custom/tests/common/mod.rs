@@ -134,17 +134,15 @@ pub fn ours_on(root: &Path, rules: &CustomRules, files: &[PathBuf]) -> Vec<Found
             _ => debtctl_syntax::parse(lang, &source).into_iter().collect(),
         };
         let line = |byte: usize| source[..byte].matches('\n').count() + 1;
-        for tree in &trees {
-            for m in rules.check(lang, rel, &source, tree, &|_| true) {
-                found.push(Found {
-                    file: rel.to_string_lossy().into_owned(),
-                    start_line: line(m.start_byte),
-                    end_line: line(m.end_byte),
-                    rule: rules.rules()[m.rule].id.clone(),
-                    message: m.message,
-                    fix: m.fix.map(|e| (e.start_byte, e.end_byte, e.replacement)),
-                });
-            }
+        for m in rules.check_trees(lang, rel, &source, &trees, &|_| true) {
+            found.push(Found {
+                file: rel.to_string_lossy().into_owned(),
+                start_line: line(m.start_byte),
+                end_line: line(m.end_byte),
+                rule: rules.rules()[m.rule].id.clone(),
+                message: m.message,
+                fix: m.fix.map(|e| (e.start_byte, e.end_byte, e.replacement)),
+            });
         }
     }
     found.sort();
