@@ -94,7 +94,13 @@ pub(crate) fn compile(file: &Path, doc: &str) -> Result<Option<(RuleInfo, Compil
     }
     let id = config.id.clone();
     let err = |message: String| LoadError::new(file, Some(&id), message);
-    let own: OwnKeys = ast_grep_config::from_str(doc).map_err(|e| err(yaml_error(&e)))?;
+    let raw: serde_json::Value = ast_grep_config::from_str(doc).map_err(|e| err(yaml_error(&e)))?;
+    if let Some((place, key)) = unknown_relation_key(&raw, "") {
+        return Err(err(format!(
+            "not a valid rule: unknown key `{key}` in `{place}` (a relational rule takes rule keys, `stopBy` and `field`)"
+        )));
+    }
+    let own: OwnKeys = serde_json::from_value(raw).map_err(|e| err(format!("not a valid rule: {e}")))?;
     let files = own.files.as_deref().map(glob_set).transpose();
     let files = files.map_err(|e| err(format!("bad `files` glob: {e}")))?;
     let ignores = own.ignores.as_deref().map(glob_set).transpose();
@@ -127,6 +133,50 @@ pub(crate) fn compile(file: &Path, doc: &str) -> Result<Option<(RuleInfo, Compil
         digest: xxhash_rust::xxh3::xxh3_64(doc.as_bytes()),
     };
     Ok(Some((info, Compiled { config, files, ignores })))
+}
+
+/// The keys of ast-grep's rule object (`SerializableRule`).
+const RULE_KEYS: &[&str] = &[
+    "pattern", "kind", "regex", "nthChild", "range", "inside", "has", "precedes", "follows", "all", "any",
+    "not", "matches",
+];
+
+/// ast-grep-config rejects unknown keys in a rule object, except in a relational one
+/// (`inside`/`has`/`precedes`/`follows`): there the rule is a flattened field, which serde
+/// cannot combine with `deny_unknown_fields`, and a misspelt `stopby: end` is silently
+/// dropped, changing what the rule matches. Finds such a key: (where, key).
+fn unknown_relation_key(value: &serde_json::Value, place: &str) -> Option<(String, String)> {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map {
+                if place.is_empty() && key == "metadata" {
+                    continue;
+                }
+                let here = if place.is_empty() { key.clone() } else { format!("{place}.{key}") };
+                if matches!(key.as_str(), "inside" | "has" | "precedes" | "follows") {
+                    if let serde_json::Value::Object(relation) = child {
+                        let bad = relation.keys().find(|k| {
+                            !RULE_KEYS.contains(&k.as_str())
+                                && k.as_str() != "stopBy"
+                                && k.as_str() != "field"
+                        });
+                        if let Some(bad) = bad {
+                            return Some((here, bad.clone()));
+                        }
+                    }
+                }
+                if let Some(found) = unknown_relation_key(child, &here) {
+                    return Some(found);
+                }
+            }
+            None
+        }
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| unknown_relation_key(item, &format!("{place}[{i}]"))),
+        _ => None,
+    }
 }
 
 fn check_message(config: &RuleConfig<crate::lang::AgLang>) -> Result<(), String> {

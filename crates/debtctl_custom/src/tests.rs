@@ -79,6 +79,8 @@ fn each_bad_rule_is_one_error_line_naming_file_and_rule() {
     let cases: &[(&str, &str)] = &[
         ("id: a/x\nlanguage: go\nrule: [unclosed\n", "not a valid rule"),
         ("id: a/x\nlanguage: go\nrule:\n  pattern: f()\nseverty: error\n", "severty"),
+        ("id: a/x\nlanguage: go\nrule:\n  pattern: f()\n  inside:\n    kind: block\n    stopby: end\n", "unknown key `stopby` in `rule.inside`"),
+        ("id: a/x\nlanguage: go\nrule:\n  all:\n    - has:\n        kind: block\n        feild: body\n", "unknown key `feild` in `rule.all[0].has`"),
         ("id: a/x\nlanguage: rust\nrule:\n  pattern: f()\n", "unsupported language `rust`"),
         ("id: a/x\nlanguage: python\nrule:\n  pattern: 'def ('\n", "Fails to parse the pattern query: `def (`"),
         ("id: a/x\nlanguage: go\nrule:\n  kind: no_such_kind\n", "no_such_kind"),
