@@ -8,8 +8,9 @@
 //! [`testing`] runs ast-grep's rule-test files (`id`, `valid`, `invalid`).
 
 use ast_grep_config::{CombinedScan, RuleConfig, SerializableRuleConfig, Severity as AgSeverity};
+use ast_grep_core::matcher::MatcherExt;
 use ast_grep_core::tree_sitter::StrDoc;
-use ast_grep_core::AstGrep;
+use ast_grep_core::{AstGrep, Matcher, NodeMatch};
 use debtctl_diagnostics::Severity;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
@@ -40,6 +41,9 @@ struct Inner {
     compiled: Vec<Compiled>,
     /// The rules of each language (`AgLang::slot`), by index into `rules`.
     by_lang: [Vec<usize>; 3],
+    /// Per language, node kind id -> the rules that can match a node of that kind
+    /// (ast-grep's potential kinds), built once at load.
+    by_kind: [Vec<Vec<usize>>; 3],
 }
 
 struct Compiled {
@@ -172,7 +176,16 @@ impl CustomRules {
                     ));
                 }
                 let index = inner.rules.len();
-                inner.by_lang[compiled.config.language.slot()].push(index);
+                let slot = compiled.config.language.slot();
+                inner.by_lang[slot].push(index);
+                let by_kind = &mut inner.by_kind[slot];
+                // `compile` refused rules without potential kinds (ast-grep does too).
+                for kind in compiled.config.matcher.potential_kinds().iter().flatten() {
+                    if by_kind.len() <= kind {
+                        by_kind.resize_with(kind + 1, Vec::new);
+                    }
+                    by_kind[kind].push(index);
+                }
                 inner.rules.push(info);
                 inner.compiled.push(compiled);
             }
@@ -252,12 +265,66 @@ impl CustomRules {
         if indices.is_empty() || trees.is_empty() {
             return Vec::new();
         }
+        let mut out = if source.contains(IGNORE_COMMENT) {
+            self.combined_scan(lang, source, trees, &indices)
+        } else {
+            self.kind_walk(lang, source, trees, &indices)
+        };
+        out.sort_by_key(|m| (m.start_byte, m.end_byte, m.rule));
+        out
+    }
+
+    /// The common case, a file without `ast-grep-ignore` comments: one walk over each
+    /// tree, trying at each node only the rules that can match its kind. This is
+    /// what `CombinedScan` does, less its extra walk collecting suppression comments
+    /// (half the cost on Python files, where parsing is the rest).
+    fn kind_walk(
+        &self,
+        lang: AgLang,
+        source: &str,
+        trees: &[tree_sitter::Tree],
+        indices: &[usize],
+    ) -> Vec<Match> {
+        let mut active = vec![false; self.inner.rules.len()];
+        for &i in indices {
+            active[i] = true;
+        }
+        let by_kind = &self.inner.by_kind[lang.slot()];
+        let mut out = Vec::new();
+        // ast-grep's document owns its text: one copy for all trees, handed from one to the
+        // next. The trees are shared (tree-sitter trees are reference counted), not re-parsed.
+        let mut src = source.to_string();
+        for tree in trees {
+            let root = AstGrep::doc(StrDoc { src, lang, tree: tree.clone() });
+            // ast-grep's own pre-order walk: its nodes belong to `root` (`Root::adopt`
+            // checks that by walking up to the root, at every node, in debug builds).
+            for node in root.root().dfs() {
+                let Some(rules) = by_kind.get(usize::from(node.kind_id())) else { continue };
+                for &i in rules.iter().filter(|&&i| active[i]) {
+                    let config = &self.inner.compiled[i].config;
+                    if let Some(nm) = config.matcher.match_node(node.clone()) {
+                        out.push(to_match(i, config, &nm));
+                    }
+                }
+            }
+            src = root.generate();
+        }
+        out
+    }
+
+    /// A file with `ast-grep-ignore` comments goes through ast-grep-config's `CombinedScan`,
+    /// which honours them exactly as the CLI does.
+    fn combined_scan(
+        &self,
+        lang: AgLang,
+        source: &str,
+        trees: &[tree_sitter::Tree],
+        indices: &[usize],
+    ) -> Vec<Match> {
         let configs: Vec<&RuleConfig<AgLang>> =
             indices.iter().map(|&i| &self.inner.compiled[i].config).collect();
         let scan = CombinedScan::new(configs.clone());
         let mut out = Vec::new();
-        // ast-grep's document owns its text: one copy for all trees, handed from one to the
-        // next. The trees are shared (tree-sitter trees are reference counted), not re-parsed.
         let mut src = source.to_string();
         for tree in trees {
             let root = AstGrep::doc(StrDoc { src, lang, tree: tree.clone() });
@@ -265,30 +332,28 @@ impl CustomRules {
                 let Some(pos) = configs.iter().position(|c| std::ptr::eq(*c, config)) else {
                     continue; // ast-grep's own suppression rules, which we do not register
                 };
-                for nm in node_matches {
-                    let range = nm.range();
-                    let fix = config.fixer.first().map(|fixer| {
-                        let edit = nm.make_edit(&config.matcher, fixer);
-                        Edit {
-                            start_byte: edit.position,
-                            end_byte: edit.position + edit.deleted_length,
-                            replacement: String::from_utf8_lossy(&edit.inserted_text).into_owned(),
-                        }
-                    });
-                    out.push(Match {
-                        rule: indices[pos],
-                        start_byte: range.start,
-                        end_byte: range.end,
-                        message: config.get_message(&nm),
-                        fix,
-                    });
-                }
+                out.extend(node_matches.iter().map(|nm| to_match(indices[pos], config, nm)));
             }
             src = root.generate();
         }
-        out.sort_by_key(|m| (m.start_byte, m.end_byte, m.rule));
         out
     }
+}
+
+/// The comment that suppresses ast-grep rules (`// ast-grep-ignore: ID`).
+const IGNORE_COMMENT: &str = "ast-grep-ignore";
+
+fn to_match(rule: usize, config: &RuleConfig<AgLang>, nm: &NodeMatch<'_, StrDoc<AgLang>>) -> Match {
+    let range = nm.range();
+    let fix = config.fixer.first().map(|fixer| {
+        let edit = nm.make_edit(&config.matcher, fixer);
+        Edit {
+            start_byte: edit.position,
+            end_byte: edit.position + edit.deleted_length,
+            replacement: String::from_utf8_lossy(&edit.inserted_text).into_owned(),
+        }
+    });
+    Match { rule, start_byte: range.start, end_byte: range.end, message: config.get_message(nm), fix }
 }
 
 /// hint -> info (our lowest), info, warning, error; `off` is `None`.

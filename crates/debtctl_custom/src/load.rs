@@ -244,7 +244,8 @@ mod tests {
 
     #[test]
     fn documents_are_split_at_markers_as_written() {
-        let text = "# rules\n---\nid: a\n---   # second\nid: b\n\n...\n---\r\nid: c\r\n---\n# only a comment\n";
+        let text =
+            "# rules\n---\nid: a\n---   # second\nid: b\n\n...\n---\r\nid: c\r\n---\n# only a comment\n";
         assert_eq!(documents(text), ["id: a\n", "  # second\nid: b\n\n", "id: c\r\n"]);
         assert_eq!(documents("id: a\nmessage: |\n  ---\n  x\n"), ["id: a\nmessage: |\n  ---\n  x\n"]);
         assert!(documents("").is_empty());

@@ -229,3 +229,47 @@ fn a_yaml_stream_is_checked_over_its_document_trees() {
     let lines: Vec<usize> = found.iter().map(|m| src[..m.start_byte].matches('\n').count() + 1).collect();
     assert_eq!(lines, [2, 8]);
 }
+
+/// The walk by kind (files without `ast-grep-ignore`) must find what ast-grep-config's
+/// `CombinedScan` finds: every test rule over every fixture, through both.
+#[test]
+fn the_kind_walk_finds_what_combined_scan_finds() {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let rules = CustomRules::load(&base, &[PathBuf::from("rules")], &|_| false).unwrap();
+    let mut compared = 0;
+    let mut stack = vec![base.join("fixtures")];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let Some(lang) = Language::from_path(&path).and_then(|l| lang::AgLang::of_file(l).map(|_| l))
+            else {
+                continue;
+            };
+            let src = fs::read_to_string(&path).unwrap();
+            let trees = match lang {
+                Language::Yaml => debtctl_syntax::yaml::parse_documents(&src),
+                _ => vec![debtctl_syntax::parse(lang, &src).unwrap()],
+            };
+            let ag = lang::AgLang::of_file(lang).unwrap();
+            let all: Vec<usize> =
+                (0..rules.rules().len()).filter(|&i| rules.rules()[i].language == ag.0).collect();
+            let key =
+                |m: &Match| (m.rule, m.start_byte, m.end_byte, m.message.clone(), format!("{:?}", m.fix));
+            let mut walk: Vec<_> = rules.kind_walk(ag, &src, &trees, &all).iter().map(key).collect();
+            let mut scan: Vec<_> = rules.combined_scan(ag, &src, &trees, &all).iter().map(key).collect();
+            walk.sort();
+            scan.sort();
+            if src.contains(IGNORE_COMMENT) {
+                assert!(scan.len() < walk.len(), "{}: the ignore comments suppress", path.display());
+            } else {
+                assert_eq!(walk, scan, "{}", path.display());
+                compared += walk.len();
+            }
+        }
+    }
+    assert!(compared >= 20, "{compared}");
+}
