@@ -41,6 +41,8 @@ struct Inner {
     compiled: Vec<Compiled>,
     /// The rules of each language (`AgLang::slot`), by index into `rules`.
     by_lang: [Vec<usize>; 3],
+    /// Rules with `severity: off`: validated and holding their IDs, never run.
+    off: Vec<RuleInfo>,
     /// Per language, node kind id -> the rules that can match a node of that kind
     /// (ast-grep's potential kinds), built once at load.
     by_kind: [Vec<Vec<usize>>; 3],
@@ -162,18 +164,21 @@ impl CustomRules {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| LoadError::new(&file, None, format!("cannot read: {e}")))?;
             for doc in load::documents(&text) {
-                let Some((info, compiled)) = load::compile(&file, doc)? else {
-                    continue;
-                };
+                let (info, compiled, on) = load::compile(&file, doc)?;
                 if is_reserved(&info.id) {
                     return Err(LoadError::new(&file, Some(&info.id), "the ID is a built-in rule's"));
                 }
-                if let Some(other) = inner.rules.iter().find(|r| r.id == info.id) {
+                let taken = inner.rules.iter().chain(&inner.off).find(|r| r.id == info.id);
+                if let Some(other) = taken {
                     return Err(LoadError::new(
                         &file,
                         Some(&info.id),
                         format!("the ID is taken by a rule in {}", other.file.display()),
                     ));
+                }
+                if !on {
+                    inner.off.push(info);
+                    continue;
                 }
                 let index = inner.rules.len();
                 let slot = compiled.config.language.slot();
@@ -201,6 +206,11 @@ impl CustomRules {
         self.inner.rules.is_empty()
     }
 
+    /// Whether `id` is a rule turned off with `severity: off` (not in [`CustomRules::rules`]).
+    pub fn is_off(&self, id: &str) -> bool {
+        self.inner.off.iter().any(|r| r.id == id)
+    }
+
     /// What a file's cached result depends on: a digest of the rules of `language` whose
     /// files/ignores accept `path` (relative to the root). A Python rule does not change a
     /// Go file's digest; no rule at all gives 0.
@@ -220,9 +230,10 @@ impl CustomRules {
 
     /// Matches of the enabled rules of `language` whose files/ignores accept `path`, on
     /// the tree debtctl already parsed from `source` (for a Helm template: the masked
-    /// source and its tree). The file is not parsed again, and one walk serves every rule:
-    /// ast-grep-config's `CombinedScan` visits only the node kinds each rule can match.
-    /// Sorted by position, then rule. A YAML stream parsed one document at a time
+    /// source and its tree). The file is not parsed again, and one walk serves every rule,
+    /// trying at each node only the rules that can match its kind (as ast-grep-config's
+    /// `CombinedScan` groups them; a file with `ast-grep-ignore` comments goes through
+    /// `CombinedScan` itself, which honours them). Sorted by position, then rule. A YAML stream parsed one document at a time
     /// (`debtctl_syntax::yaml::parse_documents`) goes to [`CustomRules::check_trees`].
     pub fn check(
         &self,

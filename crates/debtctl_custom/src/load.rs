@@ -84,8 +84,9 @@ fn sniff_id(doc: &str) -> Option<String> {
     })
 }
 
-/// Compiles one document; `None` for a document that holds no rule (`null`).
-pub(crate) fn compile(file: &Path, doc: &str) -> Result<Option<(RuleInfo, Compiled)>, LoadError> {
+/// Compiles one document, validated in full even when its severity is `off`; the flag says
+/// whether the rule is on.
+pub(crate) fn compile(file: &Path, doc: &str) -> Result<(RuleInfo, Compiled, bool), LoadError> {
     let sniffed = sniff_id(doc);
     let err = |message: String| LoadError::new(file, sniffed.as_deref(), message);
     let config: Config = ast_grep_config::from_str(doc).map_err(|e| err(yaml_error(&e)))?;
@@ -106,9 +107,7 @@ pub(crate) fn compile(file: &Path, doc: &str) -> Result<Option<(RuleInfo, Compil
     let ignores = own.ignores.as_deref().map(glob_set).transpose();
     let ignores = ignores.map_err(|e| err(format!("bad `ignores` glob: {e}")))?;
     let (debt_minutes, ticket) = own_metadata(own.metadata.as_ref()).map_err(&err)?;
-    let Some(severity) = map_severity(&config.severity) else {
-        return Ok(None);
-    };
+    let severity = map_severity(&config.severity);
     let language = config.language.0;
     let message = config.message.clone();
     let note = config.note.clone();
@@ -121,7 +120,7 @@ pub(crate) fn compile(file: &Path, doc: &str) -> Result<Option<(RuleInfo, Compil
     let info = RuleInfo {
         id,
         language,
-        severity,
+        severity: severity.unwrap_or(debtctl_diagnostics::Severity::Info),
         message,
         note,
         url,
@@ -132,7 +131,7 @@ pub(crate) fn compile(file: &Path, doc: &str) -> Result<Option<(RuleInfo, Compil
         has_fix,
         digest: xxhash_rust::xxh3::xxh3_64(doc.as_bytes()),
     };
-    Ok(Some((info, Compiled { config, files, ignores })))
+    Ok((info, Compiled { config, files, ignores }, severity.is_some()))
 }
 
 /// The keys of ast-grep's rule object (`SerializableRule`).

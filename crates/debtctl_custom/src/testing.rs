@@ -55,6 +55,9 @@ pub fn run(rules: &CustomRules, dirs: &[PathBuf]) -> Result<TestReport, LoadErro
             let case: TestCase = ast_grep_config::from_str(doc).map_err(|e| {
                 LoadError::new(&file, None, format!("not a valid rule test: {}", yaml_reason(&e)))
             })?;
+            if rules.is_off(&case.id) {
+                continue; // `severity: off`: its tests do not run, as ast-grep's do not
+            }
             let Some(index) = rules.rules().iter().position(|r| r.id == case.id) else {
                 return Err(LoadError::new(&file, Some(&case.id), "no custom rule has this ID"));
             };

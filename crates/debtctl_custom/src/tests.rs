@@ -72,6 +72,7 @@ fn severities_map_to_ours_and_off_is_not_loaded() {
             ("acme/error", Severity::Error),
         ]
     );
+    assert!(rules.is_off("acme/off") && !rules.is_off("acme/error"));
 }
 
 #[test]
@@ -96,6 +97,8 @@ fn each_bad_rule_is_one_error_line_naming_file_and_rule() {
         ("id: go/ignored-error\nlanguage: go\nrule:\n  pattern: f()\n", "the ID is a built-in rule's"),
         ("id: a/x\nlanguage: go\nrule:\n  pattern: f()\n---\nid: a/x\nlanguage: go\nrule:\n  pattern: g()\n", "the ID is taken by a rule in"),
         ("language: go\nrule:\n  pattern: f()\n", "a rule needs an `id`"),
+        ("id: a/x\nlanguage: go\nseverity: off\nrule:\n  pattern: f(\n", "Fails to parse the pattern query"),
+        ("id: a/x\nlanguage: go\nseverity: off\nrule:\n  pattern: f()\n---\nid: a/x\nlanguage: go\nrule:\n  pattern: g()\n", "the ID is taken"),
     ];
     for (text, want) in cases {
         let line = load_err(text);
