@@ -52,3 +52,26 @@ fn test_rules_agree_with_the_ast_grep_cli() {
 fn example_rules_agree_with_the_ast_grep_cli() {
     compare(&crate_dir().join("../../examples/rules"));
 }
+
+/// The example rule tests pass under `ast-grep test` as they pass under `testing::run`
+/// (tests/examples.rs): the test format is ast-grep's, unchanged.
+#[test]
+fn example_rule_tests_pass_under_ast_grep_test() {
+    let Some(bin) = ast_grep() else { return };
+    let examples = crate_dir().join("../../examples").canonicalize().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "ruleDirs: [{}]\ntestConfigs:\n  - testDir: {}\n",
+        examples.join("rules").display(),
+        examples.join("rule-tests").display()
+    );
+    std::fs::write(dir.path().join("sgconfig.yml"), config).unwrap();
+    let out = std::process::Command::new(bin)
+        .current_dir(dir.path())
+        .args(["test", "--skip-snapshot-tests"])
+        .output()
+        .expect("ast-grep runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("test result: ok. 6 passed; 0 failed"), "{stdout}");
+}
