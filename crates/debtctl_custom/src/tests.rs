@@ -276,3 +276,20 @@ fn the_kind_walk_finds_what_combined_scan_finds() {
     }
     assert!(compared >= 20, "{compared}");
 }
+
+#[test]
+fn rule_files_are_found_recursively_in_order_and_a_missing_dir_is_an_error() {
+    let rules = load_str(&[
+        ("b.yaml", "id: a/b\nlanguage: go\nrule:\n  pattern: b()\n"),
+        ("a/z.yml", "id: a/z\nlanguage: go\nrule:\n  pattern: z()\n"),
+        ("a.yml", "id: a/a\nlanguage: go\nrule:\n  pattern: a()\n"),
+        ("notes.md", "not a rule"),
+        (".hidden.yml", "not: [a rule"),
+    ])
+    .unwrap();
+    let ids: Vec<&str> = rules.rules().iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["a/z", "a/a", "a/b"], "sorted by path: a/ before a.yml before b.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let err = CustomRules::load(dir.path(), &[PathBuf::from("nope")], &|_| false).unwrap_err();
+    assert!(err.to_string().ends_with("nope: no such directory"), "{err}");
+}
