@@ -486,6 +486,11 @@ fn a_changed_signature_is_new_debt_in_the_packages_that_call_it() {
     write(d, "other/o.go", "package other\n\nfunc c() error { return nil }\n\nfunc d() {\n\tc()\n}\n");
     git(d, &["add", "."]);
     git(d, &["commit", "-qm", "base"]);
+    // A body edit changes nothing another package reads: only store is compared.
+    write(d, "store/store.go", "package store\n\nfunc Save() {\n\tprintln()\n}\n");
+    let (v, code) = gate_json(d, &["--base", "HEAD"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["summary"]["files"], 1, "{v}");
     write(d, "store/store.go", "package store\n\nfunc Save() error { return nil }\n");
     let (v, code) = gate_json(d, &["--base", "HEAD"]);
     assert_eq!(code, 1, "{v}");

@@ -23,7 +23,7 @@ pub use error::GateError;
 use debtctl_diagnostics::Finding;
 use debtctl_ledger::{analyse, changes, BlobCache, Changes, Snapshot, Source};
 use debtctl_workspace::engine::analysable;
-use debtctl_workspace::go_api::scan_imports;
+use debtctl_workspace::go_api::{api_fingerprint, scan_imports};
 use debtctl_workspace::Settings;
 use git2::{Oid, Repository};
 use std::cell::RefCell;
@@ -216,9 +216,9 @@ fn scope(repo: &Repository, base: &Snapshot, head: &Snapshot) -> Result<Scope, G
     Ok((changes, head_paths, base_paths, rename_to))
 }
 
-/// `dirs` (Go packages, by directory) and the module's packages that import one of them on
-/// either side, directly or through others: their findings can change with the API they
-/// read. A package's import path is its module's path (from the nearest `go.mod` of the
+/// `dirs` (Go packages, by directory) and the module's packages that import one whose API
+/// differs between the sides, directly or through others: their findings can change with
+/// the API they read. A package's import path is its module's path (from the nearest `go.mod` of the
 /// snapshot) and its directory below the module's; only files of a snapshot with a
 /// changed package are read, for their import declarations.
 fn with_importers(
@@ -227,10 +227,20 @@ fn with_importers(
     head: &Snapshot,
     dirs: BTreeSet<String>,
 ) -> BTreeSet<String> {
-    if dirs.is_empty() {
+    let dir = |p: &str| p.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+    // Only packages whose API changed (not only function bodies) reach their importers.
+    let api = |snap: &Snapshot, d: &str| {
+        let files: Vec<(String, String)> = snap
+            .files()
+            .filter(|f| dir(&f.path) == d && f.path.ends_with(".go") && !f.path.ends_with("_test.go"))
+            .filter_map(|f| Some((f.path.clone(), file_text(repo, snap, &f.path)?)))
+            .collect();
+        api_fingerprint(&files)
+    };
+    let changed: BTreeSet<String> = dirs.iter().filter(|d| api(base, d) != api(head, d)).cloned().collect();
+    if changed.is_empty() {
         return dirs;
     }
-    let dir = |p: &str| p.rsplit_once('/').map_or("", |(d, _)| d).to_string();
     let mut out = dirs;
     for snap in [base, head] {
         // Module roots of the snapshot and their paths.
@@ -259,18 +269,20 @@ fn with_importers(
             .filter(|f| f.path.ends_with(".go"))
             .filter_map(|f| Some((dir(&f.path), scan_imports(&file_text(repo, snap, &f.path)?))))
             .collect();
+        let mut reached = changed.clone();
         loop {
-            let wanted: BTreeSet<String> = out.iter().filter_map(|d| import_path(d)).collect();
-            let before = out.len();
+            let wanted: BTreeSet<String> = reached.iter().filter_map(|d| import_path(d)).collect();
+            let before = reached.len();
             for (d, paths) in &imports {
-                if !out.contains(d) && paths.iter().any(|p| wanted.contains(p)) {
-                    out.insert(d.clone());
+                if !reached.contains(d) && paths.iter().any(|p| wanted.contains(p)) {
+                    reached.insert(d.clone());
                 }
             }
-            if out.len() == before {
+            if reached.len() == before {
                 break;
             }
         }
+        out.extend(reached);
     }
     out
 }

@@ -397,14 +397,7 @@ impl GoPackages {
         // Without a version, the files' contents key the facts.
         let key = versioned.or_else(|| {
             self.facts.as_ref()?;
-            let mut h = xxhash_rust::xxh3::Xxh3::new();
-            for (name, source) in &sources {
-                h.update(name.as_bytes());
-                h.update(&[0]);
-                h.update(source.as_bytes());
-                h.update(&[0]);
-            }
-            Some(format!("src {:016x}", h.digest()))
+            Some(format!("src {:016x}", api_fingerprint(&sources)))
         });
         if let Some(api) = key.as_deref().filter(|_| !sources.is_empty()).and_then(|k| self.cached_facts(k)) {
             let api = Some(Arc::new(api));
@@ -452,12 +445,9 @@ impl GoPackages {
         let mut imports: Vec<String> = files.iter().flat_map(|(_, s)| scan_imports(s)).collect();
         imports.sort();
         imports.dedup();
-        for (name, source) in &files {
-            h.update(name.as_bytes());
-            h.update(&[0]);
-            h.update(source.as_bytes());
-            h.update(&[0]);
-        }
+        // What other packages can read of it: an edit inside a function body changes
+        // nothing that imports it.
+        h.update(&api_fingerprint(&files).to_le_bytes());
         // Go has no import cycles; the bound is for broken trees.
         if depth < 32 {
             for import in &imports {
@@ -532,6 +522,42 @@ impl ApiSource for Loader {
         let (dir, _) = self.go.locate(self.module.as_deref(), path)?;
         self.go.read(&dir)
     }
+}
+
+/// A digest of what other packages can read of a package's files (name, source): each
+/// file with its function bodies left out and runs of white space made one space
+/// ([`api_text`]). An edit inside a body, or one that only moves lines, keeps it.
+pub fn api_fingerprint(files: &[(String, String)]) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for (name, source) in files {
+        h.update(name.as_bytes());
+        h.update(&[0]);
+        h.update(api_text(source).as_bytes());
+        h.update(&[0]);
+    }
+    h.digest()
+}
+
+/// A Go source without its function bodies (the source as it is where they cannot be
+/// found lexically), white space runs made one space: for digests, not for parsing.
+pub fn api_text(source: &str) -> String {
+    let blank = without_bodies(source);
+    let text = blank.as_deref().unwrap_or(source);
+    let mut out = String::with_capacity(text.len() / 2);
+    let mut space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        // `{ }` and `{}` alike: a blanked body is white space between its braces.
+        if space && !out.is_empty() && !out.ends_with('{') && c != '}' {
+            out.push(' ');
+        }
+        space = false;
+        out.push(c);
+    }
+    out
 }
 
 /// The source with the inside of every top-level function and method body replaced by
@@ -942,6 +968,17 @@ mod tests {
         let (a, b) = (key("go1.98.0\n"), key("go1.99.0\n"));
         assert_ne!(a, b);
         assert_ne!(a, d);
+    }
+
+    /// A body edit (with lines added) keeps a package's API fingerprint; a signature edit
+    /// moves it.
+    #[test]
+    fn the_api_fingerprint_ignores_bodies() {
+        let f = |src: &str| api_fingerprint(&[("a.go".to_string(), src.to_string())]);
+        let base = f("package a\n\nfunc F() {\n\tx()\n}\n");
+        assert_eq!(base, f("package a\n\nfunc F() {\n\tx()\n\n\ty(\"}\")\n}\n"));
+        assert_ne!(base, f("package a\n\nfunc F() error {\n\tx()\n}\n"));
+        assert_ne!(base, f("package a\n\nfunc F() {\n\tx()\n}\n\nfunc G() {}\n"));
     }
 
     #[test]
