@@ -466,6 +466,40 @@ fn go_packages_are_compared_whole() {
     assert_eq!(v["summary"]["files"], 2);
 }
 
+/// Issue 12: a signature change in one package is new debt in the unchanged packages that
+/// call it (here through a third one, which reads nothing of `store`: it is compared, and
+/// nothing of it is new), and a package that does not import it is not compared.
+#[test]
+fn a_changed_signature_is_new_debt_in_the_packages_that_call_it() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    write(d, "go.mod", "module example.com/m\n\ngo 1.21\n");
+    write(d, "store/store.go", "package store\n\nfunc Save() {}\n");
+    write(
+        d,
+        "app/app.go",
+        "package app\n\nimport \"example.com/m/store\"\n\nfunc Run() {\n\tstore.Save()\n}\n",
+    );
+    write(d, "api/api.go", "package api\n\nimport \"example.com/m/app\"\n\nvar _ = app.X\n");
+    write(d, "app/x.go", "package app\n\nvar X = 1\n");
+    write(d, "other/o.go", "package other\n\nfunc c() error { return nil }\n\nfunc d() {\n\tc()\n}\n");
+    git(d, &["add", "."]);
+    git(d, &["commit", "-qm", "base"]);
+    // A body edit changes nothing another package reads: only store is compared.
+    write(d, "store/store.go", "package store\n\nfunc Save() {\n\tprintln()\n}\n");
+    let (v, code) = gate_json(d, &["--base", "HEAD"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["summary"]["files"], 1, "{v}");
+    write(d, "store/store.go", "package store\n\nfunc Save() error { return nil }\n");
+    let (v, code) = gate_json(d, &["--base", "HEAD"]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(named(&v["new"]), [n("go/ignored-error", "app/app.go", 6)]);
+    assert!(named(&v["findings"]).iter().all(|f| f.1 != "other/o.go"), "{v}");
+    // store, app (2 files) and api.
+    assert_eq!(v["summary"]["files"], 4, "{v}");
+}
+
 #[test]
 fn sarif_carries_every_results_baseline_state_and_is_valid() {
     let schema_path = std::env::var_os("DEBTCTL_SARIF_SCHEMA").map(PathBuf::from).unwrap_or_else(|| {

@@ -1,6 +1,10 @@
 //! `debtctl-bench DIR [--select RULES] [--jobs N] [--runs N]`: times, on the same files and
 //! the same number of threads,
 //! - the bare tree-sitter parse of every file a scan would read (`parse`),
+//! - the floor of any tree-sitter tool, as issue 12 defines it (`floor`): one process, one
+//!   thread, that walks the tree, reads and parses the same files once, with no set-up
+//!   beyond that (no settings, no discovery rules but `.gitignore`, hidden files and the
+//!   default skipped directories, one parser per language, each tree dropped at once),
 //! - a cold `debtctl scan --no-cache` (`cold scan`),
 //! - a warm `debtctl scan` whose result cache is already filled (`warm scan`),
 //!
@@ -12,7 +16,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use debtctl_workspace::discovery::discover;
+use debtctl_workspace::discovery::{discover, SKIPPED_DIRS};
 use debtctl_workspace::{Overrides, Settings};
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -35,6 +39,9 @@ struct Args {
     /// Internal: parse the files and exit (the child process of the `parse` measurement).
     #[arg(long, hide = true)]
     parse_only: bool,
+    /// Internal: walk, read and parse on one thread and exit (the `floor` measurement).
+    #[arg(long, hide = true)]
+    floor_only: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -50,6 +57,9 @@ fn main() -> Result<()> {
     if args.parse_only {
         return parse_only(&args, jobs);
     }
+    if args.floor_only {
+        return floor_only(&args);
+    }
     let me = std::env::current_exe()?;
     let debtctl = me.with_file_name("debtctl");
     if !debtctl.is_file() {
@@ -61,6 +71,11 @@ fn main() -> Result<()> {
     let parse = measure(args.runs, || {
         let mut c = Command::new(&me);
         c.args([&dir, "--parse-only", "--jobs", &jobs_s, "--select", &args.select]);
+        c
+    })?;
+    let floor = measure(args.runs, || {
+        let mut c = Command::new(&me);
+        c.args([&dir, "--floor-only"]);
         c
     })?;
     let scan_cmd = |cached: bool| {
@@ -91,13 +106,14 @@ fn main() -> Result<()> {
     let _ = std::fs::remove_dir_all(&cache);
 
     println!("corpus: {dir}  threads: {jobs}  select: {}  runs: {} (medians)", args.select, args.runs);
-    for (name, s) in [("parse", parse), ("cold scan", cold), ("warm scan", warm)] {
+    for (name, s) in [("floor", floor), ("parse", parse), ("cold scan", cold), ("warm scan", warm)] {
         println!(
             "{name:>10}: wall {:7.3} s   cpu {:7.3} s   peak rss {:7.1} MB",
             s.wall, s.cpu, s.max_rss_mb
         );
     }
     println!("cold scan / parse: cpu {:.2}x   wall {:.2}x", cold.cpu / parse.cpu, cold.wall / parse.wall);
+    println!("cold scan / floor: cpu {:.2}x   wall {:.2}x", cold.cpu / floor.cpu, cold.wall / floor.wall);
     Ok(())
 }
 
@@ -120,6 +136,51 @@ fn parse_only(args: &Args, jobs: usize) -> Result<()> {
             .count()
     });
     eprintln!("parsed {parsed} of {} files", files.len());
+    Ok(())
+}
+
+/// The floor (issue 12): one thread walks `dir` (hidden files, `.gitignore` and the
+/// directories a scan skips left out), reads each file a scan reads (every language: a
+/// scan parses the files of the languages `--select` does not name too, as `parse` does)
+/// and parses it with one tree-sitter parser per language, dropping each tree at once.
+fn floor_only(args: &Args) -> Result<()> {
+    let mut parsers: Vec<(debtctl_syntax::Language, tree_sitter::Parser)> = Vec::new();
+    let (mut parsed, mut bytes) = (0usize, 0usize);
+    let walk = ignore::WalkBuilder::new(&args.dir)
+        .filter_entry(|e| {
+            !(e.file_type().is_some_and(|t| t.is_dir())
+                && e.file_name().to_str().is_some_and(|n| SKIPPED_DIRS.contains(&n)))
+        })
+        .build();
+    for entry in walk.flatten() {
+        let Some(lang) = debtctl_syntax::Language::from_path(entry.path()) else { continue };
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
+        let parser = match parsers.iter_mut().position(|(l, _)| *l == lang) {
+            Some(i) => &mut parsers[i].1,
+            None => {
+                let grammar: tree_sitter::Language = match lang {
+                    debtctl_syntax::Language::Go => tree_sitter_go::LANGUAGE.into(),
+                    debtctl_syntax::Language::Python => tree_sitter_python::LANGUAGE.into(),
+                    debtctl_syntax::Language::Yaml | debtctl_syntax::Language::HelmTemplate => {
+                        tree_sitter_yaml::LANGUAGE.into()
+                    }
+                    debtctl_syntax::Language::GoMod => continue,
+                };
+                let mut p = tree_sitter::Parser::new();
+                p.set_language(&grammar)?;
+                parsers.push((lang, p));
+                &mut parsers.last_mut().expect("just pushed").1
+            }
+        };
+        if parser.parse(&text, None).is_some() {
+            parsed += 1;
+            bytes += text.len();
+        }
+    }
+    eprintln!("floor: parsed {parsed} files, {bytes} bytes");
     Ok(())
 }
 

@@ -7,7 +7,9 @@
 //! other file is the same blob on both sides with the same facts, hence the same
 //! findings, so it cannot add or fix debt and is not read at all. The old side of a
 //! renamed file is analysed under its new path so that its findings keep their
-//! fingerprints. [`compare`] then splits the findings into new, unchanged and fixed.
+//! fingerprints. A Go package also reads the APIs of the module's packages it imports, so
+//! the packages that import a changed package (directly or through others) are compared
+//! too. [`compare`] then splits the findings into new, unchanged and fixed.
 
 pub mod base;
 pub mod compare;
@@ -21,6 +23,7 @@ pub use error::GateError;
 use debtctl_diagnostics::Finding;
 use debtctl_ledger::{analyse, changes, BlobCache, Changes, Snapshot, Source};
 use debtctl_workspace::engine::analysable;
+use debtctl_workspace::go_api::{api_fingerprint, scan_imports};
 use debtctl_workspace::Settings;
 use git2::{Oid, Repository};
 use std::cell::RefCell;
@@ -204,12 +207,84 @@ fn scope(repo: &Repository, base: &Snapshot, head: &Snapshot) -> Result<Scope, G
     let dir = |p: &str| p.rsplit_once('/').map_or("", |(d, _)| d).to_string();
     let go_dirs: BTreeSet<String> =
         head_paths.iter().chain(&base_paths).filter(|p| is_go(p)).map(|p| dir(p)).collect();
+    let go_dirs = with_importers(repo, base, head, go_dirs);
     if !go_dirs.is_empty() {
         let in_changed_package = |p: &str| is_go(p) && go_dirs.contains(&dir(p));
         head_paths.extend(head.files().filter(|f| in_changed_package(&f.path)).map(|f| f.path.clone()));
         base_paths.extend(base.files().filter(|f| in_changed_package(&f.path)).map(|f| f.path.clone()));
     }
     Ok((changes, head_paths, base_paths, rename_to))
+}
+
+/// `dirs` (Go packages, by directory) and the module's packages that import one whose API
+/// differs between the sides, directly or through others: their findings can change with
+/// the API they read. A package's import path is its module's path (from the nearest `go.mod` of the
+/// snapshot) and its directory below the module's; only files of a snapshot with a
+/// changed package are read, for their import declarations.
+fn with_importers(
+    repo: &Repository,
+    base: &Snapshot,
+    head: &Snapshot,
+    dirs: BTreeSet<String>,
+) -> BTreeSet<String> {
+    let dir = |p: &str| p.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+    // Only packages whose API changed (not only function bodies) reach their importers.
+    let api = |snap: &Snapshot, d: &str| {
+        let files: Vec<(String, String)> = snap
+            .files()
+            .filter(|f| dir(&f.path) == d && f.path.ends_with(".go") && !f.path.ends_with("_test.go"))
+            .filter_map(|f| Some((f.path.clone(), file_text(repo, snap, &f.path)?)))
+            .collect();
+        api_fingerprint(&files)
+    };
+    let changed: BTreeSet<String> = dirs.iter().filter(|d| api(base, d) != api(head, d)).cloned().collect();
+    if changed.is_empty() {
+        return dirs;
+    }
+    let mut out = dirs;
+    for snap in [base, head] {
+        // Module roots of the snapshot and their paths.
+        let modules: Vec<(String, String)> = snap
+            .files()
+            .filter(|f| f.path == "go.mod" || f.path.ends_with("/go.mod"))
+            .filter_map(|f| {
+                let text = file_text(repo, snap, &f.path)?;
+                let path = text.lines().find_map(|l| l.trim().strip_prefix("module "))?;
+                Some((dir(&f.path), path.split("//").next()?.trim().trim_matches('"').to_string()))
+            })
+            .collect();
+        if modules.is_empty() {
+            continue;
+        }
+        let import_path = |d: &str| -> Option<String> {
+            let (root, module) = modules
+                .iter()
+                .filter(|(root, _)| root.is_empty() || d == root || d.starts_with(&format!("{root}/")))
+                .max_by_key(|(root, _)| root.len())?;
+            let rel = d[root.len()..].trim_start_matches('/');
+            Some(if rel.is_empty() { module.clone() } else { format!("{module}/{rel}") })
+        };
+        let imports: Vec<(String, Vec<String>)> = snap
+            .files()
+            .filter(|f| f.path.ends_with(".go"))
+            .filter_map(|f| Some((dir(&f.path), scan_imports(&file_text(repo, snap, &f.path)?))))
+            .collect();
+        let mut reached = changed.clone();
+        loop {
+            let wanted: BTreeSet<String> = reached.iter().filter_map(|d| import_path(d)).collect();
+            let before = reached.len();
+            for (d, paths) in &imports {
+                if !reached.contains(d) && paths.iter().any(|p| wanted.contains(p)) {
+                    reached.insert(d.clone());
+                }
+            }
+            if reached.len() == before {
+                break;
+            }
+        }
+        out.extend(reached);
+    }
+    out
 }
 
 /// The text of a snapshot's file as the analysis saw it (BOM dropped), or `None`.

@@ -101,6 +101,7 @@ pub struct Ledger {
     signatures: RefCell<HashMap<Oid, u64>>,
     pending_signatures: RefCell<Vec<(Oid, u64)>>,
     file_facts: RefCell<HashMap<Oid, Arc<FileFacts>>>,
+    imports: RefCell<HashMap<Oid, Arc<Vec<String>>>>,
 }
 
 /// Bounds on the in-memory layers (entries); past them a layer starts over.
@@ -180,6 +181,7 @@ impl Ledger {
             signatures: RefCell::default(),
             pending_signatures: RefCell::default(),
             file_facts: RefCell::default(),
+            imports: RefCell::default(),
         };
         // Everything up to here only reads the file.
         ledger.check_and_migrate()?;
@@ -741,6 +743,18 @@ impl BlobCache for Ledger {
             memo.clear();
         }
         memo.insert(oid, facts);
+    }
+
+    fn imports(&self, oid: Oid) -> Option<Arc<Vec<String>>> {
+        self.imports.borrow().get(&oid).cloned()
+    }
+
+    fn put_imports(&self, oid: Oid, imports: Arc<Vec<String>>) {
+        let mut memo = self.imports.borrow_mut();
+        if memo.len() >= MEMO_LIMIT {
+            memo.clear();
+        }
+        memo.insert(oid, imports);
     }
 }
 

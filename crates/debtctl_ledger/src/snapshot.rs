@@ -14,6 +14,12 @@
 //!   signatures (found without touching the file), and under the digest of the facts
 //!   projected on the file's identifiers (found when the package's declarations changed
 //!   in a way the file may not see; see `PackageFacts::project`).
+//! - Go files read the APIs of the packages they import (`debtctl_workspace::go_api`), as
+//!   a scan does: for a commit, its go.mod, go.work, `vendor/` and own packages come from
+//!   the commit's tree (the module cache and `$GOROOT` are addressed by version, so they
+//!   are read from disk); for the index and the working tree, from the disk. A Go file's
+//!   facts hash includes the digest of what its package imports, so a changed signature in
+//!   another package re-checks its callers.
 //! - [`changes`] pairs renames with git's `find_similar` where git can diff the two sources
 //!   (tree to tree, tree to index, tree to working tree, index to working tree); for other
 //!   pairs of sources a rename is reported as a deletion and an addition.
@@ -24,8 +30,10 @@ use debtctl_linter::{
     check_go_file, check_source, is_generated, FileFacts, PackageFacts, PackageFile, RuleSet,
 };
 use debtctl_syntax::{parse, Language};
+use debtctl_workspace::cache::default_cache_dir;
 use debtctl_workspace::discovery::{is_helm_template_in, SKIPPED_DIRS};
 use debtctl_workspace::engine::{analysable, SkipReason};
+use debtctl_workspace::go_api::{scan_imports, DiskFiles, GoFiles, GoPackages};
 use debtctl_workspace::Settings;
 use git2::{
     Diff, DiffFindOptions, DiffOptions, ObjectType, Oid, Repository, Status, StatusOptions, StatusShow,
@@ -397,6 +405,11 @@ pub trait BlobCache {
         None
     }
     fn put_file_facts(&self, _oid: Oid, _facts: Arc<FileFacts>) {}
+    /// The import paths of a Go blob, kept in memory.
+    fn imports(&self, _oid: Oid) -> Option<Arc<Vec<String>>> {
+        None
+    }
+    fn put_imports(&self, _oid: Oid, _imports: Arc<Vec<String>>) {}
 }
 
 /// No cache: everything is analysed.
@@ -416,6 +429,7 @@ pub struct MemoryCache {
     signatures: Mutex<HashMap<Oid, u64>>,
     facts: Mutex<HashMap<u64, Arc<PackageFacts>>>,
     file_facts: Mutex<HashMap<Oid, Arc<FileFacts>>>,
+    imports: Mutex<HashMap<Oid, Arc<Vec<String>>>>,
 }
 
 impl MemoryCache {
@@ -450,6 +464,12 @@ impl BlobCache for MemoryCache {
     }
     fn put_file_facts(&self, oid: Oid, facts: Arc<FileFacts>) {
         self.file_facts.lock().expect("not poisoned").insert(oid, facts);
+    }
+    fn imports(&self, oid: Oid) -> Option<Arc<Vec<String>>> {
+        self.imports.lock().expect("not poisoned").get(&oid).cloned()
+    }
+    fn put_imports(&self, oid: Oid, imports: Arc<Vec<String>>) {
+        self.imports.lock().expect("not poisoned").insert(oid, imports);
     }
 }
 
@@ -513,6 +533,7 @@ pub fn analyse(
     cache: &dyn BlobCache,
 ) -> Result<AnalysisOutcome, LedgerError> {
     let keys = Keys { base: repo_base(repo), ruleset: ruleset_base(settings), rename_to, settings };
+    let go = go_packages(repo, snap, settings);
     let wanted = |path: &str| paths.is_none_or(|p| p.contains(path));
     let mut out = AnalysisOutcome::default();
 
@@ -559,11 +580,12 @@ pub fn analyse(
         cache.put(key, Arc::new(findings))?;
     }
 
-    for files in go_packages.values() {
+    for (dir, files) in &go_packages {
         if !files.iter().any(|f| wanted(&f.path)) {
             continue;
         }
-        analyse_go_package(repo, snap, files, &wanted, &keys, cache, &mut out)?;
+        let go = go.as_ref().map(|g| (g, keys.base.join(dir)));
+        analyse_go_package(repo, snap, files, go.as_ref(), &wanted, &keys, cache, &mut out)?;
     }
 
     out.findings
@@ -571,13 +593,116 @@ pub fn analyse(
     Ok(out)
 }
 
+/// Where the Go API index of `snap` reads the packages its files import: a commit's own
+/// tree below the work tree (see [`CommitFiles`]), else the disk; None when the repository
+/// cannot be opened a second time for it (its calls then stay unknown). Package facts are
+/// kept on disk beside the scan's cache, shared with `scan`.
+fn go_packages(repo: &Repository, snap: &Snapshot, settings: &Settings) -> Option<Arc<GoPackages>> {
+    let go = GoPackages::from_env().with_facts_cache(default_cache_dir(&settings.root).join("go-facts"));
+    let go = match snap.source() {
+        Source::Tree(tree) => {
+            let own = Repository::open(repo.path()).ok()?;
+            go.with_files(Arc::new(CommitFiles { base: repo_base(repo), repo: Mutex::new(own), tree }))
+        }
+        // The index's other packages are read as the work tree has them: a staged change
+        // in another package is seen only once it is on disk too (it is, but for
+        // `git add -p`).
+        Source::Index | Source::WorkDir => go,
+    };
+    Some(Arc::new(go))
+}
+
+/// A commit's files for the Go API index: paths below the work tree from the commit's tree
+/// (its go.mod, go.work, `vendor/` and packages), others from the disk.
+struct CommitFiles {
+    base: PathBuf,
+    repo: Mutex<Repository>,
+    tree: Oid,
+}
+
+impl CommitFiles {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Repository> {
+        self.repo.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The regular files of the tree at `rel` (the root when empty): name and blob id.
+    fn entries(&self, rel: &Path) -> Option<Vec<(String, Oid)>> {
+        let repo = self.lock();
+        let root = repo.find_tree(self.tree).ok()?;
+        let tree = if rel.as_os_str().is_empty() {
+            root
+        } else {
+            let entry = root.get_path(rel).ok()?;
+            repo.find_tree(entry.id()).ok()?
+        };
+        Some(
+            tree.iter()
+                .filter(|e| e.kind() == Some(ObjectType::Blob) && is_regular_mode(e.filemode() as u32))
+                .filter_map(|e| Some((e.name()?.to_string(), e.id())))
+                .collect(),
+        )
+    }
+
+    fn blob_text(&self, oid: Oid) -> Option<String> {
+        let repo = self.lock();
+        let blob = repo.find_blob(oid).ok()?;
+        String::from_utf8(blob.content().to_vec()).ok()
+    }
+
+    fn blob_at(&self, rel: &Path) -> Option<Oid> {
+        let repo = self.lock();
+        let entry = repo.find_tree(self.tree).ok()?.get_path(rel).ok()?;
+        (entry.kind() == Some(ObjectType::Blob)).then(|| entry.id())
+    }
+}
+
+fn is_go_source(name: &str) -> bool {
+    name.ends_with(".go") && !name.ends_with("_test.go")
+}
+
+impl GoFiles for CommitFiles {
+    fn read(&self, path: &Path) -> Option<String> {
+        match path.strip_prefix(&self.base) {
+            Ok(rel) => self.blob_text(self.blob_at(rel)?),
+            Err(_) => DiskFiles.read(path),
+        }
+    }
+    fn go_files(&self, dir: &Path) -> Vec<(String, String)> {
+        let Ok(rel) = dir.strip_prefix(&self.base) else { return DiskFiles.go_files(dir) };
+        let mut out: Vec<(String, String)> = self
+            .entries(rel)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(name, _)| is_go_source(name))
+            .filter_map(|(name, oid)| Some((name, self.blob_text(oid)?)))
+            .collect();
+        out.sort();
+        out
+    }
+    fn is_package(&self, dir: &Path) -> bool {
+        match dir.strip_prefix(&self.base) {
+            Ok(rel) => self.entries(rel).is_some_and(|e| e.iter().any(|(name, _)| is_go_source(name))),
+            Err(_) => DiskFiles.is_package(dir),
+        }
+    }
+    fn is_file(&self, path: &Path) -> bool {
+        match path.strip_prefix(&self.base) {
+            Ok(rel) => self.blob_at(rel).is_some(),
+            Err(_) => DiskFiles.is_file(path),
+        }
+    }
+}
+
 /// One Go package (the `.go` files of a directory, sorted by path): the wanted files'
 /// findings from the cache where their key (blob, shown path, rules, facts hash) is there,
-/// the others checked with the package's facts.
+/// the others checked with the package's facts. `go`: the index's packages and the
+/// package's directory.
+#[allow(clippy::too_many_arguments)]
 fn analyse_go_package(
     repo: &Repository,
     snap: &Snapshot,
     files: &[&SnapshotFile],
+    go: Option<&(&Arc<GoPackages>, PathBuf)>,
     wanted: &dyn Fn(&str) -> bool,
     keys: &Keys<'_>,
     cache: &dyn BlobCache,
@@ -613,6 +738,29 @@ fn analyse_go_package(
         };
         h.update(&sig.to_le_bytes());
     }
+    // What the package reads from the packages it imports.
+    let mut imports: Vec<String> = Vec::new();
+    if go.is_some() {
+        for (n, f) in files.iter().enumerate() {
+            let known = match cache.imports(f.oid) {
+                Some(known) => known,
+                None => {
+                    if texts[n].is_none() {
+                        texts[n] = Some(if snap.present(repo, f.oid)? { snap.text(repo, f)? } else { None });
+                    }
+                    let Some(text) = texts[n].as_ref().and_then(Option::as_deref) else { continue };
+                    let known = Arc::new(scan_imports(text));
+                    cache.put_imports(f.oid, Arc::clone(&known));
+                    known
+                }
+            };
+            imports.extend(known.iter().cloned());
+        }
+        imports.sort();
+        imports.dedup();
+    }
+    let api_digest = go.map_or(0, |(go, dir)| go.digest(dir, &imports));
+    h.update(&api_digest.to_le_bytes());
     let facts_hash = h.digest();
 
     let mut misses = Vec::new();
@@ -644,7 +792,11 @@ fn analyse_go_package(
             }
             // Facts come from every file, generated ones included (the others call them).
             let parts: Vec<&FileFacts> = file_facts.iter().flatten().map(|f| &**f).collect();
-            let facts = Arc::new(PackageFacts::merge(&parts));
+            let mut facts = PackageFacts::merge(&parts);
+            if let Some((go, dir)) = go {
+                facts.set_api(go.api(dir, &imports));
+            }
+            let facts = Arc::new(facts);
             cache.put_facts(facts_hash, Arc::clone(&facts));
             facts
         }
@@ -666,7 +818,10 @@ fn analyse_go_package(
         // the same projection of other facts is its result here too (so adding a function
         // elsewhere in the package does not re-analyse it).
         let text = texts[n].as_ref().and_then(Option::as_deref).expect("contribution loaded it");
+        // The APIs it imports are read lazily, so their digest is the one computed above.
         let projected = facts.project(own.package(), &PackageFacts::identifiers(text)).digest();
+        let projected =
+            xxhash_rust::xxh3::xxh3_64(&[projected.to_le_bytes(), api_digest.to_le_bytes()].concat());
         let by_projection = CacheKey { facts: Some(projection_key(projected)), ..key.clone() };
         if let Some(findings) = cache.get(&by_projection)? {
             out.cached += 1;

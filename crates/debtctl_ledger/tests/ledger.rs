@@ -154,6 +154,49 @@ fn go_packages_are_analysed_together_and_cached() {
     assert_eq!(export["commits"][0]["findings"], export["commits"][1]["findings"]);
 }
 
+const GO_MOD: &str = "module example.com/m\n\ngo 1.21\n";
+const SAVE_NO_ERROR: &str = "package store\n\nfunc Save() {}\n";
+const SAVE_ERROR: &str = "package store\n\nfunc Save() error { return nil }\n";
+const CALLER: &str = "package main\n\nimport \"example.com/m/store\"\n\nfunc main() {\n\tstore.Save()\n}\n";
+
+/// Issue 12: the ledger reads the APIs of the module's other packages as each commit has
+/// them. Commit 1's `store.Save` returns nothing; commit 2 changes only store/store.go so
+/// that it returns an error, and app/main.go, the same blob in both, now drops it. Both are
+/// recorded with the work tree at commit 2: commit 1 resolves `store` against its own tree
+/// (no finding), and commit 2 re-analyses the unchanged caller (its cache key holds the
+/// digest of what it imports) instead of taking commit 1's result from the cache.
+#[test]
+fn go_calls_into_the_modules_other_packages_read_each_commits_api() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    let c1 =
+        commit(d, &[("go.mod", GO_MOD), ("store/store.go", SAVE_NO_ERROR), ("app/main.go", CALLER)], "One");
+    let c2 = commit(d, &[("store/store.go", SAVE_ERROR)], "Two");
+    let settings = settings(d);
+    let mut ledger = Ledger::open(&d.join("ledger.sqlite")).unwrap();
+    assert_eq!(
+        ledger.record(d, &c1, &settings).unwrap().findings,
+        0,
+        "commit 1's store.Save returns nothing"
+    );
+    assert_eq!(ledger.record(d, &c2, &settings).unwrap().findings, 1);
+    let export = ledger.export_json().unwrap();
+    let items: Vec<(&str, &str, i64, &str)> = export["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let s = |k: &str| i[k].as_str().unwrap();
+            (s("rule"), s("path"), i["line"].as_i64().unwrap(), s("introduced_in"))
+        })
+        .collect();
+    assert_eq!(items, [("go/ignored-error", "app/main.go", 6, c2.as_str())]);
+    // The facts of `store` read from the commits are kept beside the scan cache.
+    assert!(d.join(".debtctl/cache/go-facts").is_dir());
+    assert!(d.join(".debtctl/.gitignore").is_file());
+}
+
 #[test]
 fn a_newer_schema_is_refused_and_left_alone() {
     let dir = TempDir::new().unwrap();

@@ -57,6 +57,11 @@ impl Cache {
         Cache { file, data, dirty: false }
     }
 
+    /// The directory the cache file is in (the Go package facts are kept beside it).
+    pub fn dir(&self) -> &Path {
+        self.file.parent().expect("cache file has a directory")
+    }
+
     /// The result of the file at `path` whose content hashes to `hash`, checked with `rules`.
     pub fn get(&self, path: &str, hash: u64, rules: RuleSet) -> Option<&FileResult> {
         self.data.entries.get(path).filter(|e| e.hash == hash && e.rules == rules.bits()).map(|e| &e.result)
@@ -78,21 +83,24 @@ impl Cache {
 
     fn try_save(&self) -> std::io::Result<()> {
         let dir = self.file.parent().expect("cache file has a directory");
-        std::fs::create_dir_all(dir)?;
-        // The `.gitignore` goes into `.debtctl/` when the cache lives there, else beside it.
-        let marker_dir = match dir.parent() {
-            Some(p) if p.file_name().is_some_and(|n| n == ".debtctl") => p,
-            _ => dir,
-        };
-        let gitignore = marker_dir.join(".gitignore");
-        if !gitignore.exists() {
-            std::fs::write(&gitignore, "# Created by debtctl.\n*\n")?;
-        }
+        create_cache_dir(dir)?;
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
         serde_json::to_writer(std::io::BufWriter::new(tmp.as_file_mut()), &self.data)?;
         tmp.persist(&self.file).map_err(|e| e.error)?;
         Ok(())
     }
+}
+
+/// Creates a cache directory, with a `.gitignore` of everything in `.debtctl/` when the
+/// directory is below it (else beside the directory's contents).
+pub fn create_cache_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let marker_dir = dir.ancestors().find(|p| p.file_name().is_some_and(|n| n == ".debtctl")).unwrap_or(dir);
+    let gitignore = marker_dir.join(".gitignore");
+    if !gitignore.exists() {
+        std::fs::write(&gitignore, "# Created by debtctl.\n*\n")?;
+    }
+    Ok(())
 }
 
 /// The content hash the cache keys on.

@@ -101,7 +101,11 @@ pub fn scan(
     cache: Option<&mut Cache>,
     threads: usize,
 ) -> ScanOutcome {
-    scan_with(files, settings, cache, threads, &Arc::new(GoPackages::from_env()))
+    let mut go = GoPackages::from_env();
+    if let Some(cache) = &cache {
+        go = go.with_facts_cache(cache.dir().join("go-facts"));
+    }
+    scan_with(files, settings, cache, threads, &Arc::new(go))
 }
 
 /// [`scan`], with the imported Go packages found in `go`'s locations.
@@ -116,7 +120,7 @@ pub fn scan_with(
     let cache_ref = cache.as_deref();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build();
     // Go files are checked per directory (one package unit), everything else per file.
-    let units = units(files);
+    let units = units(files, go);
     let run = || -> Vec<(String, FileOutcome)> {
         units
             .par_iter()
@@ -205,8 +209,10 @@ enum Unit<'a> {
     GoPackage(Vec<&'a SourceFile>),
 }
 
-/// Groups the Go files of each directory into one unit; other files stay alone.
-fn units(files: &[SourceFile]) -> Vec<Unit<'_>> {
+/// Groups the Go files of each directory into one unit; other files stay alone. A package
+/// comes after the scanned packages it imports, so that its index finds their facts given
+/// by their own package stage ([`GoPackages::provide`]) instead of reading them again.
+fn units<'a>(files: &'a [SourceFile], go: &GoPackages) -> Vec<Unit<'a>> {
     let mut out = Vec::new();
     let mut packages: BTreeMap<&Path, Vec<&SourceFile>> = BTreeMap::new();
     for file in files {
@@ -219,8 +225,59 @@ fn units(files: &[SourceFile]) -> Vec<Unit<'_>> {
     // Big packages first, so that the pool does not end on one long tail.
     let mut packages: Vec<_> = packages.into_values().collect();
     packages.sort_by_key(|p| std::cmp::Reverse(p.len()));
-    out.extend(packages.into_iter().map(Unit::GoPackage));
+    out.extend(dependencies_first(packages, go).into_iter().map(Unit::GoPackage));
     out
+}
+
+/// `packages` (in their order) with each one's scanned imports moved before it. The
+/// imports are read from the first 8 KiB of each file, where Go puts them: a miss only
+/// costs a package read twice.
+fn dependencies_first<'a>(packages: Vec<Vec<&'a SourceFile>>, go: &GoPackages) -> Vec<Vec<&'a SourceFile>> {
+    use std::io::Read;
+    let dir_of = |p: &[&SourceFile]| {
+        let dir = p.first().and_then(|f| f.path.parent()).map(Path::to_path_buf).unwrap_or_default();
+        std::path::absolute(&dir).unwrap_or(dir)
+    };
+    let dirs: Vec<std::path::PathBuf> = packages.iter().map(|p| dir_of(p)).collect();
+    let index: std::collections::HashMap<&Path, usize> =
+        dirs.iter().enumerate().map(|(i, d)| (d.as_path(), i)).collect();
+    let deps: Vec<Vec<usize>> = packages
+        .iter()
+        .zip(&dirs)
+        .map(|(files, dir)| {
+            let mut imports: Vec<String> = files
+                .iter()
+                .flat_map(|f| {
+                    let mut head = Vec::with_capacity(8192);
+                    let _ = std::fs::File::open(&f.path).and_then(|r| r.take(8192).read_to_end(&mut head));
+                    scan_imports(&String::from_utf8_lossy(&head))
+                })
+                .filter(|i| !debtctl_linter::is_go_std(i))
+                .collect();
+            imports.sort();
+            imports.dedup();
+            go.scanned_dirs(dir, &imports).iter().filter_map(|d| index.get(d.as_path()).copied()).collect()
+        })
+        .collect();
+    let mut placed = vec![false; packages.len()];
+    let mut order = Vec::with_capacity(packages.len());
+    // Depth-first, dependencies first; Go has no import cycles, and `placed` is set before
+    // descending so that a broken tree's cycle ends.
+    fn visit(i: usize, deps: &[Vec<usize>], placed: &mut [bool], order: &mut Vec<usize>) {
+        if placed[i] {
+            return;
+        }
+        placed[i] = true;
+        for &d in &deps[i] {
+            visit(d, deps, placed, order);
+        }
+        order.push(i);
+    }
+    for i in 0..packages.len() {
+        visit(i, &deps, &mut placed, &mut order);
+    }
+    let mut slots: Vec<Option<Vec<&SourceFile>>> = packages.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// A file read and checked for being text, before it is parsed.
@@ -353,6 +410,7 @@ fn check_go_package(
             .map(|((_, l), t)| PackageFile { name: &l.shown, source: &l.text, tree: t.as_ref() })
             .collect();
         let mut facts = PackageFacts::collect(&units);
+        go.provide(&dir, &units);
         facts.set_api(go.api(&dir, &imported_paths(&units)));
         drop(units);
         // Each tree is dropped as soon as its file is checked.
@@ -611,6 +669,8 @@ mod tests {
             (g.digest(&b_dir, &["example.com/m/a".to_string()]), g.digest(&c_dir, &["os".to_string()]))
         };
         let before = keys(&none());
+        write(&root, &[("a/a.go", "package a\n\nfunc F() {\n\tprintln()\n}\n")]);
+        assert_eq!(keys(&none()), before, "a body edit in a: no key changes");
         write(&root, &[("a/a.go", "package a\n\nfunc F() error { return nil }\n")]);
         let after = keys(&none());
         assert_ne!(before.0, after.0, "b imports a: its key changes");
@@ -622,6 +682,127 @@ mod tests {
             [("b/b.go".to_string(), 6), ("c/c.go".to_string(), 6)],
             "b re-checked through the cache"
         );
+    }
+
+    fn facts_entries(dir: &Path) -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "facts"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// Issue 12: the facts of a vendored package are kept on disk by module path and
+    /// version. A second run reads them, not the package's files (changed here behind the
+    /// same version); a corrupt or truncated entry is a miss (the files are read again);
+    /// another version in `modules.txt` is read from its files.
+    #[test]
+    fn vendored_facts_are_kept_by_module_version() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("app");
+        let modules = |v: &str| format!("# github.com/v/dep {v}\n## explicit\ngithub.com/v/dep\n");
+        let with_error = "package dep\n\nfunc Close() error { return nil }\n";
+        let without = "package dep\n\nfunc Close() {}\n";
+        write(
+            &root,
+            &[
+                ("go.mod", "module example.com/app\n\nrequire github.com/v/dep v1.0.0\n"),
+                ("vendor/modules.txt", &modules("v1.0.0")),
+                ("vendor/github.com/v/dep/dep.go", with_error),
+                (
+                    "main.go",
+                    "package main\n\nimport \"github.com/v/dep\"\n\nfunc main() {\n\tdep.Close()\n}\n",
+                ),
+            ],
+        );
+        let facts = t.path().join("facts");
+        let go = || Arc::new(GoPackages::new(None, None, Vec::new()).with_facts_cache(facts.clone()));
+        let flagged = vec![("main.go".to_string(), 6)];
+        let none: Vec<(String, u32)> = Vec::new();
+        assert_eq!(go_findings(&root, &go(), None), flagged);
+        assert_eq!(facts_entries(&facts).len(), 1, "one package read, one entry");
+        write(&root, &[("vendor/github.com/v/dep/dep.go", without)]);
+        assert_eq!(go_findings(&root, &go(), None), flagged, "the same version: the kept facts answer");
+        let bare = Arc::new(GoPackages::new(None, None, Vec::new()));
+        assert_eq!(go_findings(&root, &bare, None), none, "without the facts cache the files are read");
+        let entry = facts_entries(&facts).remove(0);
+        let whole = std::fs::read_to_string(&entry).unwrap();
+        for broken in [&whole[..whole.len() - 2], "garbage", ""] {
+            std::fs::write(&entry, broken).unwrap();
+            assert_eq!(go_findings(&root, &go(), None), none, "{broken:?} is a miss");
+            std::fs::write(&entry, &whole).unwrap();
+        }
+        write(
+            &root,
+            &[("vendor/modules.txt", &modules("v1.0.1")), ("vendor/github.com/v/dep/dep.go", without)],
+        );
+        assert_eq!(go_findings(&root, &go(), None), none, "a new version is read from its files");
+        assert_eq!(facts_entries(&facts).len(), 2);
+    }
+
+    /// Issue 12: the module's own packages' facts are kept by their files' contents: a
+    /// scan of `b` alone reads `a` (not scanned) through the kept facts, and a change to
+    /// `a` is a new entry.
+    #[test]
+    fn own_package_facts_are_kept_by_content() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("m");
+        write(
+            &root,
+            &[
+                ("go.mod", "module example.com/m\n"),
+                ("a/a.go", "package a\n\nfunc F() {}\n"),
+                ("b/b.go", "package b\n\nimport \"example.com/m/a\"\n\nfunc g() {\n\ta.F()\n}\n"),
+            ],
+        );
+        let facts = t.path().join("facts");
+        let go = || Arc::new(GoPackages::new(None, None, Vec::new()).with_facts_cache(facts.clone()));
+        assert_eq!(go_findings(&root.join("b"), &go(), None), Vec::<(String, u32)>::new());
+        assert_eq!(facts_entries(&facts).len(), 1);
+        write(&root, &[("a/a.go", "package a\n\nfunc F() error { return nil }\n")]);
+        assert_eq!(go_findings(&root.join("b"), &go(), None), [("b.go".to_string(), 6)]);
+        assert_eq!(facts_entries(&facts).len(), 2);
+    }
+
+    /// The package stage gives a scanned package's facts to the packages that import it,
+    /// so they are scanned first: `a` (one file) before `b` (two), although bigger packages
+    /// go first otherwise.
+    #[test]
+    fn imported_packages_are_scanned_first() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("m");
+        write(
+            &root,
+            &[
+                ("go.mod", "module example.com/m\n"),
+                ("a/a.go", "package a\n\nfunc F() {}\n"),
+                ("b/b.go", "package b\n\nimport \"example.com/m/a\"\n\nfunc g() {\n\ta.F()\n}\n"),
+                ("b/c.go", "package b\n"),
+                ("c/c.go", "package c\n"),
+                ("c/d.go", "package c\n"),
+                ("c/e.go", "package c\n"),
+            ],
+        );
+        let files: Vec<SourceFile> = ["a/a.go", "b/b.go", "b/c.go", "c/c.go", "c/d.go", "c/e.go"]
+            .iter()
+            .map(|p| SourceFile { path: root.join(p), lang: Language::Go })
+            .collect();
+        let go = GoPackages::new(None, None, Vec::new());
+        let order: Vec<String> = units(&files, &go)
+            .iter()
+            .map(|u| match u {
+                Unit::GoPackage(p) => {
+                    p[0].path.parent().unwrap().file_name().unwrap().to_string_lossy().to_string()
+                }
+                Unit::File(_) => unreachable!(),
+            })
+            .collect();
+        assert_eq!(order, ["c", "a", "b"]);
     }
 
     /// Issue 12, go/shadow on prometheus: the inner variable's type comes from another

@@ -7,15 +7,56 @@
 //! `!`-escaping of capital letters; `$GOPATH/src` for code outside a module. A package
 //! found nowhere is counted as missing, and its calls stay unknown.
 //!
-//! Each package is read at most once per run (one memo shared by the threads). For the
-//! result caches every package has a digest: its module path and version for the module
-//! cache and `vendor/`, the Go version for `$GOROOT`, its files' contents otherwise.
+//! Each package is read at most once per run (one memo shared by the threads); a package
+//! the scan itself parses is given to the memo by the package stage ([`GoPackages::provide`])
+//! rather than read again. For the result caches every package has a digest: its module
+//! path and version for the module cache and `vendor/`, the Go version for `$GOROOT`, its
+//! files' contents otherwise.
+//!
+//! With a facts directory ([`GoPackages::with_facts_cache`], `.debtctl/cache/go-facts`
+//! beside the scan cache) the facts read are kept on disk, one file per package, keyed the
+//! same way (module path and version, the Go version, or the files' contents, each with
+//! debtctl's build), so that the next scan, `record`, `history` and `gate` read none of
+//! them again. Entries are written atomically; one that is corrupt, truncated or written
+//! for another key is a miss, and one that cannot be written is not an error.
 
 use debtctl_linter::{ApiSource, GoApi, PackageApi, PackageFile};
 use debtctl_syntax::{parse, Language};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+/// Where a module's files are read: the file system ([`DiskFiles`]), or for the ledger a
+/// past commit's tree below the repository and the file system elsewhere (the module
+/// cache and `$GOROOT` are addressed by version, so the disk holds what the commit meant).
+/// Paths are absolute.
+pub trait GoFiles: Send + Sync {
+    /// A file's text; None when it is absent or not UTF-8.
+    fn read(&self, path: &Path) -> Option<String>;
+    /// The non-test `.go` files of a directory, by name, sorted; unreadable ones left out.
+    fn go_files(&self, dir: &Path) -> Vec<(String, String)>;
+    /// A directory with at least one non-test `.go` file.
+    fn is_package(&self, dir: &Path) -> bool;
+    fn is_file(&self, path: &Path) -> bool;
+}
+
+/// The file system.
+pub struct DiskFiles;
+
+impl GoFiles for DiskFiles {
+    fn read(&self, path: &Path) -> Option<String> {
+        std::fs::read_to_string(path).ok()
+    }
+    fn go_files(&self, dir: &Path) -> Vec<(String, String)> {
+        go_files(dir)
+    }
+    fn is_package(&self, dir: &Path) -> bool {
+        is_package(dir)
+    }
+    fn is_file(&self, path: &Path) -> bool {
+        path.is_file()
+    }
+}
 
 /// A package's directory, and its digest when its version tells it (module cache,
 /// `vendor/`, `$GOROOT`) rather than its files.
@@ -53,6 +94,9 @@ struct State {
     used_embedded: bool,
     /// A standard-library import was found under `$GOROOT/src`.
     used_goroot: bool,
+    /// Package directory -> what its facts are keyed by on disk when its version says
+    /// what it holds (`vendor/`, the module cache, `$GOROOT`): `mod path@version`.
+    versioned: HashMap<PathBuf, String>,
 }
 
 /// The Go packages of one run.
@@ -61,6 +105,9 @@ pub struct GoPackages {
     modcache: Option<PathBuf>,
     gopath: Vec<PathBuf>,
     state: Mutex<State>,
+    /// Where package facts are cached on disk, if anywhere.
+    facts: Option<PathBuf>,
+    files: Arc<dyn GoFiles>,
 }
 
 impl GoPackages {
@@ -76,7 +123,26 @@ impl GoPackages {
             None => var("HOME").map(|h| vec![h.join("go")]).unwrap_or_default(),
         };
         let modcache = var("GOMODCACHE").or_else(|| gopath.first().map(|p| p.join("pkg/mod")));
-        GoPackages { goroot, modcache, gopath, state: Mutex::new(State::default()) }
+        GoPackages {
+            goroot,
+            modcache,
+            gopath,
+            state: Mutex::new(State::default()),
+            facts: None,
+            files: Arc::new(DiskFiles),
+        }
+    }
+
+    /// Reads modules and packages from `files` instead of the file system.
+    pub fn with_files(mut self, files: Arc<dyn GoFiles>) -> GoPackages {
+        self.files = files;
+        self
+    }
+
+    /// Keeps the facts of the packages read in `dir` (see the module's documentation).
+    pub fn with_facts_cache(mut self, dir: PathBuf) -> GoPackages {
+        self.facts = Some(dir);
+        self
     }
 
     /// For tests: explicit locations, no environment.
@@ -85,7 +151,14 @@ impl GoPackages {
             let v = std::fs::read_to_string(r.join("VERSION")).unwrap_or_default();
             (r, v.lines().next().unwrap_or("").to_string())
         });
-        GoPackages { goroot, modcache, gopath, state: Mutex::new(State::default()) }
+        GoPackages {
+            goroot,
+            modcache,
+            gopath,
+            state: Mutex::new(State::default()),
+            facts: None,
+            files: Arc::new(DiskFiles),
+        }
     }
 
     /// Which standard library answered this run's imports, for the scan's summary:
@@ -178,11 +251,11 @@ impl GoPackages {
         if let Some(m) = self.lock().modules.get(dir) {
             return m.clone();
         }
-        let found = dir.ancestors().find(|d| d.join("go.mod").is_file()).and_then(|root| {
+        let found = dir.ancestors().find(|d| self.files.is_file(&d.join("go.mod"))).and_then(|root| {
             if let Some(m) = self.lock().modules.get(root) {
                 return m.clone();
             }
-            let m = read_module(root).map(Arc::new);
+            let m = read_module(&*self.files, root).map(Arc::new);
             self.lock().modules.insert(root.to_path_buf(), m.clone());
             m
         });
@@ -211,42 +284,130 @@ impl GoPackages {
             h.update(import.as_bytes());
             Some(h.digest())
         };
+        let versioned = |dir: PathBuf, key: Option<String>, digest: Option<u64>| {
+            if let Some(key) = key {
+                self.lock().versioned.insert(dir.clone(), key);
+            }
+            Some((dir, digest))
+        };
         if !first.contains('.') {
             let (root, version) = self.goroot.as_ref()?;
             let dir = root.join("src").join(import);
-            return is_package(&dir).then(|| (dir, digest_of(version)));
+            if !self.files.is_package(&dir) {
+                return None;
+            }
+            return versioned(dir, Some(format!("goroot {version} {import}")), digest_of(version));
         }
         let Some(module) = module else {
-            let dir = self.gopath.iter().map(|p| p.join("src").join(import)).find(|d| is_package(d))?;
+            let dir =
+                self.gopath.iter().map(|p| p.join("src").join(import)).find(|d| self.files.is_package(d))?;
             return Some((dir, None));
         };
         if let Some((mpath, mdir)) = longest(&module.local, import) {
             let dir = mdir.join(import[mpath.len()..].trim_start_matches('/'));
-            return is_package(&dir).then_some((dir, None));
+            return self.files.is_package(&dir).then_some((dir, None));
         }
         let versions = format!("{:x}", module.versions);
         if let Some(vendor) = &module.vendor {
-            vendor.get(import)?;
+            let line = vendor.get(import)?;
             let dir = module.root.join("vendor").join(import);
-            return is_package(&dir).then(|| (dir, digest_of(&versions)));
+            if !self.files.is_package(&dir) {
+                return None;
+            }
+            // `# a v1 => ../a`: a local replacement has no version; its files key it.
+            let local = line.split("=>").nth(1).is_some_and(|to| to.trim_start().starts_with(['.', '/']));
+            let key = (!local).then(|| format!("vendor {line} {import}"));
+            return versioned(dir, key, digest_of(&versions));
         }
         let (mpath, (target, version)) = longest(&module.requires, import)?;
         let cache = self.modcache.as_ref()?;
         let dir = cache
             .join(format!("{}@{}", escape(target), escape(version)))
             .join(import[mpath.len()..].trim_start_matches('/'));
-        is_package(&dir).then(|| (dir, digest_of(&versions)))
+        if !self.files.is_package(&dir) {
+            return None;
+        }
+        versioned(dir, Some(format!("mod {target}@{version} {import}")), digest_of(&versions))
+    }
+
+    /// The directories where `imports` are found from the package in `dir`.
+    pub fn scanned_dirs(&self, dir: &Path, imports: &[String]) -> Vec<PathBuf> {
+        let module = self.module(dir);
+        imports.iter().filter_map(|i| self.locate(module.as_deref(), i)).map(|(d, _)| d).collect()
+    }
+
+    /// The package stage's own parse of the package in `dir` (its files, test files
+    /// included, as the scan read them), for the packages of the scan that import it: the
+    /// module's own packages are parsed once, not once more with their bodies blanked.
+    /// A package read already is kept as it is.
+    pub fn provide(&self, dir: &Path, files: &[PackageFile<'_>]) {
+        if self.lock().apis.contains_key(dir) || files.iter().all(|f| f.name.ends_with("_test.go")) {
+            return;
+        }
+        let api = Arc::new(PackageApi::read(files));
+        self.lock().apis.entry(dir.to_path_buf()).or_insert(Some(api));
+    }
+
+    /// Where the facts keyed `key` are kept on disk, and the key as the entry names it.
+    fn facts_entry(&self, key: &str) -> Option<(PathBuf, String)> {
+        static CODE: std::sync::LazyLock<u64> =
+            std::sync::LazyLock::new(|| xxhash_rust::xxh3::xxh3_64(include_str!("go_api.rs").as_bytes()));
+        let dir = self.facts.as_ref()?;
+        let key = format!("{} {:016x} {key}", debtctl_linter::go_facts_build(), *CODE);
+        let file = dir.join(format!("{:016x}.facts", xxhash_rust::xxh3::xxh3_64(key.as_bytes())));
+        Some((file, key))
+    }
+
+    fn cached_facts(&self, key: &str) -> Option<PackageApi> {
+        let (file, key) = self.facts_entry(key)?;
+        let text = std::fs::read_to_string(file).ok()?;
+        debtctl_linter::decode_go_package(&key, &text)
+    }
+
+    /// Writes an entry atomically; a failure is ignored (a read-only checkout still scans).
+    fn keep_facts(&self, key: &str, api: &PackageApi) {
+        let Some((file, key)) = self.facts_entry(key) else { return };
+        let write = || -> std::io::Result<()> {
+            let dir = file.parent().expect("an entry has a directory");
+            crate::cache::create_cache_dir(dir)?;
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+            std::io::Write::write_all(
+                tmp.as_file_mut(),
+                debtctl_linter::encode_go_package(&key, api).as_bytes(),
+            )?;
+            tmp.persist(&file).map_err(|e| e.error)?;
+            Ok(())
+        };
+        let _ = write();
     }
 
     fn read(&self, dir: &Path) -> Option<Arc<PackageApi>> {
-        if let Some(p) = self.lock().apis.get(dir) {
-            return p.clone();
+        let versioned = {
+            let state = self.lock();
+            if let Some(p) = state.apis.get(dir) {
+                return p.clone();
+            }
+            state.versioned.get(dir).cloned()
+        };
+        if let Some(api) = versioned.as_deref().and_then(|k| self.cached_facts(k)) {
+            let api = Some(Arc::new(api));
+            return self.lock().apis.entry(dir.to_path_buf()).or_insert(api).clone();
+        }
+        let sources = self.files.go_files(dir);
+        // Without a version, the files' contents key the facts.
+        let key = versioned.or_else(|| {
+            self.facts.as_ref()?;
+            Some(format!("src {:016x}", api_fingerprint(&sources)))
+        });
+        if let Some(api) = key.as_deref().filter(|_| !sources.is_empty()).and_then(|k| self.cached_facts(k)) {
+            let api = Some(Arc::new(api));
+            return self.lock().apis.entry(dir.to_path_buf()).or_insert(api).clone();
         }
         // Function bodies are not part of an API: blanked before parsing, they cost little.
         // Where the blanked text does not parse cleanly, the file is parsed as it is.
         let mut files = Vec::new();
         let mut trees = Vec::new();
-        for (name, source) in go_files(dir) {
+        for (name, source) in sources {
             let blank = without_bodies(&source);
             let tree =
                 blank.as_deref().and_then(|b| parse(Language::Go, b)).filter(|t| !t.root_node().has_error());
@@ -267,8 +428,10 @@ impl GoPackages {
             .map(|((n, s), t)| PackageFile { name: n, source: s, tree: t.as_ref() })
             .collect();
         let api = (!units.is_empty()).then(|| Arc::new(PackageApi::read(&units)));
-        self.lock().apis.insert(dir.to_path_buf(), api.clone());
-        api
+        if let (Some(api), Some(key)) = (&api, &key) {
+            self.keep_facts(key, api);
+        }
+        self.lock().apis.entry(dir.to_path_buf()).or_insert(api).clone()
     }
 
     /// A package's files, and the digests of the packages it imports (the APIs its types
@@ -278,16 +441,13 @@ impl GoPackages {
             return *d;
         }
         let mut h = xxhash_rust::xxh3::Xxh3::new();
-        let files = go_files(dir);
+        let files = self.files.go_files(dir);
         let mut imports: Vec<String> = files.iter().flat_map(|(_, s)| scan_imports(s)).collect();
         imports.sort();
         imports.dedup();
-        for (name, source) in &files {
-            h.update(name.as_bytes());
-            h.update(&[0]);
-            h.update(source.as_bytes());
-            h.update(&[0]);
-        }
+        // What other packages can read of it: an edit inside a function body changes
+        // nothing that imports it.
+        h.update(&api_fingerprint(&files).to_le_bytes());
         // Go has no import cycles; the bound is for broken trees.
         if depth < 32 {
             for import in &imports {
@@ -362,6 +522,42 @@ impl ApiSource for Loader {
         let (dir, _) = self.go.locate(self.module.as_deref(), path)?;
         self.go.read(&dir)
     }
+}
+
+/// A digest of what other packages can read of a package's files (name, source): each
+/// file with its function bodies left out and runs of white space made one space
+/// ([`api_text`]). An edit inside a body, or one that only moves lines, keeps it.
+pub fn api_fingerprint(files: &[(String, String)]) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for (name, source) in files {
+        h.update(name.as_bytes());
+        h.update(&[0]);
+        h.update(api_text(source).as_bytes());
+        h.update(&[0]);
+    }
+    h.digest()
+}
+
+/// A Go source without its function bodies (the source as it is where they cannot be
+/// found lexically), white space runs made one space: for digests, not for parsing.
+pub fn api_text(source: &str) -> String {
+    let blank = without_bodies(source);
+    let text = blank.as_deref().unwrap_or(source);
+    let mut out = String::with_capacity(text.len() / 2);
+    let mut space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        // `{ }` and `{}` alike: a blanked body is white space between its braces.
+        if space && !out.is_empty() && !out.ends_with('{') && c != '}' {
+            out.push(' ');
+        }
+        space = false;
+        out.push(c);
+    }
+    out
 }
 
 /// The source with the inside of every top-level function and method body replaced by
@@ -568,8 +764,8 @@ fn words(line: &str) -> Vec<String> {
     line.split_whitespace().map(|w| w.trim_matches('"').to_string()).collect()
 }
 
-fn read_module(root: &Path) -> Option<Module> {
-    let text = std::fs::read_to_string(root.join("go.mod")).ok()?;
+fn read_module(fs: &dyn GoFiles, root: &Path) -> Option<Module> {
+    let text = fs.read(&root.join("go.mod"))?;
     let mut m = Module { root: root.to_path_buf(), ..Module::default() };
     let mut replaced = Vec::new();
     for (verb, args) in directives(&text) {
@@ -597,15 +793,15 @@ fn read_module(root: &Path) -> Option<Module> {
         m.requires.push((from, target));
     }
     // go.work: its `use` directories are local modules too.
-    if let Some(work) = root.ancestors().find(|d| d.join("go.work").is_file()) {
-        if let Ok(text) = std::fs::read_to_string(work.join("go.work")) {
+    if let Some(work) = root.ancestors().find(|d| fs.is_file(&d.join("go.work"))) {
+        if let Some(text) = fs.read(&work.join("go.work")) {
             for (verb, args) in directives(&text) {
                 if verb != "use" {
                     continue;
                 }
                 let Some(dir) = args.first() else { continue };
                 let dir = work.join(dir);
-                let module_path = std::fs::read_to_string(dir.join("go.mod")).ok().and_then(|t| {
+                let module_path = fs.read(&dir.join("go.mod")).and_then(|t| {
                     directives(&t)
                         .into_iter()
                         .find(|(v, _)| v == "module")
@@ -621,27 +817,24 @@ fn read_module(root: &Path) -> Option<Module> {
     for (p, (t, v)) in &m.requires {
         h.update(format!("{p} {t} {v}\n").as_bytes());
     }
-    if root.join("vendor/modules.txt").is_file() {
-        m.vendor = Some(read_vendor(&root.join("vendor/modules.txt")));
-        h.update(&std::fs::read(root.join("vendor/modules.txt")).unwrap_or_default());
+    if let Some(text) = fs.read(&root.join("vendor/modules.txt")) {
+        m.vendor = Some(read_vendor(&text));
+        h.update(text.as_bytes());
     }
     m.versions = h.digest();
     Some(m)
 }
 
-/// `vendor/modules.txt`: `# module version` lines, each followed by its packages.
-fn read_vendor(path: &Path) -> HashMap<String, String> {
+/// `vendor/modules.txt`: `# module version` lines, each followed by its packages; each
+/// package maps to its module's line (`module version`, or `module [version] => target
+/// [version]` when replaced), words joined by one space.
+fn read_vendor(text: &str) -> HashMap<String, String> {
     let mut out = HashMap::default();
-    let Ok(text) = std::fs::read_to_string(path) else { return out };
     let mut current: Option<String> = None;
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("# ") {
             let w: Vec<&str> = rest.split_whitespace().collect();
-            current = match w.as_slice() {
-                [m, v, ..] if !v.starts_with("=>") => Some(format!("{m}@{v}")),
-                [m, ..] => Some(format!("{m}@{}", w.last().unwrap_or(&""))),
-                [] => None,
-            };
+            current = (!w.is_empty()).then(|| w.join(" "));
         } else if !line.starts_with('#') && !line.trim().is_empty() {
             if let Some(m) = &current {
                 out.insert(line.trim().to_string(), m.clone());
@@ -775,6 +968,17 @@ mod tests {
         let (a, b) = (key("go1.98.0\n"), key("go1.99.0\n"));
         assert_ne!(a, b);
         assert_ne!(a, d);
+    }
+
+    /// A body edit (with lines added) keeps a package's API fingerprint; a signature edit
+    /// moves it.
+    #[test]
+    fn the_api_fingerprint_ignores_bodies() {
+        let f = |src: &str| api_fingerprint(&[("a.go".to_string(), src.to_string())]);
+        let base = f("package a\n\nfunc F() {\n\tx()\n}\n");
+        assert_eq!(base, f("package a\n\nfunc F() {\n\tx()\n\n\ty(\"}\")\n}\n"));
+        assert_ne!(base, f("package a\n\nfunc F() error {\n\tx()\n}\n"));
+        assert_ne!(base, f("package a\n\nfunc F() {\n\tx()\n}\n\nfunc G() {}\n"));
     }
 
     #[test]
