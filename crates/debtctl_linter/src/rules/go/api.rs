@@ -15,6 +15,9 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug, Default)]
 pub struct PackageApi {
     pub(crate) decls: Decls,
+    /// The package's own name, from its `package` clause (empty where not known, as for
+    /// the embedded standard library, whose names are their paths' last elements).
+    pub(crate) name: String,
 }
 
 impl PackageApi {
@@ -39,7 +42,7 @@ impl PackageApi {
         let units: Vec<PackageFile<'_>> =
             files.iter().map(|f| PackageFile { name: f.name, source: f.source, tree: f.tree }).collect();
         let mut facts = PackageFacts::collect(&units);
-        PackageApi { decls: facts.take(&main) }
+        PackageApi { decls: facts.take(&main), name: main }
     }
 }
 
@@ -103,6 +106,18 @@ pub(crate) fn qualify(ty: &str, path: &str) -> Ty {
         if let Some(r) = rest.strip_prefix('*') {
             out.push('*');
             rest = r;
+        } else if let Some(r) = rest.strip_prefix("chan:") {
+            out.push_str("chan:");
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix("func:") {
+            // Each result of a function type (see `super::types::func_type`).
+            out.push_str("func:");
+            let parts: Vec<Ty> = r
+                .split(';')
+                .map(|t| if t == "?" || t.is_empty() { t.to_string() } else { qualify(t, path) })
+                .collect();
+            out.push_str(&parts.join(";"));
+            return out;
         } else if let Some(r) = rest.strip_prefix("map[") {
             // map[K]V: qualify K up to its closing bracket, then V.
             let mut depth = 1usize;
@@ -176,6 +191,11 @@ impl GoApi {
             .or_else(|| super::stdlib::embedded().package(path));
         self.lock().insert(path.to_string(), loaded.clone());
         loaded
+    }
+
+    /// The name package `path` declares in its `package` clause, read now if it was not.
+    pub(crate) fn package_name(&self, path: &str) -> Option<String> {
+        self.package(path).map(|p| p.name.clone()).filter(|n| !n.is_empty())
     }
 
     /// `path.T` split into its package and `T`.
@@ -302,6 +322,10 @@ mod tests {
         assert_eq!(qualify("io.Reader", "p"), "io.Reader");
         assert_eq!(qualify("error", "p"), "error");
         assert_eq!(qualify("[4]byte", "p"), "[4]byte");
+        assert_eq!(qualify("func:Result;error", "p"), "func:p.Result;error");
+        assert_eq!(qualify("func:", "p"), "func:");
+        assert_eq!(qualify("[]func:?;*T", "p"), "[]func:?;*p.T");
+        assert_eq!(qualify("chan:*Event", "p"), "chan:*p.Event");
     }
 
     #[test]
