@@ -210,10 +210,17 @@ impl GoApi {
         r
     }
 
-    /// The type of package variable `path.name`.
+    /// The type of package variable `path.name`, through variables declared as another
+    /// package's (`var ErrNotFound = exec.ErrNotFound`, written `=os/exec.ErrNotFound`).
     pub(crate) fn var(&self, path: &str, name: &str) -> Option<Ty> {
-        let t = self.package(path)?.decls.vars.get(name).map(|t| qualify(t, path));
-        t
+        let (mut path, mut name) = (path.to_string(), name.to_string());
+        for _ in 0..4 {
+            let t = self.package(&path)?.decls.vars.get(&name).cloned()?;
+            let Some(other) = t.strip_prefix('=') else { return Some(qualify(&t, &path)) };
+            let (p, n) = other.rsplit_once('.')?;
+            (path, name) = (p.to_string(), n.to_string());
+        }
+        None
     }
 
     /// The type of field `f` of `path.T`, through embedded fields as Go promotes them

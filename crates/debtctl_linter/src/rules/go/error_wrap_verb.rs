@@ -1,6 +1,6 @@
 //! `go/error-wrap-verb`: `fmt.Errorf` formats an error with `%v` or `%s` instead of `%w`.
 
-use super::types::{Callee, Resolver, TypeEnv};
+use super::types::{Resolver, TypeEnv};
 use super::NodeExt;
 use super::{enclosing_function, list_items, text, Ctx};
 use crate::checker::Checker;
@@ -93,8 +93,9 @@ fn is_error_type(resolver: &Resolver<'_>, ty: &str) -> bool {
     if ty.is_empty() || ty.starts_with(['[', '*']) || ty.starts_with("map[") {
         return false;
     }
-    let method = Callee::Method(ty.to_string(), "Error".to_string());
-    resolver.results(&method).is_some_and(|r| r.types.len() == 1 && r.types[0].as_deref() == Some("string"))
+    resolver
+        .method_results(ty, "Error")
+        .is_some_and(|r| r.types.len() == 1 && r.types[0].as_deref() == Some("string"))
 }
 
 /// An argument as the message names it: long expressions elided.

@@ -194,8 +194,9 @@ impl Decls {
             return;
         }
         for (n, v) in names.iter().zip(values) {
-            if let Some(ty) =
-                super::types::literal_type(v, source, imports).or_else(|| sentinel(v, source, imports))
+            if let Some(ty) = super::types::literal_type(v, source, imports)
+                .or_else(|| sentinel(v, source, imports))
+                .or_else(|| var_of(v, source, imports))
             {
                 self.vars.insert(source[n.byte_range()].to_string(), ty);
             }
@@ -209,6 +210,13 @@ impl Decls {
         let name = source[name.byte_range()].to_string();
         self.names.insert(name.clone());
         match ty.kind_str() {
+            // `type Error = exec.Error`: the alias has the aliased type's fields and methods,
+            // read as if it embedded it.
+            "qualified_type" | "type_identifier" if spec.kind_str() == "type_alias" => {
+                if let Some(t) = type_of(ty, source, imports) {
+                    self.embeds.entry(name.clone()).or_default().push(t);
+                }
+            }
             "struct_type" => {
                 let Some(list) = ty.named_child(0) else { return };
                 let mut c = list.walk();
@@ -376,6 +384,17 @@ impl PackageFacts {
         }
         h.digest()
     }
+}
+
+/// `var ErrNotFound = exec.ErrNotFound`: the type of another package's variable, written
+/// `=path.Name` and looked up when asked ([`super::api::GoApi::var`]).
+fn var_of(value: Node<'_>, source: &str, imports: &Imports) -> Option<Ty> {
+    if value.kind_str() != "selector_expression" {
+        return None;
+    }
+    let (pkg, name) = (value.field("operand")?, value.field("field")?);
+    let path = (pkg.kind_str() == "identifier").then(|| imports.path(&source[pkg.byte_range()])).flatten()?;
+    Some(format!("={path}.{}", &source[name.byte_range()]))
 }
 
 /// `errors.New(...)` and `fmt.Errorf(...)` are an `error`: the sentinel errors packages

@@ -306,7 +306,7 @@ impl Resolver<'_> {
                 if self.decls.funcs.contains_key(name) {
                     return Some(Callee::Local(name.to_string()));
                 }
-                if let Some(r) = self.decls.vars.get(name).and_then(|t| func_results(t)) {
+                if let Some(r) = self.package_var(name).and_then(|t| func_results(&t)) {
                     return Some(Callee::Value(r));
                 }
                 if self.decls.names.contains(name) {
@@ -353,6 +353,19 @@ impl Resolver<'_> {
         self.expr_type_at(operand, depth)
     }
 
+    /// The type of a variable of this package (one declared as another package's is
+    /// looked up there).
+    fn package_var(&self, name: &str) -> Option<Ty> {
+        let t = self.decls.vars.get(name)?;
+        match t.strip_prefix('=') {
+            Some(other) => {
+                let (path, n) = other.rsplit_once('.')?;
+                self.api.var(path, n)
+            }
+            None => Some(t.clone()),
+        }
+    }
+
     /// The type of field `f` of a value of type `ty`, of this package or another.
     fn field_type(&self, ty: &str, f: &str) -> Option<Ty> {
         if ty.contains('.') {
@@ -396,6 +409,12 @@ impl Resolver<'_> {
             }
         }
         None
+    }
+
+    /// The results of method `m` of `ty`, its own or promoted (through an alias too).
+    pub fn method_results(&self, ty: &str, m: &str) -> Option<Results> {
+        let owner = self.method_owner(ty.to_string(), m)?;
+        self.results(&Callee::Method(owner, m.to_string()))
     }
 
     /// The result list of a callee declared in this package.
@@ -462,7 +481,7 @@ impl Resolver<'_> {
                 let name = self.text(expr);
                 match self.env.get(name) {
                     Some(ty) => ty.clone(),
-                    None => self.decls.vars.get(name).cloned(),
+                    None => self.package_var(name),
                 }
             }
             "selector_expression" => {
