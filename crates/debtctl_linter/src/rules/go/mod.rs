@@ -379,7 +379,7 @@ fn bind_names(ctx: &Ctx<'_>, env: &mut TypeEnv, node: Node<'_>, source: &str) {
             let tys: Vec<Option<String>> = {
                 let r = ctx.resolver(source, env);
                 if left.len() == right.len() {
-                    right.iter().map(|e| r.expr_type(*e)).collect()
+                    right.iter().map(|e| r.value_type(*e)).collect()
                 } else if right.len() == 1 && right[0].kind_str() == "call_expression" {
                     (0..left.len()).map(|i| r.call_result(right[0], i)).collect()
                 } else if right.len() == 1

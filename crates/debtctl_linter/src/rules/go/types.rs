@@ -341,6 +341,12 @@ impl Resolver<'_> {
         }
     }
 
+    /// The type of a variable bound to `value` (`c := chunks[i]`): an element is a
+    /// variable of its own, read as a `range` variable is ([`range_element`]).
+    pub fn value_type(&self, value: Node<'_>) -> Option<Ty> {
+        self.receiver_type(value, 0)
+    }
+
     /// The type of a method call's receiver. An element `xs[i]` or `m[k]` is read as a
     /// `range` variable is ([`range_element`]): a value `T` and a `*T` have the same
     /// methods for the call (a slice element is addressable; a map element's methods
