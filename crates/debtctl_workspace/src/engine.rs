@@ -645,6 +645,31 @@ mod tests {
         assert!(bare.missing().contains(&"github.com/Up/lib".to_string()));
     }
 
+    /// Issue 12: an import without a name is bound to the package's own `package` clause
+    /// once the index has read it, not only to the name guessed from its path:
+    /// `github.com/json-iterator/go` is package `jsoniter` (the guess was `go`), a
+    /// `client-lib` directory may hold package `client` (the guess was `lib`). A name the
+    /// function binds itself is not the package.
+    #[test]
+    fn an_import_is_named_by_its_package_clause() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("m");
+        write(
+            &root,
+            &[
+                ("go.mod", "module example.com/m\n"),
+                ("json-iterator/go/api.go", "package jsoniter\n\nfunc Unmarshal(b []byte, v any) error { return nil }\n"),
+                ("client-lib/c.go", "package client\n\nfunc Close() error { return nil }\n"),
+                (
+                    "app/app.go",
+                    "package app\n\nimport (\n\t\"example.com/m/client-lib\"\n\t\"example.com/m/json-iterator/go\"\n)\n\ntype local struct{}\n\nfunc (local) Close() {}\n\nfunc f(b []byte) {\n\tjsoniter.Unmarshal(b, nil)\n\tclient.Close()\n\tclient := local{}\n\tclient.Close()\n}\n",
+                ),
+            ],
+        );
+        let go = Arc::new(GoPackages::new(None, None, Vec::new()));
+        assert_eq!(go_findings(&root, &go, None), [13, 14].map(|l| ("app/app.go".to_string(), l)));
+    }
+
     /// Issue 12: a changed signature in package `a` re-checks the packages that import it
     /// (their cache key holds the digest of what they import), and no other.
     #[test]

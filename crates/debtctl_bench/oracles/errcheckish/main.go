@@ -10,7 +10,11 @@
 // Import paths under `/vendor/` are named without the vendoring prefix, as errcheck does.
 // With -tests, `_test.go` files too: in-package ones with the package, external ones as
 // their own package.
-// Usage: errcheckish [-blank] [-tests] [-exclude FILE] DIR... (one package per directory, default
+// With -errorf, it checks errorlint's `errorf` semantics instead (go/error-wrap-verb): a
+// `fmt.Errorf` with a constant format whose verb for an argument whose type implements
+// `error` is not `%w` (every such argument, as since Go 1.20 several `%w` are allowed),
+// reported at the argument with its verb; `err.Error()` is a string, not reported.
+// Usage: errcheckish [-blank] [-tests] [-errorf] [-exclude FILE] DIR... (one package per directory, default
 // build context, non-test files).
 package main
 
@@ -20,6 +24,7 @@ import (
 	"fmt"
 	"go/ast"
 	"go/build"
+	"go/constant"
 	"go/importer"
 	"go/parser"
 	"go/token"
@@ -27,6 +32,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 )
 
 var errType = types.Universe.Lookup("error").Type()
@@ -36,6 +42,7 @@ func isErr(t types.Type) bool { return types.Identical(t, errType) }
 var (
 	blankFlag   = flag.Bool("blank", false, "report errors assigned to _")
 	testsFlag   = flag.Bool("tests", false, "also check _test.go files (in-package and external tests)")
+	errorfFlag  = flag.Bool("errorf", false, "check errorlint's errorf semantics instead of errcheck's")
 	excludeFile = flag.String("exclude", "", "errcheck -exclude file")
 	excludes    = map[string]bool{}
 )
@@ -140,7 +147,7 @@ func checkPackage(fset *token.FileSet, imp types.ImporterFrom, dir, path string,
 			}
 			files = append(files, f)
 		}
-		info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}, Uses: map[*ast.Ident]types.Object{}, Selections: map[*ast.SelectorExpr]*types.Selection{}}
+		info := &types.Info{Defs: map[*ast.Ident]types.Object{}, Types: map[ast.Expr]types.TypeAndValue{}, Uses: map[*ast.Ident]types.Object{}, Selections: map[*ast.SelectorExpr]*types.Selection{}}
 		nerr := 0
 		conf := types.Config{Importer: imp, FakeImportC: true, Error: func(e error) {
 			if nerr == 0 {
@@ -152,7 +159,11 @@ func checkPackage(fset *token.FileSet, imp types.ImporterFrom, dir, path string,
 		// checked as far as it type-checks, so Check's own error adds nothing.
 		_, _ = conf.Check(path, fset, files, info)
 		for _, f := range files {
-			check(fset, f, info)
+			if *errorfFlag {
+				checkErrorf(fset, f, info)
+			} else {
+				check(fset, f, info)
+			}
 		}
 	}
 }
@@ -341,4 +352,119 @@ func unparen(e ast.Expr) ast.Expr {
 		}
 		e = p.X
 	}
+}
+
+var errIface = errType.Underlying().(*types.Interface)
+
+// checkErrorf: errorlint's errorf check. A `fmt.Errorf` call with a constant format; each
+// verb is matched to its argument as fmt does (flags, `*` width and precision take an
+// argument, `[n]` indexes explicitly); an argument whose type implements `error` formatted
+// with a verb other than `%w` is reported at the argument, with the verb.
+func checkErrorf(fset *token.FileSet, f *ast.File, info *types.Info) {
+	ast.Inspect(f, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok || len(call.Args) < 2 {
+			return true
+		}
+		sel, ok := unparen(call.Fun).(*ast.SelectorExpr)
+		if !ok || sel.Sel.Name != "Errorf" {
+			return true
+		}
+		id, ok := sel.X.(*ast.Ident)
+		if !ok {
+			return true
+		}
+		if pn, ok := info.Uses[id].(*types.PkgName); !ok || pn.Imported().Path() != "fmt" {
+			return true
+		}
+		tv, ok := info.Types[call.Args[0]]
+		if !ok || tv.Value == nil || tv.Value.Kind() != constant.String {
+			return true
+		}
+		for _, v := range formatVerbs(constant.StringVal(tv.Value)) {
+			if v.arg+1 >= len(call.Args) || v.verb == 'w' {
+				continue
+			}
+			arg := call.Args[v.arg+1]
+			t := info.TypeOf(arg)
+			if t == nil || !types.Implements(t, errIface) {
+				continue
+			}
+			if b, ok := t.(*types.Basic); ok && b.Kind() == types.UntypedNil {
+				continue
+			}
+			report(fset, arg.Pos(), "errorf %"+string(v.verb))
+		}
+		return true
+	})
+}
+
+type fmtVerb struct {
+	verb rune
+	arg  int
+}
+
+// formatVerbs: the verbs of a format and the argument each formats, as fmt reads them.
+func formatVerbs(format string) []fmtVerb {
+	var out []fmtVerb
+	arg := 0
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		i++
+		// flags
+		for i < len(format) && strings.IndexByte("+-# 0", format[i]) >= 0 {
+			i++
+		}
+		// [n] before width, width (`*` takes an argument), [n] before precision, precision
+		for part := 0; part < 2; part++ {
+			if i < len(format) && format[i] == '[' {
+				j := strings.IndexByte(format[i:], ']')
+				if j < 0 {
+					return out
+				}
+				var n int
+				if _, err := fmt.Sscanf(format[i+1:i+j], "%d", &n); err == nil && n > 0 {
+					arg = n - 1
+				}
+				i += j + 1
+			}
+			if i < len(format) && format[i] == '*' {
+				arg++
+				i++
+			} else {
+				for i < len(format) && format[i] >= '0' && format[i] <= '9' {
+					i++
+				}
+			}
+			if part == 0 && i < len(format) && format[i] == '.' {
+				i++
+				continue
+			}
+			break
+		}
+		if i < len(format) && format[i] == '[' {
+			j := strings.IndexByte(format[i:], ']')
+			if j < 0 {
+				return out
+			}
+			var n int
+			if _, err := fmt.Sscanf(format[i+1:i+j], "%d", &n); err == nil && n > 0 {
+				arg = n - 1
+			}
+			i += j + 1
+		}
+		if i >= len(format) {
+			break
+		}
+		if format[i] == '%' {
+			continue
+		}
+		verb, size := utf8.DecodeRuneInString(format[i:])
+		i += size - 1
+		out = append(out, fmtVerb{verb, arg})
+		arg++
+	}
+	return out
 }

@@ -15,6 +15,9 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug, Default)]
 pub struct PackageApi {
     pub(crate) decls: Decls,
+    /// The package's own name, from its `package` clause (empty where not known, as for
+    /// the embedded standard library, whose names are their paths' last elements).
+    pub(crate) name: String,
 }
 
 impl PackageApi {
@@ -39,7 +42,7 @@ impl PackageApi {
         let units: Vec<PackageFile<'_>> =
             files.iter().map(|f| PackageFile { name: f.name, source: f.source, tree: f.tree }).collect();
         let mut facts = PackageFacts::collect(&units);
-        PackageApi { decls: facts.take(&main) }
+        PackageApi { decls: facts.take(&main), name: main }
     }
 }
 
@@ -103,6 +106,18 @@ pub(crate) fn qualify(ty: &str, path: &str) -> Ty {
         if let Some(r) = rest.strip_prefix('*') {
             out.push('*');
             rest = r;
+        } else if let Some(r) = rest.strip_prefix("chan:") {
+            out.push_str("chan:");
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix("func:") {
+            // Each result of a function type (see `super::types::func_type`).
+            out.push_str("func:");
+            let parts: Vec<Ty> = r
+                .split(';')
+                .map(|t| if t == "?" || t.is_empty() { t.to_string() } else { qualify(t, path) })
+                .collect();
+            out.push_str(&parts.join(";"));
+            return out;
         } else if let Some(r) = rest.strip_prefix("map[") {
             // map[K]V: qualify K up to its closing bracket, then V.
             let mut depth = 1usize;
@@ -178,6 +193,11 @@ impl GoApi {
         loaded
     }
 
+    /// The name package `path` declares in its `package` clause, read now if it was not.
+    pub(crate) fn package_name(&self, path: &str) -> Option<String> {
+        self.package(path).map(|p| p.name.clone()).filter(|n| !n.is_empty())
+    }
+
     /// `path.T` split into its package and `T`.
     fn owner<'a>(&self, ty: &'a str) -> Option<(&'a str, Arc<PackageApi>, &'a str)> {
         let (path, name) = ty.rsplit_once('.')?;
@@ -190,10 +210,17 @@ impl GoApi {
         r
     }
 
-    /// The type of package variable `path.name`.
+    /// The type of package variable `path.name`, through variables declared as another
+    /// package's (`var ErrNotFound = exec.ErrNotFound`, written `=os/exec.ErrNotFound`).
     pub(crate) fn var(&self, path: &str, name: &str) -> Option<Ty> {
-        let t = self.package(path)?.decls.vars.get(name).map(|t| qualify(t, path));
-        t
+        let (mut path, mut name) = (path.to_string(), name.to_string());
+        for _ in 0..4 {
+            let t = self.package(&path)?.decls.vars.get(&name).cloned()?;
+            let Some(other) = t.strip_prefix('=') else { return Some(qualify(&t, &path)) };
+            let (p, n) = other.rsplit_once('.')?;
+            (path, name) = (p.to_string(), n.to_string());
+        }
+        None
     }
 
     /// The type of field `f` of `path.T`, through embedded fields as Go promotes them
@@ -302,6 +329,10 @@ mod tests {
         assert_eq!(qualify("io.Reader", "p"), "io.Reader");
         assert_eq!(qualify("error", "p"), "error");
         assert_eq!(qualify("[4]byte", "p"), "[4]byte");
+        assert_eq!(qualify("func:Result;error", "p"), "func:p.Result;error");
+        assert_eq!(qualify("func:", "p"), "func:");
+        assert_eq!(qualify("[]func:?;*T", "p"), "[]func:?;*p.T");
+        assert_eq!(qualify("chan:*Event", "p"), "chan:*p.Event");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `go/error-wrap-verb`: `fmt.Errorf` formats an error with `%v` or `%s` instead of `%w`.
 
+use super::types::{Resolver, TypeEnv};
 use super::NodeExt;
 use super::{enclosing_function, list_items, text, Ctx};
 use crate::checker::Checker;
@@ -11,7 +12,13 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use tree_sitter::Node;
 
-pub(crate) fn check(checker: &mut Checker<'_>, ctx: &Ctx<'_>, call: Node<'_>, ancestors: &[Node<'_>]) {
+pub(crate) fn check(
+    checker: &mut Checker<'_>,
+    ctx: &Ctx<'_>,
+    env: &TypeEnv,
+    call: Node<'_>,
+    ancestors: &[Node<'_>],
+) {
     let source = checker.source;
     let Some(f) = call.field("function") else { return };
     if !text(f, source).ends_with("Errorf") || f.kind_str() != "selector_expression" {
@@ -40,18 +47,29 @@ pub(crate) fn check(checker: &mut Checker<'_>, ctx: &Ctx<'_>, call: Node<'_>, an
             continue;
         }
         let Some(arg) = args.get(arg_index + 1) else { continue };
-        if arg.kind_str() != "identifier" {
-            continue;
-        }
-        let name = text(*arg, source);
-        let decl = declared.get_or_insert_with(|| ctx.declared.of(source, ancestors));
-        let is_error = match decl.iter().rev().find(|(n, _)| n == name) {
-            Some((_, is_err)) => *is_err,
-            None => is_error_name(name),
+        let resolver = ctx.resolver(source, env);
+        let is_error = if arg.kind_str() == "identifier" {
+            // The type the API index gives (a call's result, another package's variable),
+            // else the type written in the function, else the name.
+            let name = text(*arg, source);
+            match resolver.expr_type(*arg) {
+                Some(ty) => is_error_type(&resolver, &ty),
+                None => {
+                    let decl = declared.get_or_insert_with(|| ctx.declared.of(source, ancestors));
+                    match decl.iter().rev().find(|(n, _)| n == name) {
+                        Some((_, is_err)) => *is_err,
+                        None => is_error_name(name),
+                    }
+                }
+            }
+        } else {
+            // `f()`, `x.err`, `pkg.ErrX`, `errs[i]`, `v.(error)`: only a known type counts.
+            resolver.expr_type(*arg).is_some_and(|ty| is_error_type(&resolver, &ty))
         };
         if !is_error {
             continue;
         }
+        let name = shorten(text(*arg, source));
         let at = format.start_byte() + offset;
         let message =
             format!("error `{name}` is formatted with `%{verb}`, which breaks `errors.Is` and `errors.As`");
@@ -61,6 +79,31 @@ pub(crate) fn check(checker: &mut Checker<'_>, ctx: &Ctx<'_>, call: Node<'_>, an
             title: format!("wrap `{name}` with `%w`"),
             edits: vec![Edit::replace(at, at + 1, "w")],
         });
+    }
+}
+
+/// Whether a value of type `ty` is an error: `error` itself, or a named type of this
+/// package or another whose method `Error` returns a `string` (its own or promoted).
+/// Pointers are stripped in [`super::types::Ty`], so a value whose `Error` has a pointer
+/// receiver counts too.
+fn is_error_type(resolver: &Resolver<'_>, ty: &str) -> bool {
+    if ty == "error" {
+        return true;
+    }
+    if ty.is_empty() || ty.starts_with(['[', '*']) || ty.starts_with("map[") {
+        return false;
+    }
+    resolver
+        .method_results(ty, "Error")
+        .is_some_and(|r| r.types.len() == 1 && r.types[0].as_deref() == Some("string"))
+}
+
+/// An argument as the message names it: long expressions elided.
+fn shorten(arg: &str) -> String {
+    let arg = arg.split_whitespace().collect::<Vec<_>>().join(" ");
+    match arg.char_indices().nth(40) {
+        Some((i, _)) => format!("{}…", &arg[..i]),
+        None => arg,
     }
 }
 

@@ -141,8 +141,9 @@ fn excluded_by(callee: &Callee, config: &[String]) -> bool {
                 .iter()
                 .any(|t| config.iter().any(|e| *e == format!("({t}).{m}") || *e == format!("(*{t}).{m}")))
         }
-        // The package's own import path is not known to the rule.
-        Callee::Local(_) => false,
+        // The package's own import path is not known to the rule; errcheck names no
+        // function value.
+        Callee::Local(_) | Callee::Value(_) => false,
     }
 }
 
@@ -235,7 +236,7 @@ fn default_excluded(callee: &Callee) -> bool {
                 || (ty.starts_with("hash.Hash") && name == "Write")
                 || (ty == "math/rand.Rand" && name == "Read")
         }
-        Callee::Local(_) => false,
+        Callee::Local(_) | Callee::Value(_) => false,
     }
 }
 

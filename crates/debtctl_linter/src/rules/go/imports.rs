@@ -12,6 +12,10 @@ pub(crate) struct Imports {
     pub dot: Vec<String>,
     /// The file imports `"C"` (cgo).
     pub cgo: bool,
+    /// Paths imported without a name whose package name [`default_name`] may guess wrong
+    /// (`github.com/json-iterator/go` is package `jsoniter`): the package's own `package`
+    /// clause decides, once the API index has read it.
+    pub unsure: Vec<String>,
 }
 
 impl Imports {
@@ -50,7 +54,11 @@ impl Imports {
                         out.by_name.insert(source[n.byte_range()].to_string(), path.to_string());
                     }
                     None => {
-                        out.by_name.insert(default_name(path).to_string(), path.to_string());
+                        let name = default_name(path);
+                        if is_unsure(path, name) {
+                            out.unsure.push(path.to_string());
+                        }
+                        out.by_name.insert(name.to_string(), path.to_string());
                     }
                 }
             }
@@ -99,6 +107,13 @@ pub(crate) fn default_name(path: &str) -> &str {
         }
         part => part.unwrap_or(last),
     }
+}
+
+/// Whether the name guessed for an import path is less than certain: the last path
+/// element is not that name as it stands (`go-yaml`, `yaml.v2`, `log/v2`), or is `go`.
+fn is_unsure(path: &str, name: &str) -> bool {
+    let last = path.rsplit('/').next().unwrap_or(path);
+    last != name || last == "go"
 }
 
 fn is_major(elem: &str) -> bool {

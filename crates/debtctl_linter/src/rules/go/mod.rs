@@ -163,7 +163,7 @@ pub(crate) fn check<'t>(
             }
             "call_expression" => {
                 if wrap_on {
-                    error_wrap_verb::check(checker, &ctx, node, ancestors);
+                    error_wrap_verb::check(checker, &ctx, &env, node, ancestors);
                 }
                 if cgo_on {
                     cgo_leak::check(checker, &ctx, node, ancestors);
@@ -379,10 +379,13 @@ fn bind_names(ctx: &Ctx<'_>, env: &mut TypeEnv, node: Node<'_>, source: &str) {
             let tys: Vec<Option<String>> = {
                 let r = ctx.resolver(source, env);
                 if left.len() == right.len() {
-                    right.iter().map(|e| r.expr_type(*e)).collect()
+                    right.iter().map(|e| r.value_type(*e)).collect()
                 } else if right.len() == 1 && right[0].kind_str() == "call_expression" {
                     (0..left.len()).map(|i| r.call_result(right[0], i)).collect()
-                } else if right.len() == 1 && right[0].kind_str() == "type_assertion_expression" {
+                } else if right.len() == 1
+                    && matches!(right[0].kind_str(), "type_assertion_expression" | "unary_expression")
+                {
+                    // `v, ok := x.(T)`, `v, ok := <-ch`.
                     let mut v = vec![r.expr_type(right[0])];
                     v.resize(left.len(), None);
                     v
@@ -419,15 +422,26 @@ fn bind_names(ctx: &Ctx<'_>, env: &mut TypeEnv, node: Node<'_>, source: &str) {
         "range_clause" | "receive_statement" if is_define(node) => {
             // `for _, v := range xs`: v is the element of a slice, array or map of known
             // type, a variable of its own (so a value `T` is as good as `*T` for a method
-            // call); the key or index, and channel elements, are not modelled.
-            let elem = (node.kind_str() == "range_clause")
-                .then(|| node.field("right"))
-                .flatten()
-                .and_then(|r| ctx.resolver(source, env).expr_type(r))
-                .and_then(|t| types::range_element(&t));
+            // call); `for v := range ch` and `case v, ok := <-ch`: v is the channel's
+            // element. The key or index is not modelled.
+            let right = node.field("right");
+            let (elem, at) = if node.kind_str() == "range_clause" {
+                let ty = right.and_then(|r| ctx.resolver(source, env).expr_type(r));
+                match ty.as_deref() {
+                    Some(t) if t.starts_with("chan:") => (types::chan_element(t), 0),
+                    t => (t.and_then(types::range_element), 1),
+                }
+            } else {
+                (right.and_then(|r| ctx.resolver(source, env).expr_type(r)), 0)
+            };
             for (i, l) in list_items(node.field("left")).into_iter().enumerate() {
                 if l.kind_str() == "identifier" {
-                    env.bind(&source[l.byte_range()], if i == 1 { elem.clone() } else { None });
+                    let ty = if i == at {
+                        elem.clone()
+                    } else {
+                        (node.kind_str() == "receive_statement").then(|| "bool".to_string())
+                    };
+                    env.bind(&source[l.byte_range()], ty);
                 }
             }
         }

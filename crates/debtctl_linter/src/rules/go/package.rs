@@ -55,7 +55,7 @@ pub(crate) struct Decls {
 }
 
 /// A function's result list: each result's type, and which results are `error`.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub(crate) struct Results {
     pub types: Vec<Option<Ty>>,
     pub errors: Vec<bool>,
@@ -182,7 +182,8 @@ impl Decls {
         }
     }
 
-    /// `var client = &http.Client{}`: the type of a package variable from its value.
+    /// `var client = &http.Client{}`: the type of a package variable from its value (and
+    /// `var ErrX = errors.New("x")`, see [`sentinel`]).
     fn var_values(&mut self, spec: Node<'_>, source: &str, imports: &Imports) {
         let Some(values) = spec.field("value") else { return };
         let mut c = spec.walk();
@@ -193,7 +194,10 @@ impl Decls {
             return;
         }
         for (n, v) in names.iter().zip(values) {
-            if let Some(ty) = super::types::literal_type(v, source, imports) {
+            if let Some(ty) = super::types::literal_type(v, source, imports)
+                .or_else(|| sentinel(v, source, imports))
+                .or_else(|| var_of(v, source, imports))
+            {
                 self.vars.insert(source[n.byte_range()].to_string(), ty);
             }
         }
@@ -206,6 +210,13 @@ impl Decls {
         let name = source[name.byte_range()].to_string();
         self.names.insert(name.clone());
         match ty.kind_str() {
+            // `type Error = exec.Error`: the alias has the aliased type's fields and methods,
+            // read as if it embedded it.
+            "qualified_type" | "type_identifier" if spec.kind_str() == "type_alias" => {
+                if let Some(t) = type_of(ty, source, imports) {
+                    self.embeds.entry(name.clone()).or_default().push(t);
+                }
+            }
             "struct_type" => {
                 let Some(list) = ty.named_child(0) else { return };
                 let mut c = list.walk();
@@ -373,6 +384,27 @@ impl PackageFacts {
         }
         h.digest()
     }
+}
+
+/// `var ErrNotFound = exec.ErrNotFound`: the type of another package's variable, written
+/// `=path.Name` and looked up when asked ([`super::api::GoApi::var`]).
+fn var_of(value: Node<'_>, source: &str, imports: &Imports) -> Option<Ty> {
+    if value.kind_str() != "selector_expression" {
+        return None;
+    }
+    let (pkg, name) = (value.field("operand")?, value.field("field")?);
+    let path = (pkg.kind_str() == "identifier").then(|| imports.path(&source[pkg.byte_range()])).flatten()?;
+    Some(format!("={path}.{}", &source[name.byte_range()]))
+}
+
+/// `errors.New(...)` and `fmt.Errorf(...)` are an `error`: the sentinel errors packages
+/// declare (`var ErrNotFound = errors.New("not found")`, issue 12's go/error-wrap-verb).
+fn sentinel(value: Node<'_>, source: &str, imports: &Imports) -> Option<Ty> {
+    let f = (value.kind_str() == "call_expression").then(|| value.field("function")).flatten()?;
+    let (pkg, name) = (f.field("operand")?, f.field("field")?);
+    let path = (pkg.kind_str() == "identifier").then(|| imports.path(&source[pkg.byte_range()])).flatten()?;
+    matches!((path, &source[name.byte_range()]), ("errors", "New") | ("fmt", "Errorf"))
+        .then(|| "error".to_string())
 }
 
 #[cfg(test)]

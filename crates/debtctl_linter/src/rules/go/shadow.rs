@@ -19,7 +19,12 @@ use rustc_hash::FxHashMap;
 use tree_sitter::Node;
 
 struct Scope<'t> {
+    start: usize,
     end: usize,
+    /// A `for` statement's scope: its body runs again after an inner block ends.
+    is_loop: bool,
+    /// A function's scope (declaration or literal).
+    is_func: bool,
     names: FxHashMap<&'t str, usize>,
     /// The scope of a function literal called directly by `go` or `defer`.
     go_defer: bool,
@@ -51,6 +56,10 @@ struct Candidate<'t> {
     inner: usize,
     scope_end: usize,
     in_go_defer: bool,
+    /// Where the outermost loop around the inner declaration starts, when that loop is
+    /// inside the outer variable's scope (in the same function): a use of the outer
+    /// variable in the loop runs again after the inner block has ended.
+    loop_start: Option<usize>,
 }
 
 pub(crate) struct Shadow<'t> {
@@ -149,6 +158,8 @@ impl<'t> Shadow<'t> {
                         "go_statement" | "defer_statement"
                     );
                 self.push(node, go_defer);
+                let top = self.scopes.len() - 1;
+                self.scopes[top].is_func = true;
                 for field in ["receiver", "parameters", "result"] {
                     let Some(list) = node.field(field) else { continue };
                     if list.kind_str() != "parameter_list" {
@@ -193,6 +204,10 @@ impl<'t> Shadow<'t> {
             | "type_case"
             | "communication_case" => {
                 self.push(node, false);
+                if kind == "for_statement" {
+                    let top = self.scopes.len() - 1;
+                    self.scopes[top].is_loop = true;
+                }
                 if node.kind_str() == "type_switch_statement" {
                     let alias = list_items(node.field("alias"));
                     let at = node.field("value").map_or(node.end_byte(), |v| v.end_byte());
@@ -219,7 +234,14 @@ impl<'t> Shadow<'t> {
     }
 
     fn push(&mut self, node: Node<'_>, go_defer: bool) {
-        self.scopes.push(Scope { end: node.end_byte(), names: FxHashMap::default(), go_defer });
+        self.scopes.push(Scope {
+            start: node.start_byte(),
+            end: node.end_byte(),
+            is_loop: false,
+            is_func: false,
+            names: FxHashMap::default(),
+            go_defer,
+        });
     }
 
     fn new_var(&mut self, name: Node<'_>, param: bool, ty: Option<String>) -> usize {
@@ -305,6 +327,11 @@ impl<'t> Shadow<'t> {
             }
             if let Some((depth, outer)) = self.resolve(name) {
                 let in_go_defer = self.scopes[depth + 1..].iter().any(|s| s.go_defer);
+                // The outermost loop between the outer variable's scope and the inner
+                // declaration, with no function boundary from it inwards.
+                let inner_scopes = &self.scopes[depth + 1..];
+                let after_func = inner_scopes.iter().rposition(|s| s.is_func).map_or(0, |i| i + 1);
+                let loop_start = inner_scopes[after_func..].iter().find(|s| s.is_loop).map(|s| s.start);
                 self.candidates.push(Candidate {
                     stmt,
                     name,
@@ -312,6 +339,7 @@ impl<'t> Shadow<'t> {
                     inner: id,
                     scope_end: self.scopes[top].end,
                     in_go_defer,
+                    loop_start,
                 });
             }
         }
@@ -370,7 +398,13 @@ impl<'t> Shadow<'t> {
         if !self.function_has_error {
             for c in candidates {
                 let outer = &self.vars[c.outer];
-                if outer.last_use < c.scope_end {
+                // Used after the inner block ends: later in the function, or, in a loop
+                // around it, from the inner declaration on (its own right-hand side
+                // included): the next round reads it again after the block has ended
+                // (`for { buf, err := dec.Read(buf[:0]) }` never hands the grown buffer
+                // back). A use only before the declaration in the loop is not counted.
+                let in_loop = c.loop_start.is_some() && outer.last_use >= c.stmt.start_byte();
+                if outer.last_use < c.scope_end && !in_loop {
                     continue;
                 }
                 if c.in_go_defer && outer.param {

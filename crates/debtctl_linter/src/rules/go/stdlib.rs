@@ -88,7 +88,8 @@ impl Stdlib {
         if let Some(p) = decoded.get(path) {
             return p.clone();
         }
-        let api = self.sections.get(path).map(|s| Arc::new(PackageApi { decls: decode(s) }));
+        let api =
+            self.sections.get(path).map(|s| Arc::new(PackageApi { decls: decode(s), name: String::new() }));
         decoded.insert(path.to_string(), api.clone());
         api
     }

@@ -1,11 +1,13 @@
 //! Just enough of Go's types to resolve a method call without a type checker: a type is
 //! its name, `T` for a type of the package and `path.T` for an imported one (`os.File`,
 //! `net/http.Client`), pointers and type arguments stripped. Where a type is not written
-//! in the code, it is unknown, and rules that need it stay silent.
+//! in the code, it is unknown, and rules that need it stay silent. A function type is
+//! `func:R1;R2` (its results, `?` for one unknown; parameters are not needed), a channel
+//! `chan:T` whatever its direction.
 
 use super::api::GoApi;
 use super::imports::Imports;
-use super::package::{Decls, Results};
+use super::package::{results_of, Decls, Results};
 use super::NodeExt;
 use rustc_hash::FxHashMap as HashMap;
 use tree_sitter::Node;
@@ -20,7 +22,10 @@ pub(crate) fn type_of(node: Node<'_>, source: &str, imports: &Imports) -> Option
             "pointer_type" | "parenthesized_type" => node = node.named_child(0)?,
             "generic_type" => node = node.field("type")?,
             "type_identifier" => return Some(source[node.byte_range()].to_string()),
-            "slice_type" | "array_type" | "map_type" => return composite_type(node, source, imports, 0),
+            "slice_type" | "array_type" | "map_type" | "channel_type" => {
+                return composite_type(node, source, imports, 0)
+            }
+            "function_type" => return func_type(node, source, imports),
             "qualified_type" => {
                 let pkg = node.field("package")?;
                 let name = node.field("name")?;
@@ -44,7 +49,9 @@ fn composite_type(node: Node<'_>, source: &str, imports: &Imports, depth: usize)
             "pointer_type" => {
                 Some(format!("*{}", composite_type(n.named_child(0)?, source, imports, depth + 1)?))
             }
-            "slice_type" | "array_type" | "map_type" => composite_type(n, source, imports, depth + 1),
+            "slice_type" | "array_type" | "map_type" | "channel_type" => {
+                composite_type(n, source, imports, depth + 1)
+            }
             "parenthesized_type" => None,
             _ => type_of(n, source, imports),
         }
@@ -56,11 +63,49 @@ fn composite_type(node: Node<'_>, source: &str, imports: &Imports, depth: usize)
             Some(format!("[{len}]{}", part(node.field("element")?)?))
         }
         "map_type" => Some(format!("map[{}]{}", part(node.field("key")?)?, part(node.field("value")?)?)),
+        "channel_type" => Some(format!("chan:{}", part(node.field("value")?)?)),
         "pointer_type" => {
             Some(format!("*{}", composite_type(node.named_child(0)?, source, imports, depth + 1)?))
         }
         _ => type_of(node, source, imports),
     }
+}
+
+/// `func(...) (A, B)` as `func:A;B`, from a `function_type` or a `func_literal`: what a call
+/// through a value of that type returns. A result that is itself a function of several
+/// results is unknown (`?`), so that `;` only separates this function's results.
+pub(crate) fn func_type(node: Node<'_>, source: &str, imports: &Imports) -> Option<Ty> {
+    let results = results_of(node, source, imports);
+    let parts: Vec<&str> = results
+        .types
+        .iter()
+        .map(|t| match t.as_deref() {
+            Some(t) if !(t.starts_with("func:") && t.contains(';')) => t,
+            _ => "?",
+        })
+        .collect();
+    Some(format!("func:{}", parts.join(";")))
+}
+
+/// The results of a call through a value of function type `func:A;B`.
+pub(crate) fn func_results(ty: &str) -> Option<Results> {
+    let rest = ty.strip_prefix("func:")?;
+    let mut r = Results::default();
+    if rest.is_empty() {
+        return Some(r);
+    }
+    for part in rest.split(';') {
+        r.errors.push(part == "error");
+        r.types.push((part != "?").then(|| part.to_string()));
+    }
+    Some(r)
+}
+
+/// The type of a value received from a channel of type `chan:T`, into a variable of its
+/// own: as [`range_element`] reads an element.
+pub(crate) fn chan_element(ty: &str) -> Option<Ty> {
+    let elem = ty.strip_prefix("chan:")?;
+    range_element(&format!("[]{elem}"))
 }
 
 /// The element type of `[]*T`, `[N]*T` or `map[K]*V`, pointer stripped as [`type_of`]
@@ -112,7 +157,13 @@ pub(crate) fn element_type(ty: &str) -> Option<Ty> {
     ];
     match elem.strip_prefix('*') {
         Some(pointee) if !pointee.is_empty() && !pointee.starts_with('*') => Some(pointee.to_string()),
-        None if BASIC.contains(&elem) || elem.starts_with('[') || elem.starts_with("map[") => {
+        // Function and channel values have no pointer to be confused with.
+        None if BASIC.contains(&elem)
+            || elem.starts_with('[')
+            || elem.starts_with("map[")
+            || elem.starts_with("func:")
+            || elem.starts_with("chan:") =>
+        {
             Some(elem.to_string())
         }
         _ => None,
@@ -148,6 +199,7 @@ pub(crate) fn literal_type(expr: Node<'_>, source: &str, imports: &Imports) -> O
                 expr = expr.field("operand")?;
             }
             "parenthesized_expression" => expr = expr.named_child(0)?,
+            "func_literal" => return func_type(expr, source, imports),
             "call_expression" => {
                 let f = expr.field("function")?;
                 if &source[f.byte_range()] != "new" {
@@ -214,6 +266,9 @@ pub(crate) enum Callee {
     Imported(String, String),
     /// A method on a receiver of a known type.
     Method(Ty, String),
+    /// A value of function type: a closure in a variable, a function-typed field, variable
+    /// or element, with its results.
+    Value(Results),
 }
 
 impl Resolver<'_> {
@@ -221,12 +276,18 @@ impl Resolver<'_> {
         &self.source[n.byte_range()]
     }
 
-    /// The import path a name stands for, unless the function binds it itself.
+    /// The import path a name stands for, unless the function binds it itself: by the
+    /// import's name, else by the `package` clause of an import whose name was guessed
+    /// from its path (`jsoniter` for `github.com/json-iterator/go`).
     pub fn package(&self, name: &str) -> Option<&str> {
         if self.env.get(name).is_some() || self.decls.names.contains(name) {
             return None;
         }
-        self.imports.path(name)
+        self.imports.path(name).or_else(|| {
+            let path =
+                self.imports.unsure.iter().find(|p| self.api.package_name(p).as_deref() == Some(name))?;
+            Some(path.as_str())
+        })
     }
 
     pub fn callee(&self, call: Node<'_>) -> Option<Callee> {
@@ -238,10 +299,17 @@ impl Resolver<'_> {
         match f.kind_str() {
             "identifier" => {
                 let name = self.text(f);
-                if self.env.get(name).is_some() {
-                    return None;
+                if let Some(ty) = self.env.get(name) {
+                    // `f := func() error {...}; f()`, a parameter of function type.
+                    return func_results(ty.as_deref()?).map(Callee::Value);
                 }
-                if self.decls.funcs.contains_key(name) || self.decls.names.contains(name) {
+                if self.decls.funcs.contains_key(name) {
+                    return Some(Callee::Local(name.to_string()));
+                }
+                if let Some(r) = self.package_var(name).and_then(|t| func_results(&t)) {
+                    return Some(Callee::Value(r));
+                }
+                if self.decls.names.contains(name) {
                     return Some(Callee::Local(name.to_string()));
                 }
                 // A dot import: the name resolves in the imported package.
@@ -260,12 +328,56 @@ impl Resolver<'_> {
                         return Some(Callee::Imported(path.to_string(), field));
                     }
                 }
-                let ty = self.expr_type_at(operand, depth + 1)?;
+                let ty = self.receiver_type(operand, depth + 1)?;
+                // A field of function type (a type has no field and method of one name).
+                if let Some(r) = self.field_type(&ty, &field).and_then(|t| func_results(&t)) {
+                    return Some(Callee::Value(r));
+                }
                 let ty = self.method_owner(ty, &field)?;
                 Some(Callee::Method(ty, field))
             }
-            "parenthesized_expression" => None,
-            _ => None,
+            // `(f)()`, `hooks[i]()`, `make()()`: a value of function type.
+            _ => func_results(&self.expr_type_at(f, depth + 1)?).map(Callee::Value),
+        }
+    }
+
+    /// The type of a variable bound to `value` (`c := chunks[i]`): an element is a
+    /// variable of its own, read as a `range` variable is ([`range_element`]).
+    pub fn value_type(&self, value: Node<'_>) -> Option<Ty> {
+        self.receiver_type(value, 0)
+    }
+
+    /// The type of a method call's receiver. An element `xs[i]` or `m[k]` is read as a
+    /// `range` variable is ([`range_element`]): a value `T` and a `*T` have the same
+    /// methods for the call (a slice element is addressable; a map element's methods
+    /// must have value receivers to compile).
+    fn receiver_type(&self, operand: Node<'_>, depth: usize) -> Option<Ty> {
+        if operand.kind_str() == "index_expression" {
+            let collection = self.expr_type_at(operand.field("operand")?, depth + 1)?;
+            return range_element(&collection);
+        }
+        self.expr_type_at(operand, depth)
+    }
+
+    /// The type of a variable of this package (one declared as another package's is
+    /// looked up there).
+    fn package_var(&self, name: &str) -> Option<Ty> {
+        let t = self.decls.vars.get(name)?;
+        match t.strip_prefix('=') {
+            Some(other) => {
+                let (path, n) = other.rsplit_once('.')?;
+                self.api.var(path, n)
+            }
+            None => Some(t.clone()),
+        }
+    }
+
+    /// The type of field `f` of a value of type `ty`, of this package or another.
+    fn field_type(&self, ty: &str, f: &str) -> Option<Ty> {
+        if ty.contains('.') {
+            self.api.field(ty, f)
+        } else {
+            self.decls.fields.get(ty)?.get(f).cloned()
         }
     }
 
@@ -305,6 +417,12 @@ impl Resolver<'_> {
         None
     }
 
+    /// The results of method `m` of `ty`, its own or promoted (through an alias too).
+    pub fn method_results(&self, ty: &str, m: &str) -> Option<Results> {
+        let owner = self.method_owner(ty.to_string(), m)?;
+        self.results(&Callee::Method(owner, m.to_string()))
+    }
+
     /// The result list of a callee declared in this package.
     pub fn local_results(&self, callee: &Callee) -> Option<&Results> {
         match callee {
@@ -320,6 +438,7 @@ impl Resolver<'_> {
         match callee {
             Callee::Imported(path, name) => self.api.func(path, name),
             Callee::Method(ty, m) if ty.contains('.') => self.api.method(ty, m),
+            Callee::Value(r) => Some(r.clone()),
             _ => self.local_results(callee).cloned(),
         }
     }
@@ -328,6 +447,7 @@ impl Resolver<'_> {
     pub fn returns_error(&self, callee: &Callee) -> bool {
         match callee {
             Callee::Local(_) => self.local_results(callee).is_some_and(Results::returns_error),
+            Callee::Value(r) => r.returns_error(),
             Callee::Imported(path, name) => self.api.func(path, name).is_some_and(|r| r.returns_error()),
             Callee::Method(ty, m) => {
                 if ty.contains('.') {
@@ -367,7 +487,7 @@ impl Resolver<'_> {
                 let name = self.text(expr);
                 match self.env.get(name) {
                     Some(ty) => ty.clone(),
-                    None => self.decls.vars.get(name).cloned(),
+                    None => self.package_var(name),
                 }
             }
             "selector_expression" => {
@@ -378,21 +498,21 @@ impl Resolver<'_> {
                         return self.api.var(path, field);
                     }
                 }
-                let ty = self.expr_type_at(operand, depth + 1)?;
-                if ty.contains('.') {
-                    self.api.field(&ty, field)
-                } else {
-                    self.decls.fields.get(&ty)?.get(field).cloned()
-                }
+                let ty = self.receiver_type(operand, depth + 1)?;
+                self.field_type(&ty, field)
             }
             "call_expression" => literal_type(expr, self.source, self.imports)
                 .or_else(|| self.call_result_at(expr, 0, depth + 1)),
-            "composite_literal" => literal_type(expr, self.source, self.imports),
+            "composite_literal" | "func_literal" => literal_type(expr, self.source, self.imports),
             "unary_expression" => literal_type(expr, self.source, self.imports).or_else(|| {
-                // `p := &enc.p`: a pointer to a value of a known type.
+                // `p := &enc.p`: a pointer to a value of a known type; `<-ch`: an element.
                 let op = expr.field("operator")?;
                 let operand = expr.field("operand")?;
-                (self.text(op) == "&").then(|| self.expr_type_at(operand, depth + 1)).flatten()
+                match self.text(op) {
+                    "&" => self.expr_type_at(operand, depth + 1),
+                    "<-" => chan_element(&self.expr_type_at(operand, depth + 1)?),
+                    _ => None,
+                }
             }),
             "parenthesized_expression" => self.expr_type_at(expr.named_child(0)?, depth + 1),
             "type_assertion_expression" => type_of(expr.field("type")?, self.source, self.imports),
