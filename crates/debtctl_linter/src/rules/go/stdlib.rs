@@ -190,10 +190,12 @@ pub fn facts_build() -> &'static str {
 
 /// One package's facts for the on-disk cache of imported packages (see the workspace's
 /// `go_api`): the same lines as the embedded facts, under a `go <key>` line naming what
-/// they were read from, and an `end` line, so that a truncated file is told from a whole one.
+/// they were read from and an `n <name>` line with the package clause's name, and an `end`
+/// line, so that a truncated file is told from a whole one.
 pub fn encode_package(key: &str, api: &PackageApi) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "go {key}");
+    let _ = writeln!(out, "n {}", api.name);
     write_package(&mut out, "-", api);
     out.push_str("end\n");
     out
@@ -202,9 +204,10 @@ pub fn encode_package(key: &str, api: &PackageApi) -> String {
 /// [`encode_package`]'s text back, when it is whole and was written for `key`; else None
 /// (a corrupt or foreign entry is a miss, not an error).
 pub fn decode_package(key: &str, text: &str) -> Option<PackageApi> {
-    let rest = text.strip_prefix("go ")?.strip_prefix(key)?.strip_prefix("\np -\n")?;
-    let section = rest.strip_suffix("end\n")?;
-    Some(PackageApi { decls: decode(section) })
+    let rest = text.strip_prefix("go ")?.strip_prefix(key)?.strip_prefix("\nn ")?;
+    let (name, rest) = rest.split_once('\n')?;
+    let section = rest.strip_prefix("p -\n")?.strip_suffix("end\n")?;
+    Some(PackageApi { decls: decode(section), name: name.to_string() })
 }
 
 /// One package's lines back into declarations; a malformed line is skipped.
