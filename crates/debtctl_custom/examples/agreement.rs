@@ -31,7 +31,7 @@ fn main() {
         }
     }
     let bin = common::ast_grep().expect("ast-grep 0.51.1 on PATH");
-    let rules = CustomRules::load(&root, &dirs, &|_| false).unwrap_or_else(|e| panic!("{e}"));
+    let rules = CustomRules::load(&root, &dirs, &|_| None).unwrap_or_else(|e| panic!("{e}"));
     let kept = |file: &str| !excludes.iter().any(|p| file.starts_with(p.as_str()));
 
     let walked: Vec<PathBuf> = files(&root).into_iter().filter(|f| kept(&f.to_string_lossy())).collect();

@@ -151,13 +151,14 @@ impl CustomRules {
     /// Every `*.yml`/`*.yaml` under each of `dirs` (recursive, sorted), each holding one or
     /// more YAML documents in ast-grep's rule format. Fails on the first bad rule: not YAML,
     /// an unknown key, a language other than Go/Python/YAML, a pattern that does not parse,
-    /// a bad constraint/transform/fix/glob/metadata, an ID that `is_reserved` says is taken
+    /// a bad constraint/transform/fix/glob/metadata, an ID that `reserved` says is taken (it
+    /// returns why)
     /// or that repeats another custom rule. `root` is the directory `files:`/`ignores:`
     /// globs are relative to. Relative `dirs` are taken from `root`.
     pub fn load(
         root: &Path,
         dirs: &[PathBuf],
-        is_reserved: &dyn Fn(&str) -> bool,
+        reserved: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, LoadError> {
         let mut inner = Inner::default();
         for file in load::rule_files(root, dirs)? {
@@ -165,8 +166,8 @@ impl CustomRules {
                 .map_err(|e| LoadError::new(&file, None, format!("cannot read: {e}")))?;
             for doc in load::documents(&text) {
                 let (info, compiled, on) = load::compile(&file, doc)?;
-                if is_reserved(&info.id) {
-                    return Err(LoadError::new(&file, Some(&info.id), "the ID is a built-in rule's"));
+                if let Some(why) = reserved(&info.id) {
+                    return Err(LoadError::new(&file, Some(&info.id), why));
                 }
                 let taken = inner.rules.iter().chain(&inner.off).find(|r| r.id == info.id);
                 if let Some(other) = taken {

@@ -8,7 +8,7 @@ fn load_str(files: &[(&str, &str)]) -> Result<CustomRules, LoadError> {
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(path, text).unwrap();
     }
-    let reserved = |id: &str| id == "go/ignored-error";
+    let reserved = |id: &str| (id == "go/ignored-error").then(|| "the ID is a built-in rule's".to_string());
     CustomRules::load(dir.path(), &[PathBuf::from("rules")], &reserved)
 }
 
@@ -204,7 +204,7 @@ fn rule_tests_report_what_failed() {
     )
     .unwrap();
     fs::write(dir.path().join("tests/__snapshots__/p-snapshot.yml"), "id: a/p\nsnapshots: {}\n").unwrap();
-    let rules = CustomRules::load(dir.path(), &[PathBuf::from("rules")], &|_| false).unwrap();
+    let rules = CustomRules::load(dir.path(), &[PathBuf::from("rules")], &|_| None).unwrap();
     let report = testing::run(&rules, &[dir.path().join("tests")]).unwrap();
     assert_eq!(report.cases.len(), 4);
     let failed: Vec<(&str, bool, &str)> =
@@ -238,7 +238,7 @@ fn a_yaml_stream_is_checked_over_its_document_trees() {
 #[test]
 fn the_kind_walk_finds_what_combined_scan_finds() {
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-    let rules = CustomRules::load(&base, &[PathBuf::from("rules")], &|_| false).unwrap();
+    let rules = CustomRules::load(&base, &[PathBuf::from("rules")], &|_| None).unwrap();
     let mut compared = 0;
     let mut stack = vec![base.join("fixtures")];
     while let Some(dir) = stack.pop() {
@@ -290,6 +290,6 @@ fn rule_files_are_found_recursively_in_order_and_a_missing_dir_is_an_error() {
     let ids: Vec<&str> = rules.rules().iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, ["a/z", "a/a", "a/b"], "sorted by path: a/ before a.yml before b.yaml");
     let dir = tempfile::tempdir().unwrap();
-    let err = CustomRules::load(dir.path(), &[PathBuf::from("nope")], &|_| false).unwrap_err();
+    let err = CustomRules::load(dir.path(), &[PathBuf::from("nope")], &|_| None).unwrap_err();
     assert!(err.to_string().ends_with("nope: no such directory"), "{err}");
 }

@@ -62,6 +62,15 @@ pub struct Config {
     /// Options of `debtctl gate`.
     #[serde(default)]
     pub gate: GateConfig,
+    /// Directories (relative to this file's directory) of custom rules: every
+    /// `*.yml`/`*.yaml` below them holds rules in ast-grep's rule format, with debtctl's
+    /// own `metadata.debt_minutes` and `metadata.ticket`. Default: `.debtctl/rules` when
+    /// that directory exists. A directory named here must exist.
+    pub rule_dirs: Option<Vec<PathBuf>>,
+    /// Directories (relative to this file's directory) of the custom rules' tests in
+    /// ast-grep's rule-test format (`id`, `valid`, `invalid`), run by `debtctl test-rules`.
+    /// Default: `.debtctl/rule-tests` when that directory exists.
+    pub rule_test_dirs: Option<Vec<PathBuf>>,
 }
 
 /// `[gate]`: options of `debtctl gate`; its flags override them.

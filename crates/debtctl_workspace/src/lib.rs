@@ -31,6 +31,10 @@ pub enum WorkspaceError {
     TicketPattern { origin: String, source: debtctl_linter::tickets::TicketPatternError },
     #[error("cannot read {}: {}", path.display(), io_reason(source))]
     Path { path: PathBuf, source: std::io::Error },
+    /// A custom rule file that cannot be used (not YAML, an unknown key, a pattern that does
+    /// not parse, an ID clash): one line naming the file and the rule.
+    #[error("invalid custom rule {0}")]
+    CustomRule(#[from] debtctl_custom::LoadError),
 }
 
 /// An I/O error's reason once, in lower case, without the OS's own `(os error N)`.

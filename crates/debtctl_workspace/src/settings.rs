@@ -2,6 +2,7 @@
 
 use crate::config::{find_config, load_config, Config};
 use crate::WorkspaceError;
+use debtctl_custom::CustomRules;
 use debtctl_diagnostics::Severity;
 use debtctl_linter::registry::select;
 use debtctl_linter::{LinterSettings, Rule, RuleSet, TicketPatterns};
@@ -30,6 +31,11 @@ pub struct Settings {
     pub excludes: Gitignore,
     per_path: Vec<(GlobSet, RuleSet)>,
     pub fail_on: Severity,
+    /// The custom rules of `rule-dirs`, loaded and validated before anything is scanned.
+    pub custom: CustomRules,
+    /// Where `debtctl test-rules` finds the custom rules' tests (`rule-test-dirs`),
+    /// absolute; empty when none is configured and `.debtctl/rule-tests` does not exist.
+    pub rule_test_dirs: Vec<PathBuf>,
 }
 
 impl Settings {
@@ -126,7 +132,11 @@ impl Settings {
         }
 
         let fail_on = overrides.fail_on.or(config.fail_on.map(Into::into)).unwrap_or(Severity::Info);
-        Ok(Settings { linter, root, config_path, excludes, per_path, fail_on })
+        let rule_dirs = dirs_or_default(&root, config.rule_dirs.as_deref(), DEFAULT_RULE_DIR);
+        let custom = CustomRules::load(&root, &rule_dirs, &reserved_id)?;
+        let rule_test_dirs =
+            dirs_or_default(&root, config.rule_test_dirs.as_deref(), DEFAULT_RULE_TEST_DIR);
+        Ok(Settings { linter, root, config_path, excludes, per_path, fail_on, custom, rule_test_dirs })
     }
 
     /// The rules that run on a file, after per-path ignores.
@@ -158,6 +168,33 @@ impl Settings {
             Err(_) => self.excludes.matched(&abs, is_dir).is_ignore(),
         }
     }
+}
+
+/// Where custom rules are when `rule-dirs` is not set (used only when it exists).
+pub const DEFAULT_RULE_DIR: &str = ".debtctl/rules";
+/// Where custom rules' tests are when `rule-test-dirs` is not set.
+pub const DEFAULT_RULE_TEST_DIR: &str = ".debtctl/rule-tests";
+
+/// The configured directories, relative to `root`; when none are configured, `default`
+/// if it exists. A configured directory that does not exist is reported when it is read.
+fn dirs_or_default(root: &Path, configured: Option<&[PathBuf]>, default: &str) -> Vec<PathBuf> {
+    match configured {
+        Some(dirs) => dirs.iter().map(|d| root.join(d)).collect(),
+        None => Some(root.join(default)).filter(|d| d.is_dir()).into_iter().collect(),
+    }
+}
+
+/// A custom rule may not take a built-in rule's ID, nor one in a built-in prefix (`go/`,
+/// `py/`, `k8s/`, `helm/`, `debt/`): `--select go/` means debtctl's Go rules, and a later
+/// built-in rule must not collide with a team's. Returns why the ID is taken.
+pub fn reserved_id(id: &str) -> Option<String> {
+    if Rule::from_id(id).is_some() {
+        return Some("the ID is a built-in rule's".to_string());
+    }
+    let prefix = id.split_once('/')?.0;
+    Rule::all().any(|r| r.id().split_once('/').is_some_and(|(p, _)| p == prefix)).then(|| {
+        format!("the prefix `{prefix}/` is reserved for built-in rules; use your own (`acme/`)")
+    })
 }
 
 fn select_all(selectors: &[String], origin: &str) -> Result<RuleSet, WorkspaceError> {

@@ -152,7 +152,7 @@ pub fn ours_on(root: &Path, rules: &CustomRules, files: &[PathBuf]) -> Vec<Found
 /// Loads the rules of `rule_dir` (globs relative to `root`) and runs them over `root`.
 pub fn ours(root: &Path, rule_dir: &Path) -> (CustomRules, Vec<Found>) {
     let rules =
-        CustomRules::load(root, &[rule_dir.to_path_buf()], &|_| false).unwrap_or_else(|e| panic!("{e}"));
+        CustomRules::load(root, &[rule_dir.to_path_buf()], &|_| None).unwrap_or_else(|e| panic!("{e}"));
     let found = ours_on(root, &rules, &files(root));
     (rules, found)
 }
