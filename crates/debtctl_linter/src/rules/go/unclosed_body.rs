@@ -23,15 +23,22 @@ pub(crate) fn check(
     ancestors: &[Node<'_>],
 ) {
     let source = checker.source;
-    // Cheap tests first: the call must be the whole right side of a binding.
-    let Some(list) = ancestors.last().filter(|a| a.kind_str() == "expression_list") else { return };
-    let Some(stmt) = ancestors.len().checked_sub(2).map(|i| ancestors[i]) else { return };
-    if !matches!(stmt.kind_str(), "short_var_declaration" | "assignment_statement" | "var_spec") {
-        return;
-    }
-    if list_items(Some(*list)).len() != 1 {
-        return;
-    }
+    // Cheap tests first: the call must be a statement of its own (its response dropped)
+    // or the whole right side of a binding.
+    let Some(parent) = ancestors.last() else { return };
+    let dropped = parent.kind_str() == "expression_statement";
+    let stmt = if dropped {
+        *parent
+    } else {
+        if parent.kind_str() != "expression_list" || list_items(Some(*parent)).len() != 1 {
+            return;
+        }
+        let Some(stmt) = ancestors.len().checked_sub(2).map(|i| ancestors[i]) else { return };
+        if !matches!(stmt.kind_str(), "short_var_declaration" | "assignment_statement" | "var_spec") {
+            return;
+        }
+        stmt
+    };
     // The callee side: the request functions and methods of net/http, or any function or
     // method whose first result is an `*http.Response` (declared in this package, in an
     // imported one the API index holds, the standard library included).
@@ -43,11 +50,22 @@ pub(crate) fn check(
         {
             true
         }
+        // A recorder's result has a body that holds no connection (bodyclose skips it too).
+        Some(Callee::Method(ty, m)) if ty == "net/http/httptest.ResponseRecorder" && m == "Result" => false,
         Some(_) => resolver.call_result(call, 0).as_deref() == Some("net/http.Response"),
         None => false,
     };
     if !is_request {
         return;
+    }
+    // Nobody can close a response dropped as a statement or bound to `_`.
+    let discarded = |checker: &mut Checker<'_>| {
+        let callee = call.field("function").map_or("the call", |f| text(f, source));
+        let message = format!("response of `{callee}` is discarded, so its body is never closed");
+        checker.report(Rule::GoUnclosedBody, call, message);
+    };
+    if dropped {
+        return discarded(checker);
     }
     let left = match stmt.kind_str() {
         "var_spec" => {
@@ -59,7 +77,7 @@ pub(crate) fn check(
     let Some(target) = left.first().filter(|t| t.kind_str() == "identifier") else { return };
     let name = text(*target, source);
     if name == "_" {
-        return;
+        return discarded(checker);
     }
     let Some(func) = enclosing_function(ancestors).filter(|f| !f.has_error()) else { return };
     if ctx.handed_off.closed_or_handed_off(func, name, *target, stmt, source) {
