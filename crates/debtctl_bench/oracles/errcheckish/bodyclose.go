@@ -196,7 +196,8 @@ func (p *bcPass) isRequest(call *ast.CallExpr) bool {
 	if _, ok := p.info.Types[call.Fun]; ok && p.info.Types[call.Fun].IsBuiltin() {
 		return false
 	}
-	t := devendor(tv.Type.String())
+	// The standard library is never vendored; devendor reads one name, not a tuple.
+	t := tv.Type.String()
 	if !strings.Contains(t, responseType) || strings.Contains(t, "net/http.ResponseController") {
 		return false
 	}
