@@ -379,7 +379,7 @@ func checkErrorf(fset *token.FileSet, f *ast.File, info *types.Info) {
 		if !ok {
 			return true
 		}
-		if pn, ok := info.Uses[id].(*types.PkgName); !ok || pn.Imported().Path() != "fmt" {
+		if pn, isPkg := info.Uses[id].(*types.PkgName); !isPkg || pn.Imported().Path() != "fmt" {
 			return true
 		}
 		tv, ok := info.Types[call.Args[0]]
