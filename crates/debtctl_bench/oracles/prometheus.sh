@@ -5,6 +5,7 @@
 # (golang-go) type-checks it in GOPATH mode. Five packages fail to load (two vendored files
 # over 4 MiB are missing from the fetch snapshot): cmd/prometheus, cmd/promtool,
 # discovery/{install,gce,ec2}; config/ (its tests import ec2) is left out too.
+# go/unclosed-body against errcheckish -bodyclose, the same way.
 # Usage: prometheus.sh DEBTCTL_BINARY CORPUS_DIR   (work directory: $ORACLES, default /tmp/oracles-prom)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,6 +31,12 @@ mkdir -p "$O/cfg"
   grep -v -e '^//' -e '^$' scripts/errcheck_excludes.txt | sed 's/.*/  "&",/'; echo ']'; } > "$O/cfg/debtctl.toml"
 "$bin" scan --no-cache --exit-zero --config "$O/cfg/debtctl.toml" --select go/ignored-error --format json . > "$O/ours.json"
 python3 "$here/compare_errcheck.py" "$O/ours.json" "$O/files.txt" "$O/errcheck.out" "$P"
+# go/unclosed-body against errcheckish -bodyclose (bodyclose's semantics, test files
+# included), on the same files.
+"$O/bin/errcheckish" -bodyclose -tests \
+  $(sed "s|^github.com/prometheus/prometheus|$P|" "$O/pkgs.txt") > "$O/bodyclose.out" 2> "$O/bodyclose.err" || true
+"$bin" scan --no-cache --exit-zero --select go/unclosed-body --format json . > "$O/ours-body.json"
+python3 "$here/compare_errcheck.py" "$O/ours-body.json" "$O/files.txt" "$O/bodyclose.out" "$P" go/unclosed-body
 # go/shadow against go vet's shadow analyzer (Debian's golang-golang-x-tools 0.5.0 puts it
 # at /usr/bin/golang-shadow), on the packages that load.
 if [ -x /usr/bin/golang-shadow ]; then

@@ -14,7 +14,8 @@
 // `fmt.Errorf` with a constant format whose verb for an argument whose type implements
 // `error` is not `%w` (every such argument, as since Go 1.20 several `%w` are allowed),
 // reported at the argument with its verb; `err.Error()` is a string, not reported.
-// Usage: errcheckish [-blank] [-tests] [-errorf] [-exclude FILE] DIR... (one package per directory, default
+// With -bodyclose, bodyclose's semantics instead (go/unclosed-body; see bodyclose.go).
+// Usage: errcheckish [-blank] [-tests] [-errorf] [-bodyclose] [-exclude FILE] DIR... (one package per directory, default
 // build context, non-test files).
 package main
 
@@ -157,7 +158,11 @@ func checkPackage(fset *token.FileSet, imp types.ImporterFrom, dir, path string,
 		}}
 		// Every type error was reported (and counted) by conf.Error above; the package is
 		// checked as far as it type-checks, so Check's own error adds nothing.
-		_, _ = conf.Check(path, fset, files, info)
+		pkg, _ := conf.Check(path, fset, files, info)
+		if *bodycloseFlag {
+			checkBodyclose(fset, files, info, pkg)
+			return
+		}
 		for _, f := range files {
 			if *errorfFlag {
 				checkErrorf(fset, f, info)

@@ -10,6 +10,7 @@ use crate::registry::Rule;
 use crate::walk::walk;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::rc::Rc;
 use tree_sitter::Node;
 
@@ -23,31 +24,52 @@ pub(crate) fn check(
     ancestors: &[Node<'_>],
 ) {
     let source = checker.source;
-    // Cheap tests first: the call must be the whole right side of a binding.
-    let Some(list) = ancestors.last().filter(|a| a.kind_str() == "expression_list") else { return };
-    let Some(stmt) = ancestors.len().checked_sub(2).map(|i| ancestors[i]) else { return };
-    if !matches!(stmt.kind_str(), "short_var_declaration" | "assignment_statement" | "var_spec") {
-        return;
-    }
-    if list_items(Some(*list)).len() != 1 {
-        return;
-    }
+    // Cheap tests first: the call must be a statement of its own (its response dropped)
+    // or the whole right side of a binding.
+    let Some(parent) = ancestors.last() else { return };
+    let dropped = parent.kind_str() == "expression_statement";
+    let stmt = if dropped {
+        *parent
+    } else {
+        if parent.kind_str() != "expression_list" || list_items(Some(*parent)).len() != 1 {
+            return;
+        }
+        let Some(stmt) = ancestors.len().checked_sub(2).map(|i| ancestors[i]) else { return };
+        if !matches!(stmt.kind_str(), "short_var_declaration" | "assignment_statement" | "var_spec") {
+            return;
+        }
+        stmt
+    };
     // The callee side: the request functions and methods of net/http, or any function or
-    // method whose first result is an `*http.Response` (declared in this package, in an
-    // imported one the API index holds, the standard library included).
+    // method with an `*http.Response` among its results (declared in this package, in an
+    // imported one the API index holds, the standard library included), at `index`.
     let resolver = ctx.resolver(source, env);
-    let is_request = match resolver.callee(call) {
-        Some(Callee::Imported(path, name)) if path == "net/http" && REQUESTS.contains(&name.as_str()) => true,
+    let index = match resolver.callee(call) {
+        Some(Callee::Imported(path, name)) if path == "net/http" && REQUESTS.contains(&name.as_str()) => 0,
         Some(Callee::Method(ty, m))
             if ty == "net/http.Client" && (m == "Do" || REQUESTS.contains(&m.as_str())) =>
         {
-            true
+            0
         }
-        Some(_) => resolver.call_result(call, 0).as_deref() == Some("net/http.Response"),
-        None => false,
+        // A recorder's result has a body that holds no connection (bodyclose skips it too).
+        Some(Callee::Method(ty, m)) if ty == "net/http/httptest.ResponseRecorder" && m == "Result" => return,
+        Some(callee) => {
+            let Some(results) = resolver.results(&callee) else { return };
+            let Some(i) = results.types.iter().position(|t| t.as_deref() == Some("net/http.Response")) else {
+                return;
+            };
+            i
+        }
+        None => return,
     };
-    if !is_request {
-        return;
+    // Nobody can close a response dropped as a statement or bound to `_`.
+    let discarded = |checker: &mut Checker<'_>| {
+        let callee = call.field("function").map_or("the call", |f| text(f, source));
+        let message = format!("response of `{callee}` is discarded, so its body is never closed");
+        checker.report(Rule::GoUnclosedBody, call, message);
+    };
+    if dropped {
+        return discarded(checker);
     }
     let left = match stmt.kind_str() {
         "var_spec" => {
@@ -56,10 +78,10 @@ pub(crate) fn check(
         }
         _ => list_items(stmt.field("left")),
     };
-    let Some(target) = left.first().filter(|t| t.kind_str() == "identifier") else { return };
+    let Some(target) = left.get(index).filter(|t| t.kind_str() == "identifier") else { return };
     let name = text(*target, source);
     if name == "_" {
-        return;
+        return discarded(checker);
     }
     let Some(func) = enclosing_function(ancestors).filter(|f| !f.has_error()) else { return };
     if ctx.handed_off.closed_or_handed_off(func, name, *target, stmt, source) {
@@ -80,8 +102,8 @@ pub(crate) struct HandedOff(RefCell<HashMap<usize, Rc<Uses>>>);
 #[derive(Default)]
 struct Uses {
     uses: HashMap<String, Vec<Use>>,
-    /// Start bytes of the statements that bind each name, in source order.
-    bindings: HashMap<String, Vec<usize>>,
+    /// The statements that bind each name, in source order.
+    bindings: HashMap<String, Vec<Binding>>,
 }
 
 struct Use {
@@ -91,11 +113,22 @@ struct Use {
     counts: bool,
 }
 
+struct Binding {
+    start: usize,
+    /// The bytes of the node whose statements it is one of (a block, an `if` header's
+    /// statement): a later binding replaces the value for the uses inside it only.
+    scope: Range<usize>,
+}
+
 impl HandedOff {
     /// Whether this response (the value bound by `stmt`, not every value of the name) is
-    /// closed or handed on: a use counts when it lies between the binding and the next
-    /// statement that binds the name again, or before the binding inside a function
-    /// literal (`defer func() { resp.Body.Close() }()` written first).
+    /// closed or handed on. A use counts when the value can reach it: after the binding
+    /// with no binding of the name in between that every path to the use goes through (a
+    /// rebinding in one branch of an `if` leaves the other branch's value to the code
+    /// after it); in a loop, a use before a plain assignment, which reads the previous
+    /// iteration's value (`if resp != nil { resp.Body.Close() }` then `resp, err =
+    /// client.Do(req)`); or before the binding inside a function literal
+    /// (`defer func() { resp.Body.Close() }()` written first).
     fn closed_or_handed_off(
         &self,
         func: Node<'_>,
@@ -106,17 +139,36 @@ impl HandedOff {
     ) -> bool {
         let facts =
             Rc::clone(self.0.borrow_mut().entry(func.id()).or_insert_with(|| Rc::new(uses_in(func, source))));
-        let rebound = facts
-            .bindings
-            .get(name)
-            .and_then(|starts| starts.iter().copied().find(|s| *s > stmt.end_byte()))
-            .unwrap_or(usize::MAX);
+        let bindings = facts.bindings.get(name).map_or(&[][..], Vec::as_slice);
+        // A later binding between `from` and the use, on every path to it.
+        let replaced = |from: usize, at: usize| {
+            bindings.iter().any(|b| {
+                b.start >= from && b.start < at && b.start != stmt.start_byte() && b.scope.contains(&at)
+            })
+        };
+        // The loop whose next iteration reads this value before the statement.
+        let carried = (stmt.kind_str() == "assignment_statement")
+            .then(|| {
+                let mut up = stmt.parent();
+                while let Some(n) = up.filter(|n| n.id() != func.id()) {
+                    if n.kind_str() == "for_statement" {
+                        return Some(n.start_byte());
+                    }
+                    up = n.parent();
+                }
+                None
+            })
+            .flatten();
         facts.uses.get(name).is_some_and(|uses| {
             uses.iter().any(|u| {
-                u.counts
-                    && u.id != binding.id()
-                    && u.start < rebound
-                    && (u.start >= stmt.start_byte() || u.in_closure)
+                if !u.counts || u.id == binding.id() {
+                    return false;
+                }
+                if u.start >= stmt.start_byte() {
+                    !replaced(stmt.end_byte(), u.start)
+                } else {
+                    u.in_closure || carried.is_some_and(|top| u.start >= top && !replaced(top, u.start))
+                }
             })
         })
     }
@@ -137,8 +189,12 @@ fn uses_in(func: Node<'_>, source: &str) -> Uses {
             });
         }
         "short_var_declaration" | "assignment_statement" => {
+            let scope = ancestors.last().map_or(0..usize::MAX, |p| p.byte_range());
             for l in list_items(node.field("left")) {
-                out.bindings.entry(text(l, source).to_string()).or_default().push(node.start_byte());
+                out.bindings
+                    .entry(text(l, source).to_string())
+                    .or_default()
+                    .push(Binding { start: node.start_byte(), scope: scope.clone() });
             }
         }
         _ => {}
