@@ -17,6 +17,9 @@ pub struct CaseResult {
     pub valid: bool,
     /// The snippet's place in its `valid:` or `invalid:` list, from 0.
     pub index: usize,
+    /// The line of the test file where the snippet starts, from 1, when it can be found
+    /// as written (a quoted snippet with escapes cannot).
+    pub line: Option<usize>,
     pub snippet: String,
     pub passed: bool,
     /// Why it failed (empty when it passed): "expected no match, found 1 at line 2",
@@ -78,6 +81,8 @@ pub fn run_selected(
         let text = std::fs::read_to_string(&file)
             .map_err(|e| LoadError::new(&file, None, format!("cannot read: {e}")))?;
         for doc in documents(&text) {
+            // `documents` returns slices of `text`.
+            let doc_start = doc.as_ptr() as usize - text.as_ptr() as usize;
             let case: TestCase = ast_grep_config::from_str(doc).map_err(|e| {
                 LoadError::new(&file, None, format!("not a valid rule test: {}", yaml_reason(&e)))
             })?;
@@ -96,13 +101,49 @@ pub fn run_selected(
                 continue;
             };
             for (valid, snippets) in [(true, &case.valid), (false, &case.invalid)] {
+                let mut lines = SnippetLines::new(doc, if valid { "valid:" } else { "invalid:" });
                 for (i, snippet) in snippets.iter().enumerate() {
-                    report.cases.push(run_case(rules, index, &file, valid, i, snippet));
+                    let mut result = run_case(rules, index, &file, valid, i, snippet);
+                    result.line =
+                        lines.find(snippet).map(|at| text[..doc_start + at].matches('\n').count() + 1);
+                    report.cases.push(result);
                 }
             }
         }
     }
     Ok(report)
+}
+
+/// Finds where the snippets of a `valid:` or `invalid:` list are written in a test
+/// document: each one's first non-blank line, searched for in order after the key.
+struct SnippetLines<'a> {
+    doc: &'a str,
+    /// Where the search continues; `None` when the key is not at the start of a line.
+    cursor: Option<usize>,
+}
+
+impl<'a> SnippetLines<'a> {
+    fn new(doc: &'a str, key: &str) -> Self {
+        let mut offset = 0;
+        let mut cursor = None;
+        for line in doc.split_inclusive('\n') {
+            if line.starts_with(key) {
+                cursor = Some(offset + key.len());
+                break;
+            }
+            offset += line.len();
+        }
+        SnippetLines { doc, cursor }
+    }
+
+    /// The byte offset in the document of the snippet's first non-blank line.
+    fn find(&mut self, snippet: &str) -> Option<usize> {
+        let from = self.cursor?;
+        let first = snippet.lines().map(str::trim).find(|l| !l.is_empty())?;
+        let at = from + self.doc[from..].find(first)?;
+        self.cursor = Some(at + first.len());
+        Some(at)
+    }
 }
 
 fn run_case(
@@ -119,6 +160,7 @@ fn run_case(
         rule_id: rule.id.clone(),
         valid,
         index: position,
+        line: None,
         snippet: snippet.to_string(),
         passed: false,
         detail: String::new(),

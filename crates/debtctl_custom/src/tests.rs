@@ -245,12 +245,14 @@ fn rule_tests_are_selected_and_off_rules_skipped() {
     let case = &report.cases[..];
     assert_eq!(case.len(), 1, "b/q is not selected");
     assert_eq!((case[0].rule_id.as_str(), case[0].valid, case[0].index), ("a/p", true, 0));
+    assert_eq!(case[0].line, Some(4), "the snippet's first non-blank line in the test file");
     assert_eq!(case[0].match_lines, [2, 3]);
     assert_eq!(case[0].detail, "expected no match, found 2 at lines 2, 3");
     let skipped: Vec<(&str, usize)> = report.skipped.iter().map(|s| (s.rule_id.as_str(), s.cases)).collect();
     assert_eq!(skipped, [("a/off", 3)]);
     let all = testing::run(&rules, &tests).unwrap();
     assert_eq!(all.cases.len(), 2);
+    assert_eq!(all.cases[1].line, Some(13), "b/q's snippet, in the third document");
     assert_eq!(rules.off_rules().iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["a/off"]);
 }
 
