@@ -231,7 +231,8 @@ pub fn test_rules(args: TestRulesArgs) -> Result<Status> {
         }
         TestReport::default()
     } else {
-        let report = testing::run_selected(custom, dirs, &selected)?;
+        let report = testing::run_selected(custom, dirs, &selected)
+            .map_err(|e| anyhow::anyhow!("invalid rule test {e}"))?;
         if report.cases.is_empty() && report.skipped.is_empty() {
             let where_: Vec<String> = dirs.iter().map(|d| shown(d)).collect();
             let what = if selectors.is_empty() {
@@ -309,8 +310,10 @@ fn print_failure(out: &mut impl Write, case: &CaseResult) -> std::io::Result<()>
     writeln!(out)
 }
 
-/// `debtctl test-rules --format json`, described by `schemas/test-rules.schema.json`.
+/// The document `debtctl test-rules --format json` prints (the schema in `schemas/` is
+/// generated from it).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 #[schemars(title = "debtctl test-rules")]
 pub struct TestRulesReport {
     /// The format's version: 1.
@@ -327,6 +330,7 @@ pub struct TestRulesReport {
 
 /// One snippet of a rule test.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TestCaseJson {
     pub rule: String,
     /// The test file, relative to the current directory when below it.
@@ -356,6 +360,7 @@ pub enum CaseKind {
 
 /// The tests of one rule with `severity: off`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SkippedJson {
     pub rule: String,
     pub file: String,
@@ -364,6 +369,7 @@ pub struct SkippedJson {
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TestSummary {
     /// Rules whose tests ran.
     pub rules: usize,
