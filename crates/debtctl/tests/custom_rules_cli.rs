@@ -369,10 +369,12 @@ fn rules_and_explain_read_the_given_config() {
 }
 
 /// A rule file that cannot be used stops every command that reads the config before it
-/// does anything: one line naming the file (and the rule), exit 2, nothing on stdout.
+/// does anything (`fix` rewrites nothing): one line naming the file (and the rule), exit 2, nothing on stdout.
 #[test]
 fn a_bad_rule_file_stops_every_command() {
-    let bad: &[(&str, &[(&str, &str)], &str)] = &[
+    // What is wrong, the rule files (name, text), what the error line says.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let bad: &[Case] = &[
         ("not YAML", &[("bad.yml", "id: acme/x\nlanguage: go\nrule: [pattern: {\n")], "bad.yml: rule `acme/x`: not a valid rule"),
         (
             "an unknown key",
@@ -408,6 +410,7 @@ fn a_bad_rule_file_stops_every_command() {
         &["fix"],
         &["gate", "--base", "HEAD"],
         &["record"],
+        &["history"],
         &["rules"],
         &["explain", "acme/x"],
         &["test-rules"],
