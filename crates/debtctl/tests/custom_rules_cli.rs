@@ -433,15 +433,23 @@ fn a_bad_rule_file_stops_every_command() {
         for (name, text) in *files {
             write(dir.path(), &format!(".debtctl/rules/{name}"), text);
         }
-        write(dir.path(), "a.py", "print(1)\n");
+        write(dir.path(), "a.py", FIXABLE);
         check(dir.path(), what, needle);
-        assert_eq!(std::fs::read_to_string(dir.path().join("a.py")).unwrap(), "print(1)\n", "{what}");
+        assert_eq!(std::fs::read_to_string(dir.path().join("a.py")).unwrap(), FIXABLE, "{what}");
     }
+    // The control: without the bad rule, `fix` does rewrite the file.
+    let dir = git_project();
+    write(dir.path(), "a.py", FIXABLE);
+    run_in(dir.path(), &["fix"]);
+    assert_ne!(std::fs::read_to_string(dir.path().join("a.py")).unwrap(), FIXABLE);
     // A configured rule directory that does not exist was named on purpose.
     let dir = git_project();
     write(dir.path(), "debtctl.toml", "rule-dirs = [\"team-rules\"]\n");
     check(dir.path(), "a missing rule dir", "team-rules: no such directory");
 }
+
+/// A safe fix of py/raise-without-from.
+const FIXABLE: &str = "try:\n    pass\nexcept ValueError as e:\n    raise KeyError(\"k\")\n";
 
 /// A git repository with one commit, so that `gate --base HEAD` and `record` get as far
 /// as reading the config.
