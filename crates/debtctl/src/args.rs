@@ -19,6 +19,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print one rule's documentation.
     Explain(ExplainArgs),
+    /// Run the custom rules' tests (ast-grep's rule-test format) from `rule-test-dirs`.
+    TestRules(TestRulesArgs),
     /// Analyse one commit from git objects and record its debt in the ledger.
     Record(RecordArgs),
     /// Record every first-parent commit of a range that is not recorded yet, oldest first.
@@ -145,14 +147,42 @@ pub struct ScanArgs {
 pub struct RulesArgs {
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
+    /// Config file, for its custom rules (default: the nearest `debtctl.toml` upward from
+    /// the current directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ExplainArgs {
-    /// A rule ID such as `py/mutable-default-arg`.
+    /// A rule ID such as `py/mutable-default-arg`, or a custom rule's.
     pub rule: String,
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
+    /// Config file, for its custom rules (default: the nearest `debtctl.toml` upward from
+    /// the current directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TestRulesArgs {
+    /// Only the tests of these rules: IDs or prefixes such as `acme/` (default: all).
+    #[arg(value_name = "RULE")]
+    pub rules: Vec<String>,
+    /// The same as the positional RULEs, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub select: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+    /// Config file, for `rule-dirs` and `rule-test-dirs` (default: the nearest
+    /// `debtctl.toml` upward from the current directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print the failures only: no summary, no notes.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// The ledger's options, shared by `record`, `history` and `export`.

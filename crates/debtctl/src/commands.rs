@@ -22,6 +22,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         }
         Command::Rules(args) => rules(args),
         Command::Explain(args) => explain(args),
+        Command::TestRules(args) => crate::custom_cmd::test_rules(args),
         Command::Record(args) => crate::ledger_cmd::record(args),
         Command::History(args) => crate::ledger_cmd::history(args),
         Command::Export(args) => crate::export_cmd::run(args),
@@ -222,15 +223,19 @@ fn fix_files(
 }
 
 fn rules(args: RulesArgs) -> Result<Status> {
+    let settings = crate::custom_cmd::settings(args.config.clone())?;
+    let custom = crate::custom_cmd::listed(&settings.custom);
     let mut out = BufWriter::new(std::io::stdout().lock());
     match args.format {
         ListFormat::Json => {
-            let list: Vec<_> = all_meta().iter().map(printer::rule_json).collect();
+            let mut list: Vec<_> = all_meta().iter().map(printer::rule_json).collect();
+            list.extend(custom.iter().map(|r| r.json()));
             serde_json::to_writer_pretty(&mut out, &list)?;
             writeln!(out)?;
         }
         ListFormat::Text => {
-            let width = all_meta().iter().map(|m| m.id.len()).max().unwrap_or(0);
+            let ids = all_meta().iter().map(|m| m.id).chain(custom.iter().map(|r| r.info.id.as_str()));
+            let width = ids.map(str::len).max().unwrap_or(0);
             for m in all_meta() {
                 let fix = match m.fix {
                     Some(a) => format!(" [fix: {}]", printer::applicability_name(a)),
@@ -246,6 +251,20 @@ fn rules(args: RulesArgs) -> Result<Status> {
                     fix
                 )?;
             }
+            // After the built-ins, as the registry and the config list them.
+            for r in &custom {
+                let fix = r.fix().map(|a| format!(" [fix: {a}]")).unwrap_or_default();
+                writeln!(
+                    out,
+                    "{:width$}  {:7}  {:>3} min  {}{}  [custom: {}]",
+                    r.info.id,
+                    r.severity(),
+                    r.info.debt_minutes,
+                    r.summary(),
+                    fix,
+                    r.file()
+                )?;
+            }
         }
     }
     out.flush()?;
@@ -253,15 +272,22 @@ fn rules(args: RulesArgs) -> Result<Status> {
 }
 
 fn explain(args: ExplainArgs) -> Result<Status> {
+    let settings = crate::custom_cmd::settings(args.config.clone())?;
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let custom = crate::custom_cmd::listed(&settings.custom);
+    if let Some(rule) = custom.iter().find(|r| r.info.id == args.rule) {
+        crate::custom_cmd::explain(rule, args.format, &mut out)?;
+        out.flush()?;
+        return Ok(Status::Clean);
+    }
     let rule = Rule::from_id(&args.rule).with_context(|| {
         format!(
             "unknown rule `{}`{} (see `debtctl rules`)",
             args.rule,
-            debtctl_linter::registry::did_you_mean(&args.rule)
+            crate::custom_cmd::did_you_mean(&args.rule, &settings.custom)
         )
     })?;
     let meta = rule.meta();
-    let mut out = BufWriter::new(std::io::stdout().lock());
     match args.format {
         ListFormat::Json => {
             let mut v = printer::rule_json(meta);

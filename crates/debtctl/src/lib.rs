@@ -7,10 +7,14 @@
 
 mod args;
 mod commands;
+mod custom_cmd;
 mod export_cmd;
 mod gate_cmd;
 mod ledger_cmd;
 mod printer;
+
+/// The JSON of `debtctl test-rules --format json`, public for the schema test.
+pub use custom_cmd::TestRulesReport;
 
 use clap::Parser;
 use std::io::Write;

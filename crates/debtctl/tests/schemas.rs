@@ -13,6 +13,7 @@ fn schemas_are_fresh() {
     let generated = [
         ("findings.schema.json", schemars::schema_for!(debtctl_diagnostics::Report)),
         ("config.schema.json", schemars::schema_for!(debtctl_workspace::config::Config)),
+        ("test-rules.schema.json", schemars::schema_for!(debtctl::TestRulesReport)),
     ];
     let update = std::env::var_os("DEBTCTL_UPDATE_SCHEMAS").is_some();
     let mut stale = Vec::new();

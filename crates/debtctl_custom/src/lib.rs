@@ -207,6 +207,12 @@ impl CustomRules {
         self.inner.rules.is_empty()
     }
 
+    /// The rules turned off with `severity: off`: validated, holding their IDs, never run
+    /// (their `severity` reads `info`).
+    pub fn off_rules(&self) -> &[RuleInfo] {
+        &self.inner.off
+    }
+
     /// Whether `id` is a rule turned off with `severity: off` (not in [`CustomRules::rules`]).
     pub fn is_off(&self, id: &str) -> bool {
         self.inner.off.iter().any(|r| r.id == id)

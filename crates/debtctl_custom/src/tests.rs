@@ -212,13 +212,48 @@ fn rule_tests_report_what_failed() {
     assert_eq!(
         failed,
         [
-            ("print(2)", true, "a valid snippet matched (line 1)"),
-            ("pprint(1)", false, "an invalid snippet did not match")
+            ("print(2)", true, "expected no match, found 1 at line 1"),
+            ("pprint(1)", false, "expected a match, found none")
         ]
     );
     fs::write(dir.path().join("tests/q.yml"), "id: a/nope\nvalid: [x]\n").unwrap();
     let err = testing::run(&rules, &[dir.path().join("tests")]).unwrap_err().to_string();
     assert!(err.ends_with("q.yml: rule `a/nope`: no custom rule has this ID"), "{err}");
+}
+
+#[test]
+fn rule_tests_are_selected_and_off_rules_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("rules")).unwrap();
+    fs::create_dir_all(dir.path().join("tests")).unwrap();
+    fs::write(
+        dir.path().join("rules/r.yml"),
+        "id: a/p\nlanguage: python\nrule:\n  pattern: print($$$A)\n---\n\
+         id: a/off\nlanguage: python\nseverity: off\nrule:\n  pattern: g()\n---\n\
+         id: b/q\nlanguage: python\nrule:\n  pattern: q()\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("tests/t.yml"),
+        "id: a/p\nvalid:\n  - |\n    x = 1\n    print(1)\n    print(2)\n---\n\
+         id: a/off\nvalid: [g()]\ninvalid: [h(), g()]\n---\nid: b/q\ninvalid: [q()]\n",
+    )
+    .unwrap();
+    let rules = CustomRules::load(dir.path(), &[PathBuf::from("rules")], &|_| None).unwrap();
+    let tests = [dir.path().join("tests")];
+    let report = testing::run_selected(&rules, &tests, &|id| id.starts_with("a/")).unwrap();
+    let case = &report.cases[..];
+    assert_eq!(case.len(), 1, "b/q is not selected");
+    assert_eq!((case[0].rule_id.as_str(), case[0].valid, case[0].index), ("a/p", true, 0));
+    assert_eq!(case[0].line, Some(4), "the snippet's first non-blank line in the test file");
+    assert_eq!(case[0].match_lines, [2, 3]);
+    assert_eq!(case[0].detail, "expected no match, found 2 at lines 2, 3");
+    let skipped: Vec<(&str, usize)> = report.skipped.iter().map(|s| (s.rule_id.as_str(), s.cases)).collect();
+    assert_eq!(skipped, [("a/off", 3)]);
+    let all = testing::run(&rules, &tests).unwrap();
+    assert_eq!(all.cases.len(), 2);
+    assert_eq!(all.cases[1].line, Some(13), "b/q's snippet, in the third document");
+    assert_eq!(rules.off_rules().iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["a/off"]);
 }
 
 #[test]

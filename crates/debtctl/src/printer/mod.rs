@@ -26,6 +26,7 @@ pub fn rule_json(m: &RuleMeta) -> serde_json::Value {
         "debt_minutes": m.debt_minutes,
         "summary": m.summary,
         "fix": m.fix.map(applicability_name),
+        "custom": false,
     })
 }
 
