@@ -426,6 +426,9 @@ fn a_bad_rule_file_stops_every_command() {
                 "{what}, {args:?}: {err}"
             );
             assert_eq!(err.lines().count(), 1, "{what}, {args:?}: {err}");
+            // Paths are shown relative to the current directory, as in findings.
+            let abs = dir.canonicalize().unwrap();
+            assert!(!err.contains(&*abs.to_string_lossy()), "{what}, {args:?}: {err}");
         }
     };
     for (what, files, needle) in bad {

@@ -123,13 +123,20 @@ pub struct LoadError {
     pub file: PathBuf,
     pub rule: Option<String>,
     pub message: String,
+    /// Another file the message names at its end (the one whose rule holds a clashing
+    /// ID), kept apart so that a caller can show it as it shows `file`.
+    pub other_file: Option<PathBuf>,
 }
 
 impl LoadError {
     pub fn line(&self) -> String {
+        let mut message = self.message.clone();
+        if let Some(other) = &self.other_file {
+            message = format!("{message} {}", other.display());
+        }
         match &self.rule {
-            Some(id) => format!("{}: rule `{id}`: {}", self.file.display(), self.message),
-            None => format!("{}: {}", self.file.display(), self.message),
+            Some(id) => format!("{}: rule `{id}`: {message}", self.file.display()),
+            None => format!("{}: {message}", self.file.display()),
         }
     }
 
@@ -138,6 +145,7 @@ impl LoadError {
             file: file.to_path_buf(),
             rule: rule.filter(|id| !id.is_empty()).map(str::to_string),
             message: one_line(&message.into()),
+            other_file: None,
         }
     }
 }
@@ -171,11 +179,9 @@ impl CustomRules {
                 }
                 let taken = inner.rules.iter().chain(&inner.off).find(|r| r.id == info.id);
                 if let Some(other) = taken {
-                    return Err(LoadError::new(
-                        &file,
-                        Some(&info.id),
-                        format!("the ID is taken by a rule in {}", other.file.display()),
-                    ));
+                    let mut err = LoadError::new(&file, Some(&info.id), "the ID is taken by a rule in");
+                    err.other_file = Some(other.file.clone());
+                    return Err(err);
                 }
                 if !on {
                     inner.off.push(info);

@@ -133,7 +133,14 @@ impl Settings {
 
         let fail_on = overrides.fail_on.or(config.fail_on.map(Into::into)).unwrap_or(Severity::Info);
         let rule_dirs = dirs_or_default(&root, config.rule_dirs.as_deref(), DEFAULT_RULE_DIR);
-        let custom = CustomRules::load(&root, &rule_dirs, &reserved_id)?;
+        let custom = CustomRules::load(&root, &rule_dirs, &reserved_id).map_err(|mut e| {
+            // Shown as every other path is: relative to the current directory below it.
+            let cwd = std::env::current_dir().ok();
+            let shown = |p: &Path| PathBuf::from(crate::engine::display_path(p, cwd.as_deref()));
+            e.file = shown(&e.file);
+            e.other_file = e.other_file.as_deref().map(shown);
+            e
+        })?;
         let rule_test_dirs = dirs_or_default(&root, config.rule_test_dirs.as_deref(), DEFAULT_RULE_TEST_DIR);
         Ok(Settings { linter, root, config_path, excludes, per_path, fail_on, custom, rule_test_dirs })
     }
