@@ -134,8 +134,7 @@ impl Settings {
         let fail_on = overrides.fail_on.or(config.fail_on.map(Into::into)).unwrap_or(Severity::Info);
         let rule_dirs = dirs_or_default(&root, config.rule_dirs.as_deref(), DEFAULT_RULE_DIR);
         let custom = CustomRules::load(&root, &rule_dirs, &reserved_id)?;
-        let rule_test_dirs =
-            dirs_or_default(&root, config.rule_test_dirs.as_deref(), DEFAULT_RULE_TEST_DIR);
+        let rule_test_dirs = dirs_or_default(&root, config.rule_test_dirs.as_deref(), DEFAULT_RULE_TEST_DIR);
         Ok(Settings { linter, root, config_path, excludes, per_path, fail_on, custom, rule_test_dirs })
     }
 
@@ -192,9 +191,9 @@ pub fn reserved_id(id: &str) -> Option<String> {
         return Some("the ID is a built-in rule's".to_string());
     }
     let prefix = id.split_once('/')?.0;
-    Rule::all().any(|r| r.id().split_once('/').is_some_and(|(p, _)| p == prefix)).then(|| {
-        format!("the prefix `{prefix}/` is reserved for built-in rules; use your own (`acme/`)")
-    })
+    Rule::all()
+        .any(|r| r.id().split_once('/').is_some_and(|(p, _)| p == prefix))
+        .then(|| format!("the prefix `{prefix}/` is reserved for built-in rules; use your own (`acme/`)"))
 }
 
 fn select_all(selectors: &[String], origin: &str) -> Result<RuleSet, WorkspaceError> {

@@ -1,0 +1,144 @@
+//! Custom rules (ast-grep's rule format, `debtctl_custom`) in the linter's pipeline: the
+//! registry as the checker holds it, and the per-file selection of built-in and custom
+//! rules.
+//!
+//! Built-in rules stay a `u64` bitset over the [`Rule`] enum, and a diagnostic's rule a
+//! `&'static str`: both are everywhere, cheap and exact. A custom rule is an index into
+//! [`CustomRules::rules`], its ID interned once per distinct ID (leaked, so bounded by
+//! the IDs a process ever loads, also across the server's reloads), and a file's custom
+//! rules are a sorted list of indices beside its [`RuleSet`] in a [`Selection`].
+
+use crate::registry::{Rule, RuleSet};
+use debtctl_custom::CustomRules;
+use std::collections::HashSet;
+use std::sync::{Arc, LazyLock, Mutex};
+
+/// A built-in rule or a custom one, as the checker's diagnostics carry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RuleKey {
+    Builtin(Rule),
+    /// An index into [`CustomRules::rules`].
+    Custom(usize),
+}
+
+/// The custom rules of a run, with their IDs interned. Cheap to clone.
+///
+/// It takes no part in [`crate::LinterSettings::cache_key`] (its `Hash` is empty): what a
+/// file's result depends on is the digest of the rules it was checked with,
+/// [`Selection::custom_digest`], which each cache keeps per file, so an edit to a Python
+/// rule leaves the cached results of Go and YAML files valid.
+#[derive(Debug, Clone, Default)]
+pub struct CustomRegistry {
+    rules: CustomRules,
+    ids: Arc<[&'static str]>,
+}
+
+/// Every custom ID interned so far: a server reloading the same rules reuses them.
+static INTERNED: LazyLock<Mutex<HashSet<&'static str>>> = LazyLock::new(Mutex::default);
+
+fn intern(id: &str) -> &'static str {
+    let mut set = INTERNED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(found) = set.get(id) {
+        return found;
+    }
+    let leaked: &'static str = Box::leak(id.to_string().into_boxed_str());
+    set.insert(leaked);
+    leaked
+}
+
+impl CustomRegistry {
+    pub fn new(rules: CustomRules) -> CustomRegistry {
+        let ids = rules.rules().iter().map(|r| intern(&r.id)).collect();
+        CustomRegistry { rules, ids }
+    }
+
+    pub fn rules(&self) -> &CustomRules {
+        &self.rules
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The interned ID of rule `index`.
+    pub fn id(&self, index: usize) -> &'static str {
+        self.ids[index]
+    }
+
+    pub fn ids(&self) -> &[&'static str] {
+        &self.ids
+    }
+
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.ids.iter().position(|i| *i == id)
+    }
+
+    /// The custom rules a selector names: `ALL`, an exact ID, or a prefix ending in `/`.
+    /// `None` when it names none; an ID of a rule with `severity: off` names no rule that
+    /// runs, but is known (`Some` of nothing).
+    pub fn select(&self, selector: &str) -> Option<Vec<usize>> {
+        if selector == "ALL" {
+            return Some((0..self.ids.len()).collect());
+        }
+        if selector.ends_with('/') {
+            let found: Vec<usize> =
+                (0..self.ids.len()).filter(|&i| self.ids[i].starts_with(selector)).collect();
+            return (!found.is_empty()).then_some(found);
+        }
+        match self.index_of(selector) {
+            Some(i) => Some(vec![i]),
+            None => self.rules.is_off(selector).then(Vec::new),
+        }
+    }
+}
+
+impl PartialEq for CustomRegistry {
+    fn eq(&self, other: &Self) -> bool {
+        let digests = |r: &CustomRegistry| r.rules.rules().iter().map(|i| i.digest).collect::<Vec<_>>();
+        self.ids == other.ids && digests(self) == digests(other)
+    }
+}
+
+impl Eq for CustomRegistry {}
+
+impl std::hash::Hash for CustomRegistry {
+    /// Nothing: see the type's documentation.
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+
+/// The rules one file is checked with: built-in rules after per-path ignores, and the
+/// custom rules of its language that are selected, not ignored for its path, and whose
+/// `files`/`ignores` accept it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Selection {
+    pub rules: RuleSet,
+    /// Indices into the custom rules, ascending.
+    pub custom: Vec<usize>,
+    /// The digest of those custom rules ([`CustomRules::digest_of`]), 0 for none: the part
+    /// of a file's cache key that the custom rules decide.
+    pub custom_digest: u64,
+}
+
+impl Selection {
+    pub fn new(rules: RuleSet, custom: Vec<usize>, registry: &CustomRegistry) -> Selection {
+        let custom_digest = registry.rules().digest_of(&custom);
+        Selection { rules, custom, custom_digest }
+    }
+
+    pub fn contains_custom(&self, index: usize) -> bool {
+        self.custom.binary_search(&index).is_ok()
+    }
+
+    pub fn contains(&self, key: RuleKey) -> bool {
+        match key {
+            RuleKey::Builtin(rule) => self.rules.contains(rule),
+            RuleKey::Custom(index) => self.contains_custom(index),
+        }
+    }
+}
+
+impl From<RuleSet> for Selection {
+    fn from(rules: RuleSet) -> Selection {
+        Selection { rules, custom: Vec::new(), custom_digest: 0 }
+    }
+}
