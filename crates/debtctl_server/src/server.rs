@@ -182,10 +182,14 @@ impl Server<'_> {
         if !self.client.watch {
             return;
         }
-        // Custom rules (`.debtctl/rules/`) are watched already, for when they exist.
+        // Custom rules (`.debtctl/rules/`) are watched already, for when they exist; YAML
+        // files anywhere, for rules in a configured `rule-dirs` (other YAML changes are
+        // dropped in `watched_files_changed`).
         let globs = [
             "**/debtctl.toml",
             "**/.debtctl/rules/**",
+            "**/*.yml",
+            "**/*.yaml",
             "**/.git/HEAD",
             "**/.git/refs/**",
             "**/.git/packed-refs",
@@ -453,6 +457,12 @@ impl Server<'_> {
             let loaded = Project::open(config, key);
             if let Err(message) = &loaded {
                 self.log(true, format!("debtctl: {message}"));
+                // A bad config or custom rule stops every diagnostic of the project: say so
+                // where the user looks, not only in the log.
+                self.notify(
+                    "window/showMessage",
+                    json!({"type": 1, "message": format!("debtctl: {message}")}),
+                );
             }
             self.projects.insert(key.clone(), loaded);
         }
@@ -494,7 +504,16 @@ impl Server<'_> {
         for change in &p.changes {
             let Some(path) = uri_path(&change.uri) else { continue };
             let s = path.to_string_lossy().replace('\\', "/");
-            if path.file_name().is_some_and(|n| n == "debtctl.toml") || s.contains("/.debtctl/rules/") {
+            let in_rule_dir = || {
+                self.projects
+                    .values()
+                    .flatten()
+                    .any(|p| p.settings.rule_dirs.iter().any(|d| path.starts_with(d)))
+            };
+            if path.file_name().is_some_and(|n| n == "debtctl.toml")
+                || s.contains("/.debtctl/rules/")
+                || in_rule_dir()
+            {
                 reload = true;
             } else if s.contains("/.git/") {
                 git = true;

@@ -35,6 +35,10 @@ pub struct Settings {
     pub fail_on: Severity,
     /// The custom rules of `rule-dirs`, loaded and validated before anything is scanned.
     pub custom: CustomRules,
+    /// Where the custom rules were loaded from (`rule-dirs`), absolute; empty when none is
+    /// configured and `.debtctl/rules` does not exist. The language server reloads the
+    /// settings when a file below one changes.
+    pub rule_dirs: Vec<PathBuf>,
     /// Where `debtctl test-rules` finds the custom rules' tests (`rule-test-dirs`),
     /// absolute; empty when none is configured and `.debtctl/rule-tests` does not exist.
     pub rule_test_dirs: Vec<PathBuf>,
@@ -172,6 +176,7 @@ impl Settings {
             custom_on,
             fail_on,
             custom,
+            rule_dirs,
             rule_test_dirs,
         })
     }
