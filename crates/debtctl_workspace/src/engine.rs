@@ -53,8 +53,9 @@ pub struct ScanOutcome {
 enum FileOutcome {
     Checked {
         result: FileResult,
-        /// Where to cache the result: the shown path, the content key and the file's rules.
-        cache: Option<(String, u64, Selection)>,
+        /// Where to cache the result: the shown path, the content key and the file's rules
+        /// (boxed: a selection holds the custom rules' indices).
+        cache: Option<(String, u64, Box<Selection>)>,
     },
     Skipped {
         reason: SkipReason,
@@ -432,7 +433,7 @@ fn check_go_package(
                 match checked {
                     Ok(result) => FileOutcome::Checked {
                         result,
-                        cache: cache.map(|_| (l.shown.clone(), key(l), rules)),
+                        cache: cache.map(|_| (l.shown.clone(), key(l), Box::new(rules))),
                     },
                     Err(panic) => internal_error(panic),
                 }
@@ -498,7 +499,9 @@ fn check_one(file: &SourceFile, shown: &str, settings: &Settings, cache: Option<
         check_source(shown, file.lang, source, rules.clone(), &settings.linter)
     }));
     match checked {
-        Ok(result) => FileOutcome::Checked { result, cache: cache.map(|_| (shown.to_string(), hash, rules)) },
+        Ok(result) => {
+            FileOutcome::Checked { result, cache: cache.map(|_| (shown.to_string(), hash, Box::new(rules))) }
+        }
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()
