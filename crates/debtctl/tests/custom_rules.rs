@@ -545,3 +545,35 @@ fn record_gate_and_export_carry_custom_debt() {
         assert!(text.contains("acme/context-todo"), "{format} names the custom rule");
     }
 }
+
+/// The ledger's per-blob cache (which the gate shares) keys each file on the digest of the
+/// custom rules it ran with: after a rule edit, `record` analyses again exactly the files
+/// that rule applies to, and serves the rest from the cache. The Go rule ignores
+/// `*_test.go`, so `main_test.go` stays cached when it changes.
+#[test]
+fn the_ledger_cache_rechecks_only_what_an_edited_rule_applies_to() {
+    let dir = project();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    let record = |message: &str| {
+        git(d, &["add", "-A"]);
+        git(d, &["commit", "-qm", message]);
+        let out = run_in(d, &["record"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out) + &stderr(&out);
+        let counts = regex::Regex::new(r"\((\d+) files analysed, (\d+) from the cache\)").unwrap();
+        let caps = counts.captures(&text).unwrap_or_else(|| panic!("{text}"));
+        (caps[1].parse::<u32>().unwrap(), caps[2].parse::<u32>().unwrap())
+    };
+    assert_eq!(record("start"), (4, 0));
+    write(d, ".debtctl/rules/python.yml", &PY_RULES.replace("in library code", "in a library"));
+    assert_eq!(record("python rule"), (1, 3), "lib/report.py only");
+    write(d, ".debtctl/rules/go.yml", &GO_RULES.replace("debt_minutes: 20", "debt_minutes: 25"));
+    assert_eq!(record("go rule"), (1, 3), "cmd/main.go only: the rule ignores main_test.go");
+    write(d, ".debtctl/rules/yaml.yml", &YAML_RULES.replace("latest tag", "tag latest"));
+    assert_eq!(record("yaml rule"), (1, 3), "deploy/pod.yaml only");
+    let out = run_in(d, &["export", "--format", "json"]);
+    let ledger: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let todo = ledger["items"].as_array().unwrap().iter().find(|i| i["rule"] == "acme/context-todo").unwrap();
+    assert_eq!(todo["debt_minutes"], 25, "{todo}");
+}
