@@ -142,3 +142,66 @@ impl From<RuleSet> for Selection {
         Selection { rules, custom: Vec::new(), custom_digest: 0 }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{check_source, Language, LinterSettings};
+    use debtctl_diagnostics::Finding;
+
+    fn settings(rules: &str) -> (LinterSettings, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("rules")).unwrap();
+        std::fs::write(dir.path().join("rules/r.yml"), rules).unwrap();
+        let custom = CustomRules::load(dir.path(), &[std::path::PathBuf::from("rules")], &|_| None).unwrap();
+        let settings = LinterSettings { custom: CustomRegistry::new(custom), ..LinterSettings::default() };
+        (settings, dir)
+    }
+
+    fn check(settings: &LinterSettings, lang: Language, source: &str) -> Vec<Finding> {
+        let all: Vec<usize> = settings.custom.rules().of_language(lang).to_vec();
+        let selection = Selection::new(settings.rules, all, &settings.custom);
+        check_source("f", lang, source, selection, settings).findings
+    }
+
+    /// A YAML stream is matched document by document, on the trees the YAML rules use,
+    /// with the positions of the whole file.
+    #[test]
+    fn yaml_documents_are_matched_with_file_positions() {
+        let (s, _dir) = settings(
+            "id: acme/latest\nlanguage: yaml\nmessage: $IMG\nrule:\n  pattern: 'image: $IMG'\nconstraints:\n  IMG:\n    regex: ':latest$'\n",
+        );
+        let source = "a: 1\nimage: x:latest\n---\nb: 2\nimage: y:1\n---\nimage: z:latest\n";
+        let got: Vec<(u32, String)> = check(&s, Language::Yaml, source)
+            .into_iter()
+            .filter(|f| f.rule == "acme/latest")
+            .map(|f| (f.line, f.message))
+            .collect();
+        assert_eq!(got, [(2, "x:latest".to_string()), (7, "z:latest".to_string())]);
+    }
+
+    /// Custom findings get the enclosing scope like built-in ones: the same code in two
+    /// functions has two fingerprints; a prefix with `-` names the rule in a suppression.
+    #[test]
+    fn scope_and_suppression_of_custom_findings() {
+        let (s, _dir) =
+            settings("id: my-team/no-print\nlanguage: python\nmessage: print\nrule:\n  pattern: print($A)\n");
+        let source = "def f():\n    print(1)\n\ndef g():\n    print(1)\n    print(1)  # debtctl:ignore my-team/ reason\n";
+        let found = check(&s, Language::Python, source);
+        let prints: Vec<&Finding> = found.iter().filter(|f| f.rule == "my-team/no-print").collect();
+        assert_eq!(prints.len(), 2, "{found:?}");
+        assert_ne!(prints[0].fingerprint, prints[1].fingerprint);
+        assert!(found.iter().all(|f| f.rule != "debt/unknown-suppression"), "{found:?}");
+    }
+
+    /// A rule not in the file's selection does not run; interning gives one string per ID.
+    #[test]
+    fn only_selected_rules_run_and_ids_are_interned_once() {
+        let (s, _dir) = settings("id: acme/p\nlanguage: python\nmessage: p\nrule:\n  pattern: print($A)\n");
+        let none = Selection::new(s.rules, Vec::new(), &s.custom);
+        assert!(check_source("f", Language::Python, "print(1)\n", none, &s).findings.is_empty());
+        assert_eq!(check(&s, Language::Python, "print(1)\n").len(), 1);
+        let again = CustomRegistry::new(s.custom.rules().clone());
+        assert!(std::ptr::eq(again.id(0), s.custom.id(0)), "a reload reuses the interned ID");
+    }
+}
