@@ -204,4 +204,18 @@ mod tests {
         let again = CustomRegistry::new(s.custom.rules().clone());
         assert!(std::ptr::eq(again.id(0), s.custom.id(0)), "a reload reuses the interned ID");
     }
+
+    /// A Helm template is matched on its masked text; a fix is offered only where the
+    /// match holds no template action, so a fix never writes the masking back.
+    #[test]
+    fn helm_fixes_never_touch_masked_actions() {
+        let (s, _dir) = settings(
+            "id: acme/latest\nlanguage: yaml\nmessage: latest\nrule:\n  pattern: 'image: $IMG'\nconstraints:\n  IMG:\n    regex: ':latest$'\nfix: 'image: pinned'\n",
+        );
+        let source = "a:\n  image: nginx:latest\nb:\n  image: {{ .Values.repo }}:latest\n";
+        let found = check(&s, Language::HelmTemplate, source);
+        let got: Vec<(u32, bool)> =
+            found.iter().filter(|f| f.rule == "acme/latest").map(|f| (f.line, f.fix.is_some())).collect();
+        assert_eq!(got, [(2, true), (4, false)], "{found:?}");
+    }
 }
