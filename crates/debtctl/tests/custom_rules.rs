@@ -577,3 +577,34 @@ fn the_ledger_cache_rechecks_only_what_an_edited_rule_applies_to() {
     let todo = ledger["items"].as_array().unwrap().iter().find(|i| i["rule"] == "acme/context-todo").unwrap();
     assert_eq!(todo["debt_minutes"], 25, "{todo}");
 }
+
+/// Which custom IDs exist decides `debt/unknown-suppression` in every file, whatever its
+/// language: removing a Python rule must re-check a Go file whose suppression comment
+/// names it, though no Go rule changed.
+#[test]
+fn removing_a_rule_rechecks_suppressions_that_name_it_in_any_language() {
+    let dir = project();
+    let d = dir.path();
+    write(
+        d,
+        "cmd/main.go",
+        &MAIN_GO.replace("func Run() {", "// debtctl:ignore acme/no-print not here\nfunc Run() {"),
+    );
+    let cache_dir = d.join("cache");
+    let scan = || {
+        let out = bin()
+            .current_dir(d)
+            .env("DEBTCTL_CACHE_DIR", &cache_dir)
+            .args(["scan", "--format", "json", "cmd"])
+            .output()
+            .unwrap();
+        json_of(&out)
+    };
+    let unknown = |v: &Value| findings(v).iter().filter(|f| f["rule"] == "debt/unknown-suppression").count();
+    assert_eq!(unknown(&scan()), 0);
+    assert_eq!(unknown(&scan()), 0, "cached");
+    write(d, ".debtctl/rules/python.yml", &PY_RULES.replace("id: acme/no-print", "id: acme/no-prints"));
+    let v = scan();
+    assert_eq!(unknown(&v), 1, "{v}");
+    assert!(finding(&v, "debt/unknown-suppression")["message"].as_str().unwrap().contains("acme/no-prints"));
+}

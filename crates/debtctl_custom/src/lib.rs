@@ -228,6 +228,11 @@ impl CustomRules {
         self.inner.rules.is_empty()
     }
 
+    /// The IDs of the rules turned off with `severity: off`, in load order.
+    pub fn off_ids(&self) -> impl Iterator<Item = &str> {
+        self.inner.off.iter().map(|r| r.id.as_str())
+    }
+
     /// Whether `id` is a rule turned off with `severity: off` (not in [`CustomRules::rules`]).
     pub fn is_off(&self, id: &str) -> bool {
         self.inner.off.iter().any(|r| r.id == id)

@@ -31,6 +31,9 @@ pub enum RuleKey {
 pub struct CustomRegistry {
     rules: CustomRules,
     ids: Arc<[&'static str]>,
+    /// A digest of every custom ID, `severity: off` ones included: which names a
+    /// suppression comment may use (see [`Selection::new`]).
+    names: u64,
 }
 
 /// Every custom ID interned so far: a server reloading the same rules reuses them.
@@ -48,8 +51,13 @@ fn intern(id: &str) -> &'static str {
 
 impl CustomRegistry {
     pub fn new(rules: CustomRules) -> CustomRegistry {
-        let ids = rules.rules().iter().map(|r| intern(&r.id)).collect();
-        CustomRegistry { rules, ids }
+        let ids: Arc<[&'static str]> = rules.rules().iter().map(|r| intern(&r.id)).collect();
+        let names = ids
+            .iter()
+            .copied()
+            .chain(rules.off_ids())
+            .fold(0, |h, id| xxhash_rust::xxh3::xxh3_64_with_seed(id.as_bytes(), h));
+        CustomRegistry { rules, ids, names }
     }
 
     pub fn rules(&self) -> &CustomRules {
@@ -114,14 +122,24 @@ pub struct Selection {
     pub rules: RuleSet,
     /// Indices into the custom rules, ascending.
     pub custom: Vec<usize>,
-    /// The digest of those custom rules ([`CustomRules::digest_of`]), 0 for none: the part
-    /// of a file's cache key that the custom rules decide.
+    /// The part of a file's cache key that the custom rules decide, 0 when the project has
+    /// none: the digest of the rules it runs ([`CustomRules::digest_of`]) and of every
+    /// custom ID, since a suppression comment in any file may name any custom rule
+    /// (`debt/unknown-suppression` depends on which exist). Editing a rule keeps the IDs,
+    /// so it re-checks only the files the rule runs on; adding, removing or renaming one
+    /// re-checks every file.
     pub custom_digest: u64,
 }
 
 impl Selection {
     pub fn new(rules: RuleSet, custom: Vec<usize>, registry: &CustomRegistry) -> Selection {
-        let custom_digest = registry.rules().digest_of(&custom);
+        let custom_digest = match registry.names {
+            0 => 0,
+            names => xxhash_rust::xxh3::xxh3_64_with_seed(
+                &registry.rules().digest_of(&custom).to_le_bytes(),
+                names,
+            ),
+        };
         Selection { rules, custom, custom_digest }
     }
 

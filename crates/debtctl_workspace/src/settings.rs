@@ -187,10 +187,10 @@ impl Settings {
     /// is what the file's cached results depend on of the custom rules.
     pub fn selection_for(&self, path: &Path, lang: Language) -> Selection {
         let rules = self.rules_for(path);
-        let of_lang = self.custom.of_language(lang);
-        if of_lang.is_empty() {
+        if self.linter.custom.is_empty() && self.custom.off_ids().next().is_none() {
             return rules.into();
         }
+        let of_lang = self.custom.of_language(lang);
         let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let rel = abs.strip_prefix(&self.root).unwrap_or(&abs);
         let ignored: Vec<&Picked> =
