@@ -63,10 +63,9 @@ impl<'a> Checker<'a> {
             return;
         }
         let registry = self.custom_rules.clone();
-        let custom = std::mem::take(&mut self.custom);
+        let custom = &self.custom;
         let matches =
             registry.rules().check_selected(lang, text, trees, &|i| custom.binary_search(&i).is_ok());
-        self.custom = custom;
         for m in matches {
             let id = registry.id(m.rule);
             let info = &registry.rules().rules()[m.rule];
