@@ -691,6 +691,9 @@ fn custom_rules_are_reloaded_and_a_bad_rule_is_shown_not_a_crash() {
     assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
     assert_eq!(diagnostics[0]["code"], "acme/no-print");
     assert_eq!(diagnostics[0]["message"], "print() in library code");
+    // Its documentation is its rule file, not a page of debtctl's that does not exist.
+    let href = diagnostics[0]["codeDescription"]["href"].as_str().unwrap();
+    assert!(href.starts_with("file://") && href.ends_with("/.debtctl/rules/py.yml"), "{href}");
 
     let changed = |client: &mut Client| {
         client.notify(

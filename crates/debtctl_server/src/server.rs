@@ -368,7 +368,8 @@ impl Server<'_> {
     /// The document's diagnostics, from its analysis (computed when stale).
     pub(crate) fn diagnostics(&mut self, uri: &Uri) -> Vec<Diagnostic> {
         let Some(analysis) = self.analysis(uri) else { return Vec::new() };
-        let (doc, _) = &self.docs[uri];
+        let (doc, key) = &self.docs[uri];
+        let settings = self.projects.get(key).and_then(|p| p.as_ref().ok()).map(|p| &p.settings);
         let enc = self.client.encoding;
         analysis
             .items
@@ -385,8 +386,8 @@ impl Server<'_> {
                     range: doc.range(item.start, item.end, enc),
                     severity: Some(severity),
                     code: Some(NumberOrString::String(f.rule.clone())),
-                    code_description: Uri::from_str(&format!("{RULES_URL}/{}.md", f.rule))
-                        .ok()
+                    code_description: rule_doc_url(settings, &f.rule)
+                        .and_then(|url| Uri::from_str(&url).ok())
                         .map(|href| CodeDescription { href }),
                     source: Some("debtctl".to_string()),
                     message: f.message.clone(),
@@ -563,6 +564,17 @@ impl Server<'_> {
     }
 
     /// The config's `ticket-url` and the base's name, for hover.
+    /// Where the documentation of `rule` is, for the document `uri`'s project.
+    pub(crate) fn rule_doc(&self, uri: &Uri, rule: &str) -> Option<String> {
+        let settings = self
+            .docs
+            .get(uri)
+            .and_then(|(_, key)| self.projects.get(key))
+            .and_then(|p| p.as_ref().ok())
+            .map(|p| &p.settings);
+        rule_doc_url(settings, rule)
+    }
+
     pub(crate) fn project_facts(&mut self, uri: &Uri) -> (Option<String>, Option<String>) {
         let Some((_, key)) = self.docs.get(uri) else { return (None, None) };
         let key = key.clone();
@@ -619,4 +631,17 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_default()
+}
+
+/// Where a rule's documentation is: a built-in rule's page online; a custom rule's `url`,
+/// else its rule file (which holds its note and YAML), never a page debtctl does not have.
+pub(crate) fn rule_doc_url(settings: Option<&debtctl_workspace::Settings>, rule: &str) -> Option<String> {
+    if debtctl_linter::Rule::from_id(rule).is_some() {
+        return Some(format!("{RULES_URL}/{rule}.md"));
+    }
+    let custom = settings?.custom.rules().iter().find(|r| r.id == rule)?;
+    match &custom.url {
+        Some(url) => Some(url.clone()),
+        None => url::Url::from_file_path(&custom.file).ok().map(|u| u.to_string()),
+    }
 }
