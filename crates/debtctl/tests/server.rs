@@ -672,3 +672,50 @@ fn neovim_shows_new_and_legacy_debt_and_applies_the_fix() {
     // The buffer was changed in the editor only.
     assert_eq!(std::fs::read_to_string(&path).unwrap(), EDITED);
 }
+
+/// Issue 14: the server checks custom rules with the settings, reloads them when a rule
+/// file changes, and shows a bad rule file as an error message instead of stopping.
+#[test]
+fn custom_rules_are_reloaded_and_a_bad_rule_is_shown_not_a_crash() {
+    let rule = "id: acme/no-print\nlanguage: python\nseverity: error\nmessage: print() in library code\nrule:\n  pattern: print($$$A)\n";
+    let dir = repo(&[(".debtctl/rules/py.yml", rule)]);
+    let rule_file = dir.path().join(".debtctl/rules/py.yml");
+    let path = dir.path().join("lib.py");
+    let uri = uri(&path);
+    let mut client = Client::start(
+        dir.path(),
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}),
+    );
+    client.open(&uri, "python", "def f(x):\n    print(x)\n");
+    let diagnostics = client.diagnostics(&uri, 1);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert_eq!(diagnostics[0]["code"], "acme/no-print");
+    assert_eq!(diagnostics[0]["message"], "print() in library code");
+    // Its documentation is its rule file, not a page of debtctl's that does not exist.
+    let href = diagnostics[0]["codeDescription"]["href"].as_str().unwrap();
+    assert!(href.starts_with("file://") && href.ends_with("/.debtctl/rules/py.yml"), "{href}");
+
+    let changed = |client: &mut Client| {
+        client.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": self::uri(&rule_file), "type": 2}]}),
+        );
+    };
+    std::fs::write(&rule_file, rule.replace("in library code", "in a library")).unwrap();
+    changed(&mut client);
+    let diagnostics = client.diagnostics(&uri, 1);
+    assert_eq!(diagnostics[0]["message"], "print() in a library", "{diagnostics:?}");
+
+    std::fs::write(&rule_file, rule.replace("print($$$A)", "print(")).unwrap();
+    changed(&mut client);
+    let shown = client.wait("window/showMessage", |p| p["message"].as_str().unwrap().contains("py.yml"));
+    assert_eq!(shown["type"], 1);
+    assert!(shown["message"].as_str().unwrap().contains("rule `acme/no-print`"), "{shown}");
+    assert!(client.diagnostics(&uri, 1).is_empty());
+
+    std::fs::write(&rule_file, rule).unwrap();
+    changed(&mut client);
+    let diagnostics = client.diagnostics(&uri, 1);
+    assert_eq!(diagnostics.len(), 1, "back after the fix: {diagnostics:?}");
+    assert_eq!(client.shutdown(), 0);
+}

@@ -28,6 +28,27 @@ use lang::AgLang;
 /// The debt of a rule that does not say (`metadata.debt_minutes`).
 pub const DEFAULT_DEBT_MINUTES: u32 = 10;
 
+/// What a custom rule ID looks like, as the load error says it.
+pub const ID_SYNTAX: &str = "a rule ID is a prefix and a name separated by `/` (`acme/no-print`, or \
+     `acme/py/no-print`), each part lowercase letters, digits, `-` or `_`, starting with a \
+     letter or digit";
+
+/// Whether `id` is a custom rule ID debtctl accepts: `prefix/name`, more `/`-separated
+/// parts allowed, each `[a-z0-9][a-z0-9_-]*`. The prefix is what `--select acme/` and
+/// suppression comments name, and the findings schema's `rule` pattern says the same.
+pub fn valid_id(id: &str) -> bool {
+    let mut parts = 0;
+    for part in id.split('/') {
+        let mut chars = part.chars();
+        let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if !first_ok || !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
+            return false;
+        }
+        parts += 1;
+    }
+    parts >= 2
+}
+
 /// All custom rules of a project, loaded and validated. Cheap to clone (an `Arc` inside).
 #[derive(Clone, Default)]
 pub struct CustomRules {
@@ -219,6 +240,11 @@ impl CustomRules {
         &self.inner.off
     }
 
+    /// The IDs of the rules turned off with `severity: off`, in load order.
+    pub fn off_ids(&self) -> impl Iterator<Item = &str> {
+        self.inner.off.iter().map(|r| r.id.as_str())
+    }
+
     /// Whether `id` is a rule turned off with `severity: off` (not in [`CustomRules::rules`]).
     pub fn is_off(&self, id: &str) -> bool {
         self.inner.off.iter().any(|r| r.id == id)
@@ -239,6 +265,46 @@ impl CustomRules {
             }
         }
         digest
+    }
+
+    /// The index of the rule `id` in [`CustomRules::rules`] (not a rule that is off).
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.inner.rules.iter().position(|r| r.id == id)
+    }
+
+    /// Whether rule `index`'s `files`/`ignores` accept `path` (relative to the root).
+    pub fn accepts(&self, index: usize, path: &Path) -> bool {
+        self.inner.compiled[index].accepts(path)
+    }
+
+    /// The indices of the rules a file of `language` is checked with (for a Helm
+    /// template: the YAML rules), before selection and `files`/`ignores`.
+    pub fn of_language(&self, language: Language) -> &[usize] {
+        match AgLang::of_file(language) {
+            Some(lang) => &self.inner.by_lang[lang.slot()],
+            None => &[],
+        }
+    }
+
+    /// A digest of the rules `indices` (in that order), for the cache key of a file
+    /// checked with exactly them; 0 for none. The same rules give the same digest as
+    /// [`CustomRules::digest_for`] would for a path they all accept.
+    pub fn digest_of(&self, indices: &[usize]) -> u64 {
+        indices.iter().fold(0u64, |digest, &i| {
+            xxhash_rust::xxh3::xxh3_64_with_seed(&self.inner.rules[i].digest.to_le_bytes(), digest)
+        })
+    }
+
+    /// [`CustomRules::check_trees`] for a caller that has already chosen the rules: those
+    /// `enabled` says, of `language`, without the `files`/`ignores` test of a path.
+    pub fn check_selected(
+        &self,
+        language: Language,
+        source: &str,
+        trees: &[tree_sitter::Tree],
+        enabled: &dyn Fn(usize) -> bool,
+    ) -> Vec<Match> {
+        self.check_filtered(language, source, trees, enabled)
     }
 
     /// Matches of the enabled rules of `language` whose files/ignores accept `path`, on

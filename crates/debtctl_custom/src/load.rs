@@ -95,6 +95,9 @@ pub(crate) fn compile(file: &Path, doc: &str) -> Result<(RuleInfo, Compiled, boo
     }
     let id = config.id.clone();
     let err = |message: String| LoadError::new(file, Some(&id), message);
+    if !crate::valid_id(&id) {
+        return Err(err(crate::ID_SYNTAX.to_string()));
+    }
     let raw: serde_json::Value = ast_grep_config::from_str(doc).map_err(|e| err(yaml_error(&e)))?;
     if let Some((place, key)) = unknown_relation_key(&raw, "") {
         return Err(err(format!(

@@ -97,6 +97,8 @@ fn each_bad_rule_is_one_error_line_naming_file_and_rule() {
         ("id: go/ignored-error\nlanguage: go\nrule:\n  pattern: f()\n", "the ID is a built-in rule's"),
         ("id: a/x\nlanguage: go\nrule:\n  pattern: f()\n---\nid: a/x\nlanguage: go\nrule:\n  pattern: g()\n", "the ID is taken by a rule in"),
         ("language: go\nrule:\n  pattern: f()\n", "a rule needs an `id`"),
+        ("id: no-print\nlanguage: go\nrule:\n  pattern: f()\n", "a prefix and a name separated by `/`"),
+        ("id: Acme/NoPrint\nlanguage: go\nrule:\n  pattern: f()\n", "a prefix and a name separated by `/`"),
         ("id: a/x\nlanguage: go\nseverity: off\nrule:\n  pattern: f(\n", "Fails to parse the pattern query"),
         ("id: a/x\nlanguage: go\nseverity: off\nrule:\n  pattern: f()\n---\nid: a/x\nlanguage: go\nrule:\n  pattern: g()\n", "the ID is taken"),
     ];
@@ -327,4 +329,15 @@ fn rule_files_are_found_recursively_in_order_and_a_missing_dir_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let err = CustomRules::load(dir.path(), &[PathBuf::from("nope")], &|_| None).unwrap_err();
     assert!(err.to_string().ends_with("nope: no such directory"), "{err}");
+}
+
+/// The ID syntax the findings schema's `rule` pattern and `--select acme/` rely on.
+#[test]
+fn custom_ids_are_a_prefix_and_a_name() {
+    for ok in ["acme/no-print", "a/x", "team1/py/no_print", "acme/2fa-check"] {
+        assert!(valid_id(ok), "{ok}");
+    }
+    for bad in ["no-print", "acme/", "/x", "acme//x", "Acme/x", "acme/x.y", "acme/-x", "acme/x y", ""] {
+        assert!(!valid_id(bad), "{bad}");
+    }
 }

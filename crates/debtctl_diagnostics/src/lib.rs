@@ -130,8 +130,9 @@ pub struct FixSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Finding {
-    /// The rule's ID, `lang/slug`.
-    #[schemars(regex(pattern = r"^[a-z0-9]+/[a-z0-9-]+$"))]
+    /// The rule's ID: a built-in `lang/slug`, or a custom rule's `prefix/name` (more
+    /// `/`-separated parts allowed; lowercase letters, digits, `-` and `_`).
+    #[schemars(regex(pattern = r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)+$"))]
     pub rule: String,
     pub severity: Severity,
     /// Relative to the current directory when the file lies below it, else as given;

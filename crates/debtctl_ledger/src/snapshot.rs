@@ -27,7 +27,7 @@
 use crate::error::LedgerError;
 use debtctl_diagnostics::Finding;
 use debtctl_linter::{
-    check_go_file, check_source, is_generated, FileFacts, PackageFacts, PackageFile, RuleSet,
+    check_go_file, check_source, is_generated, FileFacts, PackageFacts, PackageFile, Selection,
 };
 use debtctl_syntax::{parse, Language};
 use debtctl_workspace::cache::default_cache_dir;
@@ -511,10 +511,14 @@ struct Keys<'a> {
 }
 
 impl Keys<'_> {
-    fn key(&self, file: &SnapshotFile, facts: Option<u64>) -> (CacheKey, RuleSet) {
+    fn key(&self, file: &SnapshotFile, facts: Option<u64>) -> (CacheKey, Selection) {
         let path = self.rename_to.get(&file.path).unwrap_or(&file.path).clone();
-        let rules = self.settings.rules_for(&self.base.join(&path));
-        let ruleset = format!("{}-{:016x}", self.ruleset, rules.bits());
+        let rules = self.settings.selection_for(&self.base.join(&path), file.lang);
+        // The custom rules' digest only when some ran, so keys without them are unchanged.
+        let ruleset = match rules.custom_digest {
+            0 => format!("{}-{:016x}", self.ruleset, rules.rules.bits()),
+            custom => format!("{}-{:016x}-{custom:016x}", self.ruleset, rules.rules.bits()),
+        };
         (CacheKey { oid: file.oid, path, ruleset, facts }, rules)
     }
 }

@@ -1,10 +1,13 @@
+use crate::custom::{CustomRegistry, RuleKey, Selection};
 use crate::registry::{Rule, RuleSet};
 use crate::rules;
 use crate::rules::go::package::{PackageFacts, PackageFile};
 use crate::settings::LinterSettings;
 use crate::suppression::Suppressions;
 use crate::tickets::TicketPatterns;
-use debtctl_diagnostics::{fingerprint, Diagnostic, Finding, Fix, FixSummary, TextRange};
+use debtctl_diagnostics::{
+    fingerprint, Applicability, Diagnostic, Edit, Finding, Fix, FixSummary, TextRange,
+};
 use debtctl_syntax::{parse, Language, LineIndex};
 use std::collections::HashMap;
 use tree_sitter::{Node, Tree};
@@ -13,7 +16,10 @@ use tree_sitter::{Node, Tree};
 pub(crate) struct Checker<'a> {
     pub source: &'a str,
     pub rules: RuleSet,
-    pub diagnostics: Vec<(Rule, Diagnostic)>,
+    /// The custom rules that run on this file (indices into `custom_rules`), ascending.
+    pub custom: Vec<usize>,
+    pub custom_rules: CustomRegistry,
+    pub diagnostics: Vec<(RuleKey, Diagnostic)>,
     pub suppressions: Suppressions,
     /// Which words name a ticket (the settings' `ticket-patterns`).
     pub tickets: TicketPatterns,
@@ -22,12 +28,14 @@ pub(crate) struct Checker<'a> {
 impl<'a> Checker<'a> {
     /// A checker for one file: every setting the rules and suppressions read comes from
     /// `settings` here, in one place, so no entry point can forget one.
-    pub fn new(source: &'a str, rules: RuleSet, settings: &LinterSettings) -> Self {
+    pub fn new(source: &'a str, selection: Selection, settings: &LinterSettings) -> Self {
         Checker {
             source,
-            rules,
+            rules: selection.rules,
+            custom: selection.custom,
+            custom_rules: settings.custom.clone(),
             diagnostics: Vec::new(),
-            suppressions: Suppressions::new(settings.honor_peer_suppressions),
+            suppressions: Suppressions::new(settings.honor_peer_suppressions, settings.custom.clone()),
             tickets: settings.tickets.clone(),
         }
     }
@@ -35,6 +43,54 @@ impl<'a> Checker<'a> {
     #[inline]
     pub fn enabled(&self, rule: Rule) -> bool {
         self.rules.contains(rule)
+    }
+
+    /// Whether a built-in or custom rule runs on this file.
+    pub fn enabled_key(&self, key: RuleKey) -> bool {
+        match key {
+            RuleKey::Builtin(rule) => self.enabled(rule),
+            RuleKey::Custom(index) => self.custom.binary_search(&index).is_ok(),
+        }
+    }
+
+    /// Runs the file's custom rules on the trees already parsed from `text` (the source,
+    /// or for a Helm template its masked text, which keeps the source's offsets): one walk
+    /// per tree for all of them. A rule's `fix` is an unsafe fix (the rule's author, not
+    /// debtctl, vouches for it); in a Helm template it is offered only where the match
+    /// holds no masked action, so a fix never writes masking back.
+    pub fn check_custom(&mut self, lang: Language, text: &str, trees: &[Tree]) {
+        if self.custom.is_empty() {
+            return;
+        }
+        let registry = self.custom_rules.clone();
+        let custom = &self.custom;
+        let matches =
+            registry.rules().check_selected(lang, text, trees, &|i| custom.binary_search(&i).is_ok());
+        for m in matches {
+            let id = registry.id(m.rule);
+            let info = &registry.rules().rules()[m.rule];
+            let fix = m.fix.filter(|e| {
+                let unmasked = |r: std::ops::Range<usize>| self.source.get(r.clone()) == text.get(r);
+                self.source.get(e.start_byte..e.end_byte) != Some(e.replacement.as_str())
+                    && unmasked(m.start_byte..m.end_byte)
+                    && unmasked(e.start_byte..e.end_byte)
+            });
+            self.diagnostics.push((
+                RuleKey::Custom(m.rule),
+                Diagnostic {
+                    rule: id,
+                    range: TextRange::new(m.start_byte, m.end_byte),
+                    message: m.message,
+                    fix: fix.map(|e| Fix {
+                        applicability: Applicability::Unsafe,
+                        title: format!("apply the `{id}` rule's fix"),
+                        edits: vec![Edit::replace(e.start_byte, e.end_byte, e.replacement)],
+                    }),
+                    ticket: info.ticket.clone(),
+                    scope: String::new(),
+                },
+            ));
+        }
     }
 
     pub fn text(&self, node: Node<'_>) -> &'a str {
@@ -50,7 +106,7 @@ impl<'a> Checker<'a> {
     ) -> &mut Diagnostic {
         let Span(range) = range.into();
         self.diagnostics.push((
-            rule,
+            RuleKey::Builtin(rule),
             Diagnostic {
                 rule: rule.id(),
                 range,
@@ -112,13 +168,14 @@ pub fn is_generated(lang: Language, source: &str) -> bool {
     }
 }
 
-/// Checks one file's source with `rules` (the settings' rules after per-path ignores).
+/// Checks one file's source with `rules` (the settings' rules after per-path ignores, and
+/// the file's custom rules; a bare [`RuleSet`] runs no custom rule).
 /// `path` is the path as findings show it; it is part of every fingerprint.
 pub fn check_source(
     path: &str,
     lang: Language,
     source: &str,
-    rules: RuleSet,
+    rules: impl Into<Selection>,
     settings: &LinterSettings,
 ) -> FileResult {
     // YAML parses itself: Helm actions masked first, one tree per document.
@@ -135,10 +192,10 @@ pub fn check_parsed(
     lang: Language,
     source: &str,
     tree: Option<&Tree>,
-    rules: RuleSet,
+    rules: impl Into<Selection>,
     settings: &LinterSettings,
 ) -> FileResult {
-    let mut checker = Checker::new(source, rules, settings);
+    let mut checker = Checker::new(source, rules.into(), settings);
     let yaml = matches!(lang, Language::Yaml | Language::HelmTemplate);
     let tree = if yaml { None } else { tree };
     let mut parse_error = tree.is_some_and(|t| t.root_node().has_error());
@@ -157,6 +214,7 @@ pub fn check_parsed(
             }
             Language::Yaml | Language::HelmTemplate | Language::GoMod => {}
         }
+        checker.check_custom(lang, source, std::slice::from_ref(tree));
         assign_scopes(lang, root, source, &mut checker.diagnostics);
     }
     if lang == Language::GoMod {
@@ -176,14 +234,15 @@ pub fn check_go_file(
     source: &str,
     tree: Option<&Tree>,
     facts: &PackageFacts,
-    rules: RuleSet,
+    rules: impl Into<Selection>,
     settings: &LinterSettings,
 ) -> FileResult {
-    let mut checker = Checker::new(source, rules, settings);
+    let mut checker = Checker::new(source, rules.into(), settings);
     let parse_error = tree.is_some_and(|t| t.root_node().has_error());
     if let Some(tree) = tree {
         let root = tree.root_node();
         rules::go::check(&mut checker, root, facts, &settings.go, path);
+        checker.check_custom(Language::Go, source, std::slice::from_ref(tree));
         assign_scopes(Language::Go, root, source, &mut checker.diagnostics);
     }
     let line_index = LineIndex::new(source);
@@ -197,7 +256,10 @@ pub fn check_go_file(
 /// facts are computed once from all of them, then each file is checked with its rules.
 /// `files` are (path as shown, source, rules); results come back in the same order.
 /// Sequential; the engine runs the same stages in parallel.
-pub fn check_package(files: &[(&str, &str, RuleSet)], settings: &LinterSettings) -> Vec<FileResult> {
+pub fn check_package<R: Clone + Into<Selection>>(
+    files: &[(&str, &str, R)],
+    settings: &LinterSettings,
+) -> Vec<FileResult> {
     let trees: Vec<Option<Tree>> = files.iter().map(|(_, source, _)| parse(Language::Go, source)).collect();
     let units: Vec<PackageFile<'_>> = files
         .iter()
@@ -209,7 +271,7 @@ pub fn check_package(files: &[(&str, &str, RuleSet)], settings: &LinterSettings)
         .iter()
         .zip(&trees)
         .map(|((path, source, rules), tree)| {
-            check_go_file(path, source, tree.as_ref(), &facts, *rules, settings)
+            check_go_file(path, source, tree.as_ref(), &facts, rules.clone(), settings)
         })
         .collect()
 }
@@ -231,7 +293,7 @@ impl Checker<'_> {
 /// first every time: quadratic in a module of 20,000 functions; issue 17.) A definition
 /// encloses a range when it contains it and is not exactly it, as an ancestor of the
 /// range's node does (ending where the range starts is not containing it).
-fn assign_scopes(lang: Language, root: Node<'_>, source: &str, diagnostics: &mut [(Rule, Diagnostic)]) {
+fn assign_scopes(lang: Language, root: Node<'_>, source: &str, diagnostics: &mut [(RuleKey, Diagnostic)]) {
     if diagnostics.is_empty() {
         return;
     }
@@ -305,7 +367,7 @@ fn to_findings(
     path: &str,
     source: &str,
     line_index: &LineIndex,
-    diagnostics: Vec<(Rule, Diagnostic)>,
+    diagnostics: Vec<(RuleKey, Diagnostic)>,
     settings: &LinterSettings,
 ) -> (Vec<Finding>, Vec<(&'static str, Fix)>) {
     let mut fixes = Vec::new();
@@ -315,29 +377,30 @@ fn to_findings(
     let findings = diagnostics
         .into_iter()
         .map(|(rule, d)| {
+            let id = d.rule;
             let code = &source[d.range.start..d.range.end];
-            let base = fingerprint(rule.id(), path, &d.scope, code, &d.message, 0);
+            let base = fingerprint(id, path, &d.scope, code, &d.message, 0);
             let n = occurrences.entry(base).or_insert(0);
-            let fp = fingerprint(rule.id(), path, &d.scope, code, &d.message, *n);
+            let fp = fingerprint(id, path, &d.scope, code, &d.message, *n);
             *n += 1;
             let (line, column) = line_index.line_col(source, d.range.start);
             let (end_line, end_column) = line_index.line_col(source, d.range.end);
             Finding {
-                rule: rule.id().to_string(),
-                severity: settings.severity_of(rule),
+                rule: id.to_string(),
+                severity: settings.severity_of_key(rule),
                 path: path.to_string(),
                 line,
                 column,
                 end_line,
                 end_column,
                 message: d.message,
-                debt_minutes: settings.debt_of(rule),
+                debt_minutes: settings.debt_of_key(rule),
                 fingerprint: fp,
                 ticket: d.ticket,
                 fix: d.fix.map(|f| {
                     let summary = FixSummary { applicability: f.applicability, title: f.title.clone() };
                     if !f.edits.is_empty() {
-                        fixes.push((rule.id(), f));
+                        fixes.push((id, f));
                     }
                     summary
                 }),
@@ -406,7 +469,7 @@ mod tests {
                             ticket: None,
                             scope: String::new(),
                         };
-                        diagnostics.push((Rule::DebtTodo, diag));
+                        diagnostics.push((RuleKey::Builtin(Rule::DebtTodo), diag));
                     });
                     assign_scopes(lang, root, &source, &mut diagnostics);
                     for (_, d) in &diagnostics {

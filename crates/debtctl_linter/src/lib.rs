@@ -4,6 +4,7 @@
 
 mod checker;
 mod comments;
+pub mod custom;
 pub mod fix;
 pub mod registry;
 mod rules;
@@ -13,6 +14,7 @@ pub mod tickets;
 mod walk;
 
 pub use checker::{check_go_file, check_package, check_parsed, check_source, is_generated, FileResult};
+pub use custom::{CustomRegistry, RuleKey, Selection};
 pub use registry::{Rule, RuleMeta, RuleSet};
 pub use rules::go::api::{imported_paths, ApiSource, GoApi, PackageApi};
 pub use rules::go::ignored_error::parse_exclude_function;

@@ -209,8 +209,14 @@ pub fn select(selector: &str) -> Option<RuleSet> {
 /// slash (`go`), else the IDs and prefixes that it nearly spells (Jaro-Winkler similarity
 /// of at least 0.85, case-insensitively). Empty when nothing is near.
 pub fn suggest(selector: &str) -> Vec<&'static str> {
+    suggest_among(selector, &[])
+}
+
+/// [`suggest`] among the built-in rules and the custom rule IDs `custom` (and their
+/// prefixes).
+pub fn suggest_among(selector: &str, custom: &[&'static str]) -> Vec<&'static str> {
     let wanted = selector.trim().to_lowercase();
-    let ids = all_meta().iter().map(|m| m.id);
+    let ids = all_meta().iter().map(|m| m.id).chain(custom.iter().copied());
     let slugs: Vec<&'static str> =
         ids.clone().filter(|id| id.split_once('/').is_some_and(|(_, slug)| slug == wanted)).collect();
     if !slugs.is_empty() {
@@ -248,7 +254,12 @@ pub fn suggest(selector: &str) -> Vec<&'static str> {
 /// "; did you mean `X`?" (or "`X` or `Y`") for an unknown selector; empty when nothing is
 /// near. Errors about unknown rule IDs end with it.
 pub fn did_you_mean(selector: &str) -> String {
-    let near = suggest(selector);
+    did_you_mean_among(selector, &[])
+}
+
+/// [`did_you_mean`] among the built-in rules and the custom rule IDs `custom`.
+pub fn did_you_mean_among(selector: &str, custom: &[&'static str]) -> String {
+    let near = suggest_among(selector, custom);
     if near.is_empty() {
         return String::new();
     }
@@ -294,5 +305,15 @@ mod tests {
         assert_eq!(suggest("pyy/"), ["py/"]);
         assert_eq!(did_you_mean("py/swallowed"), "; did you mean `py/swallowed-exception`?");
         assert_eq!(did_you_mean("qqqq"), "");
+    }
+
+    /// Issue 14: custom rule IDs and their prefixes are suggested like built-in ones.
+    #[test]
+    fn custom_ids_are_suggested() {
+        let custom = ["acme/no-print", "acme/no-context-todo"];
+        assert_eq!(suggest_among("acme/no-prnt", &custom), ["acme/no-print"]);
+        assert_eq!(suggest_among("no-print", &custom), ["acme/no-print"]);
+        assert_eq!(suggest_among("acme", &custom), ["acme/"]);
+        assert!(suggest("acme/no-prnt").is_empty());
     }
 }

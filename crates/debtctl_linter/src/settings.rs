@@ -1,3 +1,4 @@
+use crate::custom::{CustomRegistry, RuleKey};
 use crate::registry::{Rule, RuleSet};
 use crate::tickets::TicketPatterns;
 use debtctl_diagnostics::Severity;
@@ -21,6 +22,12 @@ pub struct LinterSettings {
     pub honor_peer_suppressions: bool,
     /// Which words name a ticket (`ticket-patterns`): `debt/todo` findings carry one.
     pub tickets: TicketPatterns,
+    /// The custom rules (`rule-dirs`); their part of a file's key is per file (see
+    /// [`CustomRegistry`]).
+    pub custom: CustomRegistry,
+    /// `[rules."acme/x"]` overrides of custom rules, by ID.
+    pub custom_severity: BTreeMap<String, Severity>,
+    pub custom_debt_minutes: BTreeMap<String, u32>,
 }
 
 /// Options of the Go rules (`[go]` in `debtctl.toml`).
@@ -63,6 +70,9 @@ impl Default for LinterSettings {
             go: GoSettings::default(),
             honor_peer_suppressions: true,
             tickets: TicketPatterns::default(),
+            custom: CustomRegistry::default(),
+            custom_severity: BTreeMap::new(),
+            custom_debt_minutes: BTreeMap::new(),
         }
     }
 }
@@ -74,6 +84,32 @@ impl LinterSettings {
 
     pub fn debt_of(&self, rule: Rule) -> u32 {
         self.debt_minutes.get(&rule).copied().unwrap_or(rule.meta().debt_minutes)
+    }
+
+    /// The severity of a built-in or custom rule: the config's override, else the rule's.
+    pub fn severity_of_key(&self, key: RuleKey) -> Severity {
+        match key {
+            RuleKey::Builtin(rule) => self.severity_of(rule),
+            RuleKey::Custom(i) => {
+                let id = self.custom.id(i);
+                self.custom_severity.get(id).copied().unwrap_or(self.custom.rules().rules()[i].severity)
+            }
+        }
+    }
+
+    /// The debt in minutes of a built-in or custom rule: the config's override, else the
+    /// rule's (`metadata.debt_minutes`).
+    pub fn debt_of_key(&self, key: RuleKey) -> u32 {
+        match key {
+            RuleKey::Builtin(rule) => self.debt_of(rule),
+            RuleKey::Custom(i) => {
+                let id = self.custom.id(i);
+                self.custom_debt_minutes
+                    .get(id)
+                    .copied()
+                    .unwrap_or(self.custom.rules().rules()[i].debt_minutes)
+            }
+        }
     }
 
     /// A digest of everything that decides what a file's findings are, bar the file's own
@@ -118,6 +154,12 @@ mod tests {
         variants.push(s);
         let mut s = base.clone();
         s.honor_peer_suppressions = !s.honor_peer_suppressions;
+        variants.push(s);
+        let mut s = base.clone();
+        s.custom_severity.insert("acme/x".into(), Severity::Error);
+        variants.push(s);
+        let mut s = base.clone();
+        s.custom_debt_minutes.insert("acme/x".into(), 1);
         variants.push(s);
         let mut keys: Vec<u64> = variants.iter().map(LinterSettings::cache_key).collect();
         keys.push(base.cache_key());

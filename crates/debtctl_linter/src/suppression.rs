@@ -12,6 +12,7 @@
 //! alone on its line; ruff's and flake8's `# noqa[: CODE,...]` on its line only.
 
 use crate::checker::Checker;
+use crate::custom::{CustomRegistry, RuleKey};
 use crate::registry::{select, Rule, RuleSet};
 use debtctl_diagnostics::TextRange;
 use debtctl_syntax::Language;
@@ -47,6 +48,8 @@ struct Code {
     text: String,
     /// The rules the code names; `None` for an unknown ID.
     rules: Option<RuleSet>,
+    /// The custom rules it names (indices), ascending.
+    custom: Vec<usize>,
     used: bool,
 }
 
@@ -87,18 +90,20 @@ impl Suppression {
 pub(crate) struct Suppressions {
     items: Vec<Suppression>,
     honor_peers: bool,
+    /// Custom rule IDs and prefixes are names too.
+    custom: CustomRegistry,
 }
 
 impl Default for Suppressions {
     fn default() -> Self {
-        Suppressions::new(true)
+        Suppressions::new(true, CustomRegistry::default())
     }
 }
 
 impl Suppressions {
     /// `honor_peers`: whether `//nolint` and `# noqa` comments suppress too.
-    pub fn new(honor_peers: bool) -> Suppressions {
-        Suppressions { items: Vec::new(), honor_peers }
+    pub fn new(honor_peers: bool, custom: CustomRegistry) -> Suppressions {
+        Suppressions { items: Vec::new(), honor_peers, custom }
     }
 
     /// Reads the suppressions a comment holds, if any. `comment` is the comment's whole
@@ -107,7 +112,7 @@ impl Suppressions {
         if comment.contains("debtctl:") {
             if let Some(caps) = DIRECTIVE.captures(comment) {
                 let m = caps.get(1).expect("group 1 always takes part");
-                let codes = own_codes(&comment[m.end()..], start + m.end());
+                let codes = own_codes(&comment[m.end()..], start + m.end(), &self.custom);
                 let directive = TextRange::new(start + m.start(), start + m.end());
                 self.items.push(Suppression { kind: Kind::Own, line, directive, alone: false, codes });
             }
@@ -145,6 +150,7 @@ impl Suppressions {
             range: directive,
             text: whole.as_str().trim().to_string(),
             rules: Some(rules),
+            custom: Vec::new(),
             used: false,
         };
         self.items.push(Suppression { kind, line, directive, alone: false, codes: vec![code] });
@@ -163,17 +169,16 @@ impl Suppressions {
     }
 
     /// Whether a finding of `rule` on 0-based `line` is suppressed.
-    fn suppresses(&self, rule: Rule, line: usize) -> bool {
-        self.items
-            .iter()
-            .any(|s| s.covers(line) && s.codes.iter().any(|c| c.rules.is_some_and(|r| r.contains(rule))))
+    fn suppresses(&self, rule: impl Into<RuleKey>, line: usize) -> bool {
+        let rule = rule.into();
+        self.items.iter().any(|s| s.covers(line) && s.codes.iter().any(|c| c.names(rule)))
     }
 
-    fn mark_used(&mut self, rule: Rule, line: usize) {
+    fn mark_used(&mut self, rule: RuleKey, line: usize) {
         for s in &mut self.items {
             if s.covers(line) {
                 for c in &mut s.codes {
-                    if c.rules.is_some_and(|r| r.contains(rule)) {
+                    if c.names(rule) {
                         c.used = true;
                     }
                 }
@@ -220,13 +225,14 @@ impl Suppressions {
                             format!(
                                 "unknown rule `{}` in suppression comment{}",
                                 c.text,
-                                crate::registry::did_you_mean(&c.text)
+                                crate::registry::did_you_mean_among(&c.text, self.custom.ids())
                             ),
                         );
                     }
                     Some(rules)
                         if !c.used
-                            && rules.iter().any(|r| checker.enabled(r))
+                            && (rules.iter().any(|r| checker.enabled(r))
+                                || c.custom.iter().any(|&i| checker.enabled_key(RuleKey::Custom(i))))
                             && checker.enabled(Rule::DebtUnusedSuppression) =>
                     {
                         checker.report(
@@ -246,7 +252,7 @@ impl Suppressions {
 /// The rule list after `debtctl:ignore`: `[A, B]`, or ` A, B reason`. In the second
 /// spelling, a first word that is not a rule ID or prefix (it has no `/`) is the start of
 /// the reason, and the directive names no rule. `offset` is the byte of `rest` in the source.
-fn own_codes(rest: &str, offset: usize) -> Vec<Code> {
+fn own_codes(rest: &str, offset: usize, custom: &CustomRegistry) -> Vec<Code> {
     let (list, list_at) = if let Some(inner) = rest.strip_prefix('[') {
         let end = inner.find(']').unwrap_or(inner.len());
         (&inner[..end], 1)
@@ -275,8 +281,12 @@ fn own_codes(rest: &str, offset: usize) -> Vec<Code> {
             at = end + gap + 1 + (next.len() - next.trim_start().len());
         }
         let list = &body[..end];
-        let rule_like =
-            |t: &str| t.find('/').is_some_and(|i| i > 0 && t[..i].chars().all(|c| c.is_ascii_alphanumeric()));
+        // Custom prefixes may hold `-` and `_` (`my-team/`).
+        let rule_like = |t: &str| {
+            t.find('/').is_some_and(|i| {
+                i > 0 && t[..i].chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            })
+        };
         if !list.split(',').next().is_some_and(rule_like) {
             return Vec::new();
         }
@@ -289,16 +299,37 @@ fn own_codes(rest: &str, offset: usize) -> Vec<Code> {
         let lead = part.len() - part.trim_start().len();
         if !trimmed.is_empty() {
             let s = offset + list_at + at + lead;
+            let custom_names = if trimmed == "ALL" { None } else { custom.select(trimmed) };
+            let (rules, custom_rules) = match (rule_or_prefix(trimmed), custom_names) {
+                (None, None) => (None, Vec::new()),
+                (rules, custom_rules) => (Some(rules.unwrap_or_default()), custom_rules.unwrap_or_default()),
+            };
             codes.push(Code {
                 range: TextRange::new(s, s + trimmed.len()),
                 text: trimmed.to_string(),
-                rules: rule_or_prefix(trimmed),
+                rules,
+                custom: custom_rules,
                 used: false,
             });
         }
         at += part.len() + 1;
     }
     codes
+}
+
+impl Code {
+    fn names(&self, rule: RuleKey) -> bool {
+        match rule {
+            RuleKey::Builtin(r) => self.rules.is_some_and(|set| set.contains(r)),
+            RuleKey::Custom(i) => self.custom.binary_search(&i).is_ok(),
+        }
+    }
+}
+
+impl From<Rule> for RuleKey {
+    fn from(rule: Rule) -> RuleKey {
+        RuleKey::Builtin(rule)
+    }
 }
 
 /// An exact rule ID, or a prefix ending in `/` that names at least one rule.
@@ -340,7 +371,7 @@ mod tests {
     use super::*;
 
     fn parse(lang: Language, comment: &str) -> Suppressions {
-        let mut s = Suppressions::new(true);
+        let mut s = Suppressions::new(true, CustomRegistry::default());
         s.add_comment(lang, comment, 0, 0);
         s.resolve(comment);
         s
@@ -421,7 +452,7 @@ mod tests {
         assert_eq!(py("# noqa: E501 SIM115"), [one(Rule::PyOpenWithoutWith)]);
         assert!(py("# noqa: E501").is_empty());
         assert!(py("# noqa:").is_empty(), "a colon without codes is not a bare noqa");
-        let mut off = Suppressions::new(false);
+        let mut off = Suppressions::new(false, CustomRegistry::default());
         off.add_comment(Language::Python, "# noqa: B006", 0, 0);
         assert!(off.items.is_empty(), "honor-peer-suppressions = false");
     }
@@ -429,14 +460,14 @@ mod tests {
     #[test]
     fn reach_of_each_kind() {
         let src = "x = 1\n//nolint:errcheck\ny()\nz() //nolint:errcheck\nw()\n";
-        let mut s = Suppressions::new(true);
+        let mut s = Suppressions::new(true, CustomRegistry::default());
         s.add_comment(Language::Go, "//nolint:errcheck", 6, 1);
         s.add_comment(Language::Go, "//nolint:errcheck", src.find("//nolint:errcheck\nw").unwrap(), 3);
         s.resolve(src);
         let r = Rule::GoIgnoredError;
         assert!(s.suppresses(r, 1) && s.suppresses(r, 2), "alone on its line: that line and the next");
         assert!(s.suppresses(r, 3) && !s.suppresses(r, 4), "after code: its line only");
-        let mut s = Suppressions::new(true);
+        let mut s = Suppressions::new(true, CustomRegistry::default());
         s.add_comment(Language::Python, "# noqa", 0, 0);
         s.resolve("# noqa\n");
         assert!(s.suppresses(Rule::PyMutableDefaultArg, 0) && !s.suppresses(Rule::PyMutableDefaultArg, 1));

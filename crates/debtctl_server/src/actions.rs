@@ -3,7 +3,7 @@
 
 use crate::analysis::Item;
 use crate::document::Document;
-use crate::server::{Server, FIX_ALL, RULES_URL};
+use crate::server::{Server, FIX_ALL};
 use debtctl_diagnostics::{Applicability, Edit};
 use debtctl_linter::fix::{apply_edits, error_count, fix_source, newline_of};
 use debtctl_linter::Rule;
@@ -94,8 +94,13 @@ impl Server<'_> {
         let at = doc.lines.offset(&doc.text, p.text_document_position_params.position, enc);
         let hits: Vec<&Item> = analysis.items.iter().filter(|i| i.start <= at && at <= i.end).collect();
         let Some(first) = hits.first() else { return Value::Null };
-        let text: Vec<String> =
-            hits.iter().map(|i| hover_text(i, ticket_url.as_deref(), base.as_deref())).collect();
+        let text: Vec<String> = hits
+            .iter()
+            .map(|i| {
+                let doc = self.rule_doc(uri, &i.finding.rule);
+                hover_text(i, ticket_url.as_deref(), base.as_deref(), doc.as_deref())
+            })
+            .collect();
         json!({
             "contents": {"kind": "markdown", "value": text.join("\n\n---\n\n")},
             "range": doc.range(first.start, first.end, enc),
@@ -105,7 +110,7 @@ impl Server<'_> {
 
 /// The hover of one finding: rule, summary, why it is debt, its cost and ticket, and
 /// whether it is new on this branch.
-fn hover_text(item: &Item, ticket_url: Option<&str>, base: Option<&str>) -> String {
+fn hover_text(item: &Item, ticket_url: Option<&str>, base: Option<&str>, doc: Option<&str>) -> String {
     let f = &item.finding;
     let meta = Rule::from_id(&f.rule).map(Rule::meta);
     let status = match (item.new, base) {
@@ -138,7 +143,9 @@ fn hover_text(item: &Item, ticket_url: Option<&str>, base: Option<&str>) -> Stri
         };
         out.push_str(&format!(" · **Fix** ({how}): {}", fix.title));
     }
-    out.push_str(&format!("\n\n[Documentation]({RULES_URL}/{}.md)", f.rule));
+    if let Some(doc) = doc {
+        out.push_str(&format!("\n\n[Documentation]({doc})"));
+    }
     out
 }
 

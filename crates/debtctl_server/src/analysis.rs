@@ -231,7 +231,7 @@ pub fn check(
     if let Err((_, reason)) = analysable(doc.lang, doc.text.as_bytes()) {
         return Err(Skip::Logged(format!("{shown}: {reason}")));
     }
-    let rules = settings.rules_for(&doc.path);
+    let rules = settings.selection_for(&doc.path, doc.lang);
     if doc.lang != Language::Go {
         return Ok(check_parsed(shown, doc.lang, &doc.text, doc.tree.as_ref(), rules, &settings.linter));
     }

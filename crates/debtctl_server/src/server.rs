@@ -182,10 +182,14 @@ impl Server<'_> {
         if !self.client.watch {
             return;
         }
-        // Custom rules (`.debtctl/rules/`) are watched already, for when they exist.
+        // Custom rules (`.debtctl/rules/`) are watched already, for when they exist; YAML
+        // files anywhere, for rules in a configured `rule-dirs` (other YAML changes are
+        // dropped in `watched_files_changed`).
         let globs = [
             "**/debtctl.toml",
             "**/.debtctl/rules/**",
+            "**/*.yml",
+            "**/*.yaml",
             "**/.git/HEAD",
             "**/.git/refs/**",
             "**/.git/packed-refs",
@@ -364,7 +368,8 @@ impl Server<'_> {
     /// The document's diagnostics, from its analysis (computed when stale).
     pub(crate) fn diagnostics(&mut self, uri: &Uri) -> Vec<Diagnostic> {
         let Some(analysis) = self.analysis(uri) else { return Vec::new() };
-        let (doc, _) = &self.docs[uri];
+        let (doc, key) = &self.docs[uri];
+        let settings = self.projects.get(key).and_then(|p| p.as_ref().ok()).map(|p| &p.settings);
         let enc = self.client.encoding;
         analysis
             .items
@@ -381,8 +386,8 @@ impl Server<'_> {
                     range: doc.range(item.start, item.end, enc),
                     severity: Some(severity),
                     code: Some(NumberOrString::String(f.rule.clone())),
-                    code_description: Uri::from_str(&format!("{RULES_URL}/{}.md", f.rule))
-                        .ok()
+                    code_description: rule_doc_url(settings, &f.rule)
+                        .and_then(|url| Uri::from_str(&url).ok())
                         .map(|href| CodeDescription { href }),
                     source: Some("debtctl".to_string()),
                     message: f.message.clone(),
@@ -453,6 +458,12 @@ impl Server<'_> {
             let loaded = Project::open(config, key);
             if let Err(message) = &loaded {
                 self.log(true, format!("debtctl: {message}"));
+                // A bad config or custom rule stops every diagnostic of the project: say so
+                // where the user looks, not only in the log.
+                self.notify(
+                    "window/showMessage",
+                    json!({"type": 1, "message": format!("debtctl: {message}")}),
+                );
             }
             self.projects.insert(key.clone(), loaded);
         }
@@ -494,7 +505,16 @@ impl Server<'_> {
         for change in &p.changes {
             let Some(path) = uri_path(&change.uri) else { continue };
             let s = path.to_string_lossy().replace('\\', "/");
-            if path.file_name().is_some_and(|n| n == "debtctl.toml") || s.contains("/.debtctl/rules/") {
+            let in_rule_dir = || {
+                self.projects
+                    .values()
+                    .flatten()
+                    .any(|p| p.settings.rule_dirs.iter().any(|d| path.starts_with(d)))
+            };
+            if path.file_name().is_some_and(|n| n == "debtctl.toml")
+                || s.contains("/.debtctl/rules/")
+                || in_rule_dir()
+            {
                 reload = true;
             } else if s.contains("/.git/") {
                 git = true;
@@ -544,6 +564,17 @@ impl Server<'_> {
     }
 
     /// The config's `ticket-url` and the base's name, for hover.
+    /// Where the documentation of `rule` is, for the document `uri`'s project.
+    pub(crate) fn rule_doc(&self, uri: &Uri, rule: &str) -> Option<String> {
+        let settings = self
+            .docs
+            .get(uri)
+            .and_then(|(_, key)| self.projects.get(key))
+            .and_then(|p| p.as_ref().ok())
+            .map(|p| &p.settings);
+        rule_doc_url(settings, rule)
+    }
+
     pub(crate) fn project_facts(&mut self, uri: &Uri) -> (Option<String>, Option<String>) {
         let Some((_, key)) = self.docs.get(uri) else { return (None, None) };
         let key = key.clone();
@@ -600,4 +631,17 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_default()
+}
+
+/// Where a rule's documentation is: a built-in rule's page online; a custom rule's `url`,
+/// else its rule file (which holds its note and YAML), never a page debtctl does not have.
+pub(crate) fn rule_doc_url(settings: Option<&debtctl_workspace::Settings>, rule: &str) -> Option<String> {
+    if debtctl_linter::Rule::from_id(rule).is_some() {
+        return Some(format!("{RULES_URL}/{rule}.md"));
+    }
+    let custom = settings?.custom.rules().iter().find(|r| r.id == rule)?;
+    match &custom.url {
+        Some(url) => Some(url.clone()),
+        None => url::Url::from_file_path(&custom.file).ok().map(|u| u.to_string()),
+    }
 }

@@ -1,18 +1,19 @@
 //! The result cache: a file whose content hash, path and settings match a cached entry is
 //! not parsed again. One cache file per settings digest ([`LinterSettings::cache_key`]:
 //! debtctl's version and build, every linter setting); each entry also keeps the rule set
-//! its file was checked with, after per-path ignores. In `.debtctl/cache/` at the
+//! its file was checked with, after per-path ignores, and the digest of the custom rules it
+//! was checked with (so editing a Python rule re-checks Python files only). In `.debtctl/cache/` at the
 //! project root, which carries its own `.gitignore` (as ruff's `.ruff_cache` does).
 //! A cache that cannot be read or written is ignored: it is never worth failing a scan.
 
 #[cfg(doc)]
 use debtctl_linter::LinterSettings;
-use debtctl_linter::{FileResult, RuleSet};
+use debtctl_linter::{FileResult, Selection};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct CacheFile {
@@ -24,8 +25,10 @@ struct CacheFile {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Entry {
     hash: u64,
-    /// The rules the file was checked with ([`RuleSet::bits`]).
+    /// The rules the file was checked with ([`debtctl_linter::RuleSet::bits`]).
     rules: u64,
+    /// The digest of the custom rules it was checked with ([`Selection::custom_digest`]).
+    custom: u64,
     result: FileResult,
 }
 
@@ -63,12 +66,17 @@ impl Cache {
     }
 
     /// The result of the file at `path` whose content hashes to `hash`, checked with `rules`.
-    pub fn get(&self, path: &str, hash: u64, rules: RuleSet) -> Option<&FileResult> {
-        self.data.entries.get(path).filter(|e| e.hash == hash && e.rules == rules.bits()).map(|e| &e.result)
+    pub fn get(&self, path: &str, hash: u64, rules: &Selection) -> Option<&FileResult> {
+        self.data
+            .entries
+            .get(path)
+            .filter(|e| e.hash == hash && e.rules == rules.rules.bits() && e.custom == rules.custom_digest)
+            .map(|e| &e.result)
     }
 
-    pub fn insert(&mut self, path: String, hash: u64, rules: RuleSet, result: FileResult) {
-        self.data.entries.insert(path, Entry { hash, rules: rules.bits(), result });
+    pub fn insert(&mut self, path: String, hash: u64, rules: &Selection, result: FileResult) {
+        let entry = Entry { hash, rules: rules.rules.bits(), custom: rules.custom_digest, result };
+        self.data.entries.insert(path, entry);
         self.dirty = true;
     }
 

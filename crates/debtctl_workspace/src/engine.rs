@@ -7,7 +7,8 @@ use crate::go_api::{scan_imports, GoPackages};
 use crate::settings::Settings;
 use debtctl_diagnostics::{Finding, Summary};
 use debtctl_linter::{
-    check_go_file, check_source, imported_paths, is_generated, FileResult, PackageFacts, PackageFile, RuleSet,
+    check_go_file, check_source, imported_paths, is_generated, FileResult, PackageFacts, PackageFile,
+    Selection,
 };
 use debtctl_syntax::{parse, Language};
 use rayon::prelude::*;
@@ -52,8 +53,9 @@ pub struct ScanOutcome {
 enum FileOutcome {
     Checked {
         result: FileResult,
-        /// Where to cache the result: the shown path, the content key and the file's rules.
-        cache: Option<(String, u64, RuleSet)>,
+        /// Where to cache the result: the shown path, the content key and the file's rules
+        /// (boxed: a selection holds the custom rules' indices).
+        cache: Option<(String, u64, Box<Selection>)>,
     },
     Skipped {
         reason: SkipReason,
@@ -192,7 +194,7 @@ pub fn scan_with(
     }
     if let Some(cache) = cache {
         for (key, hash, rules, result) in fresh {
-            cache.insert(key, hash, rules, result);
+            cache.insert(key, hash, &rules, result);
         }
     }
     out.findings
@@ -388,7 +390,10 @@ fn check_go_package(
         let hits: Option<Vec<FileResult>> = loaded
             .iter()
             .filter(|(_, l)| !l.generated)
-            .map(|(_, l)| cache.get(&l.shown, key(l), settings.rules_for(Path::new(&l.shown))).cloned())
+            .map(|(_, l)| {
+                let rules = settings.selection_for(Path::new(&l.shown), Language::Go);
+                cache.get(&l.shown, key(l), &rules).cloned()
+            })
             .collect();
         if let Some(hits) = hits {
             let mut hits = hits.into_iter();
@@ -421,14 +426,14 @@ fn check_go_package(
                 if l.generated {
                     return generated_skip();
                 }
-                let rules = settings.rules_for(Path::new(&l.shown));
+                let rules = settings.selection_for(Path::new(&l.shown), Language::Go);
                 let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    check_go_file(&l.shown, &l.text, tree.as_ref(), &facts, rules, &settings.linter)
+                    check_go_file(&l.shown, &l.text, tree.as_ref(), &facts, rules.clone(), &settings.linter)
                 }));
                 match checked {
                     Ok(result) => FileOutcome::Checked {
                         result,
-                        cache: cache.map(|_| (l.shown.clone(), key(l), rules)),
+                        cache: cache.map(|_| (l.shown.clone(), key(l), Box::new(rules))),
                     },
                     Err(panic) => internal_error(panic),
                 }
@@ -478,9 +483,9 @@ fn check_one(file: &SourceFile, shown: &str, settings: &Settings, cache: Option<
         Ok(loaded) => loaded,
         Err(outcome) => return outcome,
     };
-    let rules = settings.rules_for(&file.path);
+    let rules = settings.selection_for(&file.path, file.lang);
     // Only files that were analysed are cached, so a hit needs no decoding.
-    if let Some(hit) = cache.and_then(|c| c.get(shown, hash, rules)) {
+    if let Some(hit) = cache.and_then(|c| c.get(shown, hash, &rules)) {
         return FileOutcome::Checked { result: hit.clone(), cache: None };
     }
     let source = match analysable(file.lang, &bytes) {
@@ -491,10 +496,12 @@ fn check_one(file: &SourceFile, shown: &str, settings: &Settings, cache: Option<
         return skip(SkipReason::Generated, "skipped: generated file".to_string());
     }
     let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        check_source(shown, file.lang, source, rules, &settings.linter)
+        check_source(shown, file.lang, source, rules.clone(), &settings.linter)
     }));
     match checked {
-        Ok(result) => FileOutcome::Checked { result, cache: cache.map(|_| (shown.to_string(), hash, rules)) },
+        Ok(result) => {
+            FileOutcome::Checked { result, cache: cache.map(|_| (shown.to_string(), hash, Box::new(rules))) }
+        }
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()

@@ -75,9 +75,9 @@ fn plan_one(
     if is_generated(file.lang, source) {
         return (None, BTreeMap::new());
     }
-    let rules = settings.rules_for(&file.path);
+    let rules = settings.selection_for(&file.path, file.lang);
     let outcome = fix_source(file.lang, source, min, |text| {
-        check_source(shown, file.lang, text, rules, &settings.linter).fixes
+        check_source(shown, file.lang, text, rules.clone(), &settings.linter).fixes
     });
     if outcome.source == source {
         return (None, outcome.rejected);

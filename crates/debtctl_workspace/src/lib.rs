@@ -21,8 +21,9 @@ pub enum WorkspaceError {
     ConfigRead { path: PathBuf, source: std::io::Error },
     #[error("invalid config {}{location}: {message}", path.display())]
     Config { path: PathBuf, location: String, message: String },
-    #[error("unknown rule `{id}` in {origin}{}", debtctl_linter::registry::did_you_mean(id))]
-    UnknownRule { id: String, origin: String },
+    /// `hint` is the "; did you mean" suggestion, among built-in and custom rules.
+    #[error("unknown rule `{id}` in {origin}{hint}")]
+    UnknownRule { id: String, origin: String, hint: String },
     #[error("invalid setting in {origin}: {message}")]
     Setting { origin: String, message: String },
     #[error("invalid glob `{glob}`: {message}")]

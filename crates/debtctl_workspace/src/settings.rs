@@ -5,7 +5,7 @@ use crate::WorkspaceError;
 use debtctl_custom::CustomRules;
 use debtctl_diagnostics::Severity;
 use debtctl_linter::registry::select;
-use debtctl_linter::{LinterSettings, Rule, RuleSet, TicketPatterns};
+use debtctl_linter::{CustomRegistry, Language, LinterSettings, Rule, RuleSet, Selection, TicketPatterns};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use std::path::{Path, PathBuf};
@@ -29,10 +29,16 @@ pub struct Settings {
     pub root: PathBuf,
     pub config_path: Option<PathBuf>,
     pub excludes: Gitignore,
-    per_path: Vec<(GlobSet, RuleSet)>,
+    per_path: Vec<(GlobSet, Picked)>,
+    /// Which custom rules are selected (by index), before per-path ignores.
+    custom_on: Vec<bool>,
     pub fail_on: Severity,
     /// The custom rules of `rule-dirs`, loaded and validated before anything is scanned.
     pub custom: CustomRules,
+    /// Where the custom rules were loaded from (`rule-dirs`), absolute; empty when none is
+    /// configured and `.debtctl/rules` does not exist. The language server reloads the
+    /// settings when a file below one changes.
+    pub rule_dirs: Vec<PathBuf>,
     /// Where `debtctl test-rules` finds the custom rules' tests (`rule-test-dirs`),
     /// absolute; empty when none is configured and `.debtctl/rule-tests` does not exist.
     pub rule_test_dirs: Vec<PathBuf>,
@@ -64,22 +70,49 @@ impl Settings {
             None => what.to_string(),
         };
 
-        let mut rules = match (&overrides.select, &config.select) {
-            (Some(cli), _) => select_all(cli, "--select")?,
-            (None, Some(cfg)) => select_all(cfg, &origin("select"))?,
-            (None, None) => LinterSettings::default().rules,
+        // Loaded first: selectors and `[rules.ID]` may name custom rules.
+        let rule_dirs = dirs_or_default(&root, config.rule_dirs.as_deref(), DEFAULT_RULE_DIR);
+        let custom = CustomRules::load(&root, &rule_dirs, &reserved_id).map_err(|mut e| {
+            // Shown as every other path is: relative to the current directory below it.
+            let cwd = std::env::current_dir().ok();
+            let shown = |p: &Path| PathBuf::from(crate::engine::display_path(p, cwd.as_deref()));
+            e.file = shown(&e.file);
+            e.other_file = e.other_file.as_deref().map(shown);
+            e
+        })?;
+        let registry = CustomRegistry::new(custom.clone());
+
+        // Custom rules run by default, like the built-in ones; an explicit `select` runs
+        // those it names (by ID, prefix or `ALL`).
+        let picked = match (&overrides.select, &config.select) {
+            (Some(cli), _) => select_all(cli, "--select", &registry)?,
+            (None, Some(cfg)) => select_all(cfg, &origin("select"), &registry)?,
+            (None, None) => {
+                Picked { rules: LinterSettings::default().rules, custom: (0..registry.ids().len()).collect() }
+            }
         };
+        let mut rules = picked.rules;
+        let mut custom_on = vec![false; registry.ids().len()];
+        for i in picked.custom {
+            custom_on[i] = true;
+        }
         if overrides.report_unused_suppressions || config.report_unused_suppressions {
             rules.insert(Rule::DebtUnusedSuppression);
         }
-        for r in select_all(&config.ignore, &origin("ignore"))?.iter() {
-            rules.remove(r);
-        }
-        for r in select_all(&overrides.ignore, "--ignore")?.iter() {
-            rules.remove(r);
+        let ignored = [
+            select_all(&config.ignore, &origin("ignore"), &registry)?,
+            select_all(&overrides.ignore, "--ignore", &registry)?,
+        ];
+        for picked in ignored {
+            for r in picked.rules.iter() {
+                rules.remove(r);
+            }
+            for i in picked.custom {
+                custom_on[i] = false;
+            }
         }
 
-        let mut linter = LinterSettings { rules, ..LinterSettings::default() };
+        let mut linter = LinterSettings { rules, custom: registry.clone(), ..LinterSettings::default() };
         linter.go.check_deferred = config.go.check_deferred;
         linter.go.tests = config.go.tests;
         linter.honor_peer_suppressions = config.honor_peer_suppressions.unwrap_or(true);
@@ -93,8 +126,16 @@ impl Settings {
             })?;
         }
         for (id, rc) in &config.rules {
-            let rule = Rule::from_id(id)
-                .ok_or_else(|| WorkspaceError::UnknownRule { id: id.clone(), origin: origin("rules") })?;
+            if registry.index_of(id).is_some() || custom.is_off(id) {
+                if let Some(sev) = rc.severity {
+                    linter.custom_severity.insert(id.clone(), sev.into());
+                }
+                if let Some(m) = rc.debt_minutes {
+                    linter.custom_debt_minutes.insert(id.clone(), m);
+                }
+                continue;
+            }
+            let rule = Rule::from_id(id).ok_or_else(|| unknown_rule(id, &origin("rules"), &registry))?;
             if let Some(sev) = rc.severity {
                 linter.severity.insert(rule, sev.into());
             }
@@ -128,21 +169,52 @@ impl Settings {
             let set = set
                 .build()
                 .map_err(|e| WorkspaceError::Glob { glob: glob.clone(), message: e.to_string() })?;
-            per_path.push((set, select_all(ids, &origin("per-path-ignores"))?));
+            per_path.push((set, select_all(ids, &origin("per-path-ignores"), &registry)?));
         }
 
         let fail_on = overrides.fail_on.or(config.fail_on.map(Into::into)).unwrap_or(Severity::Info);
-        let rule_dirs = dirs_or_default(&root, config.rule_dirs.as_deref(), DEFAULT_RULE_DIR);
-        let custom = CustomRules::load(&root, &rule_dirs, &reserved_id).map_err(|mut e| {
-            // Shown as every other path is: relative to the current directory below it.
-            let cwd = std::env::current_dir().ok();
-            let shown = |p: &Path| PathBuf::from(crate::engine::display_path(p, cwd.as_deref()));
-            e.file = shown(&e.file);
-            e.other_file = e.other_file.as_deref().map(shown);
-            e
-        })?;
         let rule_test_dirs = dirs_or_default(&root, config.rule_test_dirs.as_deref(), DEFAULT_RULE_TEST_DIR);
-        Ok(Settings { linter, root, config_path, excludes, per_path, fail_on, custom, rule_test_dirs })
+        Ok(Settings {
+            linter,
+            root,
+            config_path,
+            excludes,
+            per_path,
+            custom_on,
+            fail_on,
+            custom,
+            rule_dirs,
+            rule_test_dirs,
+        })
+    }
+
+    /// The rules that run on a file of `lang`: [`Settings::rules_for`], and the selected
+    /// custom rules of its language that its per-path ignores leave and whose
+    /// `files`/`ignores` (relative to the root) accept it. The selection's custom digest
+    /// is what the file's cached results depend on of the custom rules.
+    pub fn selection_for(&self, path: &Path, lang: Language) -> Selection {
+        let rules = self.rules_for(path);
+        if self.linter.custom.is_empty() && self.custom.off_ids().next().is_none() {
+            return rules.into();
+        }
+        let of_lang = self.custom.of_language(lang);
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let rel = abs.strip_prefix(&self.root).unwrap_or(&abs);
+        let ignored: Vec<&Picked> =
+            self.per_path.iter().filter(|(set, _)| set.is_match(rel)).map(|(_, picked)| picked).collect();
+        let custom = of_lang
+            .iter()
+            .copied()
+            .filter(|&i| self.custom_on[i])
+            .filter(|i| !ignored.iter().any(|p| p.custom.contains(i)))
+            .filter(|&i| self.custom.accepts(i, rel))
+            .collect();
+        Selection::new(rules, custom, &self.linter.custom)
+    }
+
+    /// Whether custom rule `index` is selected (before per-path ignores).
+    pub fn custom_enabled(&self, index: usize) -> bool {
+        self.custom_on.get(index).copied().unwrap_or(false)
     }
 
     /// The rules that run on a file, after per-path ignores.
@@ -155,7 +227,7 @@ impl Settings {
         let rel = abs.strip_prefix(&self.root).unwrap_or(&abs);
         for (set, ignored) in &self.per_path {
             if set.is_match(rel) {
-                for r in ignored.iter() {
+                for r in ignored.rules.iter() {
                     rules.remove(r);
                 }
             }
@@ -203,21 +275,45 @@ pub fn reserved_id(id: &str) -> Option<String> {
         .then(|| format!("the prefix `{prefix}/` is reserved for built-in rules; use your own (`acme/`)"))
 }
 
-fn select_all(selectors: &[String], origin: &str) -> Result<RuleSet, WorkspaceError> {
-    let mut set = RuleSet::empty();
+/// The built-in and custom rules some selectors name.
+#[derive(Debug, Default)]
+struct Picked {
+    rules: RuleSet,
+    /// Indices of custom rules.
+    custom: Vec<usize>,
+}
+
+fn select_all(selectors: &[String], origin: &str, custom: &CustomRegistry) -> Result<Picked, WorkspaceError> {
+    let mut picked = Picked::default();
     for s in selectors {
-        let mut found = select(s.trim())
-            .ok_or_else(|| WorkspaceError::UnknownRule { id: s.clone(), origin: origin.to_string() })?;
+        let s = s.trim();
+        let builtin = select(s);
+        let own = custom.select(s);
+        if builtin.is_none() && own.is_none() {
+            return Err(unknown_rule(s, origin, custom));
+        }
+        let mut found = builtin.unwrap_or_default();
         // Unused suppressions are reported only when asked for by name or by
         // `--report-unused-suppressions`, never through `debt/` or `ALL`.
-        if s.trim() != Rule::DebtUnusedSuppression.id() {
+        if s != Rule::DebtUnusedSuppression.id() {
             found.remove(Rule::DebtUnusedSuppression);
         }
         for r in found.iter() {
-            set.insert(r);
+            picked.rules.insert(r);
         }
+        picked.custom.extend(own.unwrap_or_default());
     }
-    Ok(set)
+    picked.custom.sort_unstable();
+    picked.custom.dedup();
+    Ok(picked)
+}
+
+fn unknown_rule(id: &str, origin: &str, custom: &CustomRegistry) -> WorkspaceError {
+    WorkspaceError::UnknownRule {
+        id: id.to_string(),
+        origin: origin.to_string(),
+        hint: debtctl_linter::registry::did_you_mean_among(id, custom.ids()),
+    }
 }
 
 /// `[go] exclude-functions`, each entry checked and normalised.

@@ -7,7 +7,7 @@
 use crate::discovery::is_helm_template;
 use crate::engine::{decode, display_path, ScanOutcome, SkipReason, Warning};
 use crate::settings::Settings;
-use debtctl_linter::{check_package, check_source, is_generated, RuleSet};
+use debtctl_linter::{check_package, check_source, is_generated, RuleSet, Selection};
 use debtctl_syntax::Language;
 use std::path::Path;
 
@@ -43,11 +43,12 @@ pub fn scan_text(path: &Path, lang: Language, bytes: &[u8], settings: &Settings)
         out.summary.skipped.generated += 1;
         return out;
     }
-    let rules = settings.rules_for(path);
+    let rules = settings.selection_for(path, lang);
     let result = if lang == Language::Go {
         let siblings = go_siblings(path, cwd.as_deref());
-        let mut files: Vec<(&str, &str, RuleSet)> = vec![(shown.as_str(), text, rules)];
-        files.extend(siblings.iter().map(|(p, t)| (p.as_str(), t.as_str(), RuleSet::empty())));
+        let mut files: Vec<(&str, &str, Selection)> = vec![(shown.as_str(), text, rules)];
+        let none = || Selection::from(RuleSet::empty());
+        files.extend(siblings.iter().map(|(p, t)| (p.as_str(), t.as_str(), none())));
         check_package(&files, &settings.linter).swap_remove(0)
     } else {
         check_source(&shown, lang, text, rules, &settings.linter)

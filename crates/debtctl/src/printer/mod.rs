@@ -61,7 +61,11 @@ pub fn statistics(findings: &[Finding]) -> Vec<StatRow> {
             severity: f.severity,
             count: 0,
             debt_minutes: 0,
-            fix: Rule::from_id(&f.rule).and_then(|r| r.meta().fix).map(applicability_name),
+            // A custom rule's fix shows on its findings (custom fixes are unsafe).
+            fix: Rule::from_id(&f.rule)
+                .and_then(|r| r.meta().fix)
+                .or(f.fix.as_ref().map(|fix| fix.applicability))
+                .map(applicability_name),
         });
         row.count += 1;
         row.debt_minutes += u64::from(f.debt_minutes);

@@ -1,8 +1,10 @@
-//! SARIF 2.1.0: one run, every rule in `tool.driver.rules`, each finding a result with a
-//! physical location and its fingerprint in `partialFingerprints`.
+//! SARIF 2.1.0: one run, every built-in rule and each custom rule that has a result in
+//! `tool.driver.rules`, each finding a result with a physical location and its
+//! fingerprint in `partialFingerprints`.
 
 use debtctl_diagnostics::{Finding, Severity};
 use debtctl_linter::registry::all_meta;
+use debtctl_linter::RuleKey;
 use debtctl_workspace::engine::ScanOutcome;
 use debtctl_workspace::Settings;
 use serde_json::{json, Value};
@@ -18,9 +20,10 @@ pub fn level(s: Severity) -> &'static str {
     }
 }
 
-/// The `tool` object with every rule's id, descriptions, help and default level.
-pub fn tool(settings: &Settings) -> Value {
-    let rules: Vec<Value> = all_meta()
+/// The `tool` object with every rule's id, descriptions, help and default level: the
+/// built-in rules, then the custom rules `custom` (indices into the settings' custom rules).
+pub fn tool(settings: &Settings, custom: &[usize]) -> Value {
+    let mut rules: Vec<Value> = all_meta()
         .iter()
         .map(|m| {
             json!({
@@ -40,6 +43,7 @@ pub fn tool(settings: &Settings) -> Value {
             })
         })
         .collect();
+    rules.extend(custom.iter().map(|&i| custom_rule(settings, i)));
     json!({
         "driver": {
             "name": "debtctl",
@@ -87,12 +91,65 @@ pub fn result(f: &Finding) -> Value {
     r
 }
 
-pub fn document(runs_results: Vec<Value>, settings: &Settings) -> Value {
+/// A custom rule's descriptor: its message template (else its note's first line) as the
+/// short description, its note and its YAML as help.
+fn custom_rule(settings: &Settings, index: usize) -> Value {
+    let info = &settings.custom.rules()[index];
+    let note = info.note.as_deref().unwrap_or("").trim();
+    let short = [info.message.trim(), note.lines().next().unwrap_or("").trim(), info.id.as_str()]
+        .into_iter()
+        .find(|s| !s.is_empty())
+        .unwrap_or_default();
+    let full = if note.is_empty() { short } else { note };
+    let yaml = info.yaml.trim_end();
+    let text = if note.is_empty() { yaml.to_string() } else { format!("{note}\n\n{yaml}") };
+    let markdown = if note.is_empty() {
+        format!("```yaml\n{yaml}\n```")
+    } else {
+        format!("{note}\n\n```yaml\n{yaml}\n```")
+    };
+    let key = RuleKey::Custom(index);
+    let mut rule = json!({
+        "id": info.id,
+        "name": info.id.rsplit('/').next().unwrap_or(&info.id),
+        "shortDescription": {"text": short},
+        "fullDescription": {"text": full},
+        "help": {"text": text, "markdown": markdown},
+        "defaultConfiguration": {
+            "level": level(settings.linter.severity_of_key(key)),
+            "enabled": settings.custom_enabled(index),
+        },
+        "properties": {
+            "tags": [info.id.split('/').next().unwrap_or("custom"), "custom"],
+            "debt_minutes": settings.linter.debt_of_key(key),
+            "file": info.file.to_string_lossy(),
+        },
+    });
+    if let Some(url) = &info.url {
+        rule["helpUri"] = json!(url);
+    }
+    rule
+}
+
+/// The SARIF document of `runs_results`; results of custom rules get their rule's
+/// descriptor in `tool.driver.rules` and its index.
+pub fn document(mut runs_results: Vec<Value>, settings: &Settings) -> Value {
+    let builtin = all_meta().len();
+    let mut custom: Vec<usize> = Vec::new();
+    for r in &mut runs_results {
+        let Some(id) = r["ruleId"].as_str() else { continue };
+        let Some(index) = settings.linter.custom.index_of(id) else { continue };
+        let at = custom.iter().position(|&c| c == index).unwrap_or_else(|| {
+            custom.push(index);
+            custom.len() - 1
+        });
+        r["ruleIndex"] = json!(builtin + at);
+    }
     json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
-            "tool": tool(settings),
+            "tool": tool(settings, &custom),
             "columnKind": "unicodeCodePoints",
             "originalUriBaseIds": {"%SRCROOT%": {"uri": src_root()}},
             "results": runs_results,

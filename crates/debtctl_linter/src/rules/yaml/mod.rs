@@ -46,6 +46,7 @@ pub(crate) fn check(checker: &mut Checker<'_>, lang: Language) -> bool {
             }
         }
     }
+    checker.check_custom(lang, text, &trees);
     parse_error
 }
 
@@ -76,7 +77,13 @@ mod tests {
     use debtctl_syntax::Language;
 
     fn check(lang: Language, source: &str, rules: &[Rule]) -> FileResult {
-        check_source("t.yaml", lang, source, rules.iter().copied().collect(), &LinterSettings::default())
+        check_source(
+            "t.yaml",
+            lang,
+            source,
+            rules.iter().copied().collect::<RuleSet>(),
+            &LinterSettings::default(),
+        )
     }
 
     #[test]
