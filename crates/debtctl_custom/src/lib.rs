@@ -29,24 +29,21 @@ use lang::AgLang;
 pub const DEFAULT_DEBT_MINUTES: u32 = 10;
 
 /// What a custom rule ID looks like, as the load error says it.
-pub const ID_SYNTAX: &str = "a rule ID is a prefix and a name separated by `/` (`acme/no-print`, or \
-     `acme/py/no-print`), each part lowercase letters, digits, `-` or `_`, starting with a \
-     letter or digit";
+pub const ID_SYNTAX: &str = "a rule ID is letters, digits, `_`, `-` and `.`, in parts separated by `/` \
+     (`no-print`, `acme/no-print`), each part starting with a letter, a digit or `_`";
 
-/// Whether `id` is a custom rule ID debtctl accepts: `prefix/name`, more `/`-separated
-/// parts allowed, each `[a-z0-9][a-z0-9_-]*`. The prefix is what `--select acme/` and
-/// suppression comments name, and the findings schema's `rule` pattern says the same.
+/// Whether `id` is a custom rule ID debtctl accepts. A rule written for the ast-grep CLI
+/// keeps its ID: `no-print` and `acme/no-print` alike (a prefix lets `--select acme/`
+/// name a team's rules, but is not required). What is refused is what cannot stand in a
+/// `--select` list or a suppression comment: spaces, commas, brackets, an empty part, and
+/// `ALL`, which selects every rule.
 pub fn valid_id(id: &str) -> bool {
-    let mut parts = 0;
-    for part in id.split('/') {
-        let mut chars = part.chars();
-        let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-        if !first_ok || !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
-            return false;
-        }
-        parts += 1;
-    }
-    parts >= 2
+    id != "ALL"
+        && id.split('/').all(|part| {
+            let mut chars = part.chars();
+            chars.next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        })
 }
 
 /// All custom rules of a project, loaded and validated. Cheap to clone (an `Arc` inside).

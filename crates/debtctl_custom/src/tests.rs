@@ -331,13 +331,15 @@ fn rule_files_are_found_recursively_in_order_and_a_missing_dir_is_an_error() {
     assert!(err.to_string().ends_with("nope: no such directory"), "{err}");
 }
 
-/// The ID syntax the findings schema's `rule` pattern and `--select acme/` rely on.
+/// Issue 14: a rule written and tested with the ast-grep CLI works unchanged, so an ID
+/// without a prefix (`no-print`) is kept; refused is only what a `--select` list or a
+/// suppression comment cannot hold, and what the findings schema's `rule` pattern excludes.
 #[test]
-fn custom_ids_are_a_prefix_and_a_name() {
-    for ok in ["acme/no-print", "a/x", "team1/py/no_print", "acme/2fa-check"] {
+fn custom_ids_are_kept_as_ast_grep_rules_write_them() {
+    for ok in ["acme/no-print", "a/x", "team1/py/no_print", "acme/2fa-check", "no-print", "noPrint", "rule.v2", "_x"] {
         assert!(valid_id(ok), "{ok}");
     }
-    for bad in ["no-print", "acme/", "/x", "acme//x", "Acme/x", "acme/x.y", "acme/-x", "acme/x y", ""] {
+    for bad in ["ALL", "acme/", "/x", "acme//x", "acme/-x", "acme/x y", "a,b", "a[b]", ""] {
         assert!(!valid_id(bad), "{bad}");
     }
 }

@@ -132,7 +132,7 @@ pub struct FixSummary {
 pub struct Finding {
     /// The rule's ID: a built-in `lang/slug`, or a custom rule's `prefix/name` (more
     /// `/`-separated parts allowed; lowercase letters, digits, `-` and `_`).
-    #[schemars(regex(pattern = r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)+$"))]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$"))]
     pub rule: String,
     pub severity: Severity,
     /// Relative to the current directory when the file lies below it, else as given;

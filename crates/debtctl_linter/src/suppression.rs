@@ -281,11 +281,13 @@ fn own_codes(rest: &str, offset: usize, custom: &CustomRegistry) -> Vec<Code> {
             at = end + gap + 1 + (next.len() - next.trim_start().len());
         }
         let list = &body[..end];
-        // Custom prefixes may hold `-` and `_` (`my-team/`).
+        // Custom prefixes may hold `-` and `_` (`my-team/`); a custom ID without a prefix
+        // (`no-print`, as an ast-grep rule may be named) is a rule by being one.
         let rule_like = |t: &str| {
             t.find('/').is_some_and(|i| {
                 i > 0 && t[..i].chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            })
+            }) || custom.index_of(t).is_some()
+                || custom.rules().is_off(t)
         };
         if !list.split(',').next().is_some_and(rule_like) {
             return Vec::new();
