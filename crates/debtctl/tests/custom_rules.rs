@@ -417,6 +417,33 @@ fn suppression_comments_know_custom_ids() {
     assert_eq!(v["summary"]["suppressed"], 1);
 }
 
+/// Issue 14: "a rule written and tested with the ast-grep CLI works unchanged", so a rule
+/// whose ID has no prefix (`no-print`, as many ast-grep rules are named) loads, runs, is
+/// selected by its ID and suppressed by name, bracketed or not (a regression: IDs were
+/// once refused without a `prefix/`).
+#[test]
+fn an_id_without_a_prefix_works_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        ".debtctl/rules/plain.yml",
+        "id: no-print\nlanguage: python\nrule:\n  pattern: print($$$A)\nmessage: no print\n",
+    );
+    write(
+        dir.path(),
+        "m.py",
+        "print(1)\nprint(2)  # debtctl: ignore no-print a reason\nx = 3\nprint(4)  # debtctl: ignore[no-print]\ny = 5\nprint(6)\n",
+    );
+    let v = scan_json(dir.path(), &["--no-cache", "--select", "no-print"]);
+    let lines: Vec<u64> = findings(&v).iter().map(|f| f["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [1, 6], "{v}");
+    assert!(findings(&v).iter().all(|f| f["rule"] == "no-print"));
+    assert_eq!(v["summary"]["suppressed"], 2);
+    let out = run_in(dir.path(), &["scan", "--no-cache", "--select", "no-prnt"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("did you mean `no-print`"), "{}", stderr(&out));
+}
+
 #[test]
 fn fix_unsafe_applies_custom_fixes_and_drops_one_that_breaks_the_file() {
     let dir = project();

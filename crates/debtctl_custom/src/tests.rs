@@ -336,7 +336,16 @@ fn rule_files_are_found_recursively_in_order_and_a_missing_dir_is_an_error() {
 /// suppression comment cannot hold, and what the findings schema's `rule` pattern excludes.
 #[test]
 fn custom_ids_are_kept_as_ast_grep_rules_write_them() {
-    for ok in ["acme/no-print", "a/x", "team1/py/no_print", "acme/2fa-check", "no-print", "noPrint", "rule.v2", "_x"] {
+    for ok in [
+        "acme/no-print",
+        "a/x",
+        "team1/py/no_print",
+        "acme/2fa-check",
+        "no-print",
+        "noPrint",
+        "rule.v2",
+        "_x",
+    ] {
         assert!(valid_id(ok), "{ok}");
     }
     for bad in ["ALL", "acme/", "/x", "acme//x", "acme/-x", "acme/x y", "a,b", "a[b]", ""] {
