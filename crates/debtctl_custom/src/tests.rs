@@ -97,8 +97,8 @@ fn each_bad_rule_is_one_error_line_naming_file_and_rule() {
         ("id: go/ignored-error\nlanguage: go\nrule:\n  pattern: f()\n", "the ID is a built-in rule's"),
         ("id: a/x\nlanguage: go\nrule:\n  pattern: f()\n---\nid: a/x\nlanguage: go\nrule:\n  pattern: g()\n", "the ID is taken by a rule in"),
         ("language: go\nrule:\n  pattern: f()\n", "a rule needs an `id`"),
-        ("id: no-print\nlanguage: go\nrule:\n  pattern: f()\n", "a prefix and a name separated by `/`"),
-        ("id: Acme/NoPrint\nlanguage: go\nrule:\n  pattern: f()\n", "a prefix and a name separated by `/`"),
+        ("id: no print\nlanguage: go\nrule:\n  pattern: f()\n", "in parts separated by `/`"),
+        ("id: acme//x\nlanguage: go\nrule:\n  pattern: f()\n", "in parts separated by `/`"),
         ("id: a/x\nlanguage: go\nseverity: off\nrule:\n  pattern: f(\n", "Fails to parse the pattern query"),
         ("id: a/x\nlanguage: go\nseverity: off\nrule:\n  pattern: f()\n---\nid: a/x\nlanguage: go\nrule:\n  pattern: g()\n", "the ID is taken"),
     ];

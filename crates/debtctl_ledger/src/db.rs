@@ -104,6 +104,9 @@ pub struct Ledger {
     imports: RefCell<HashMap<Oid, Arc<Vec<String>>>>,
 }
 
+/// How long a ledger waits for another process's lock before it gives up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Bounds on the in-memory layers (entries); past them a layer starts over.
 const MEMO_LIMIT: usize = 200_000;
 const FACTS_LIMIT: usize = 4_096;
@@ -171,7 +174,7 @@ impl Ledger {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(sql)?;
-        conn.busy_timeout(Duration::from_secs(30)).map_err(sql)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
         let mut ledger = Ledger {
             conn,
             path: path.to_path_buf(),
@@ -205,10 +208,23 @@ impl Ledger {
         // created or migrated, never on a plain open, which writes nothing: a ledger
         // found corrupt later is left as it was. Where WAL is unavailable SQLite keeps
         // its rollback journal, which is still correct.
-        let _mode: String = self
-            .conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(|e| LedgerError::sqlite(&self.path, e))?;
+        // The switch takes an exclusive lock without SQLite's busy handler: two processes
+        // creating one ledger at once (two `history` runs) got "database is locked" here
+        // (ledger_cli's two_histories_at_once_record_each_commit_once). So wait as the busy
+        // timeout would.
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+                Ok(_) => break,
+                Err(e)
+                    if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => return Err(LedgerError::sqlite(&self.path, e)),
+            }
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
