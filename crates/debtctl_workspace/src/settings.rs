@@ -75,9 +75,10 @@ impl Settings {
         let custom = CustomRules::load(&root, &rule_dirs, &reserved_id).map_err(|mut e| {
             // Shown as every other path is: relative to the current directory below it.
             let cwd = std::env::current_dir().ok();
-            let shown = |p: &Path| PathBuf::from(crate::engine::display_path(p, cwd.as_deref()));
-            e.file = shown(&e.file);
-            e.other_file = e.other_file.as_deref().map(shown);
+            e.file = PathBuf::from(crate::engine::display_path(&e.file, cwd.as_deref()));
+            if let Some(other) = &mut e.other_file {
+                *other = PathBuf::from(crate::engine::display_path(other, cwd.as_deref()));
+            }
             e
         })?;
         let registry = CustomRegistry::new(custom.clone());
