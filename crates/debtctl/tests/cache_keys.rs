@@ -4,65 +4,13 @@
 //! the reported cases come first, then property tests that change random settings between
 //! runs and compare warm runs with cold ones, finding for finding.
 
+mod common;
+
+use common::*;
 use proptest::prelude::*;
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
 use tempfile::TempDir;
-
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_debtctl"));
-    cmd.env_remove("DEBTCTL_CACHE_DIR").env_remove("DEBTCTL_DB").env("NO_COLOR", "1");
-    isolate_git(&mut cmd);
-    cmd
-}
-
-fn isolate_git(cmd: &mut Command) {
-    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .env("GIT_AUTHOR_DATE", "2025-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2025-01-01T00:00:00Z")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_WORK_TREE");
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let mut cmd = Command::new("git");
-    isolate_git(&mut cmd);
-    let out = cmd
-        .current_dir(dir)
-        .args(["-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"])
-        .args(args)
-        .output()
-        .expect("git must be installed for these tests");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    bin().current_dir(dir).args(args).output().unwrap()
-}
-
-fn json_of(out: &Output) -> Value {
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "exit {:?}: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-fn write(dir: &Path, rel: &str, content: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, content).unwrap();
-}
 
 /// `(rule, path, line)` of every finding of a scan.
 fn spots(v: &Value) -> Vec<(String, String, u64)> {
