@@ -77,7 +77,7 @@ fn etcd_case_test_files_ignored_by_prefix_after_a_warm_scan() {
     write(d, "go.mod", GO_MOD);
     write(d, "server/clean.go", GO_SRC);
     write(d, "server/clean_test.go", GO_TEST);
-    write(d, "server/deep/more_test.go", &GO_TEST.replace("package server", "package deep"));
+    write(d, "server/deep/more_test.go", GO_TEST.replace("package server", "package deep"));
     let all = spots(&scan(d, &["--select", "go/"]));
     assert_eq!(
         all.iter().map(|s| s.1.as_str()).collect::<Vec<_>>(),
@@ -331,7 +331,7 @@ proptest! {
         git(d, &["init", "-q"]);
         populate(d);
         for s in &runs {
-            write(d, "debtctl.toml", &s.toml());
+            write(d, "debtctl.toml", s.toml());
             let warm = scan(d, &[]);
             let cold = scan(d, &["--no-cache"]);
             prop_assert_eq!(&warm["findings"], &cold["findings"], "settings:\n{}", s.toml());
@@ -354,7 +354,7 @@ proptest! {
         let db = d.join(".git/ledger.sqlite");
         let db = db.to_str().unwrap();
         for s in &runs {
-            write(d, "debtctl.toml", &s.toml());
+            write(d, "debtctl.toml", s.toml());
             let warm = json_of(&run_in(d, &["gate", "--base", "HEAD", "--format", "json", "--db", db]));
             let cold = json_of(&run_in(d, &["gate", "--base", "HEAD", "--format", "json", "--no-cache"]));
             for key in ["findings", "new", "fixed"] {
@@ -374,9 +374,9 @@ proptest! {
         populate(d);
         let warm_db = d.join(".git/warm.sqlite");
         for (n, s) in runs.iter().enumerate() {
-            write(d, "debtctl.toml", &s.toml());
+            write(d, "debtctl.toml", s.toml());
             // A new commit each time (one changed file, the rest cached blobs).
-            write(d, "app/counter.py", &format!("N = {n}\n"));
+            write(d, "app/counter.py", format!("N = {n}\n"));
             git(d, &["add", "."]);
             git(d, &["commit", "-q", "-m", &format!("c{n}")]);
             let cold_db = d.join(format!(".git/cold{n}.sqlite"));

@@ -203,7 +203,7 @@ fn scan_reports_custom_findings_of_every_language_like_built_in_ones() {
 
     // The fingerprint rests on the scope: the same print in another function differs.
     let fp = print["fingerprint"].as_str().unwrap().to_string();
-    write(dir.path(), "lib/report.py", &LIB_PY.replace("def report", "def other"));
+    write(dir.path(), "lib/report.py", LIB_PY.replace("def report", "def other"));
     let moved = scan_json(dir.path(), &["--no-cache"]);
     assert_ne!(finding(&moved, "acme/no-print")["fingerprint"].as_str().unwrap(), fp);
 }
@@ -444,13 +444,13 @@ fn editing_a_rule_rechecks_only_files_of_its_language() {
     assert_eq!(message(&warm, "acme/no-print"), "cached python", "nothing changed: all from the cache");
     assert_eq!(message(&warm, "acme/context-todo"), "cached go");
 
-    write(d, ".debtctl/rules/python.yml", &PY_RULES.replace("in library code", "in a library"));
+    write(d, ".debtctl/rules/python.yml", PY_RULES.replace("in library code", "in a library"));
     let after_python = scan();
     assert_eq!(message(&after_python, "acme/no-print"), "print() of x in a library", "re-checked");
     assert_eq!(message(&after_python, "acme/context-todo"), "cached go", "Go files kept");
     assert_eq!(message(&after_python, "acme/latest-image"), "cached yaml", "YAML files kept");
 
-    write(d, ".debtctl/rules/go.yml", &GO_RULES.replace("debt_minutes: 20", "debt_minutes: 25"));
+    write(d, ".debtctl/rules/go.yml", GO_RULES.replace("debt_minutes: 20", "debt_minutes: 25"));
     let after_go = scan();
     assert_eq!(message(&after_go, "acme/context-todo"), "context.TODO() in Run", "re-checked");
     assert_eq!(finding(&after_go, "acme/context-todo")["debt_minutes"], 25);
@@ -538,11 +538,11 @@ fn the_ledger_cache_rechecks_only_what_an_edited_rule_applies_to() {
         (caps[1].parse::<u32>().unwrap(), caps[2].parse::<u32>().unwrap())
     };
     assert_eq!(record("start"), (4, 0));
-    write(d, ".debtctl/rules/python.yml", &PY_RULES.replace("in library code", "in a library"));
+    write(d, ".debtctl/rules/python.yml", PY_RULES.replace("in library code", "in a library"));
     assert_eq!(record("python rule"), (1, 3), "lib/report.py only");
-    write(d, ".debtctl/rules/go.yml", &GO_RULES.replace("debt_minutes: 20", "debt_minutes: 25"));
+    write(d, ".debtctl/rules/go.yml", GO_RULES.replace("debt_minutes: 20", "debt_minutes: 25"));
     assert_eq!(record("go rule"), (1, 3), "cmd/main.go only: the rule ignores main_test.go");
-    write(d, ".debtctl/rules/yaml.yml", &YAML_RULES.replace("latest tag", "tag latest"));
+    write(d, ".debtctl/rules/yaml.yml", YAML_RULES.replace("latest tag", "tag latest"));
     assert_eq!(record("yaml rule"), (1, 3), "deploy/pod.yaml only");
     let out = run_in(d, &["export", "--format", "json"]);
     let ledger: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -560,7 +560,7 @@ fn removing_a_rule_rechecks_suppressions_that_name_it_in_any_language() {
     write(
         d,
         "cmd/main.go",
-        &MAIN_GO.replace("func Run() {", "// debtctl:ignore acme/no-print not here\nfunc Run() {"),
+        MAIN_GO.replace("func Run() {", "// debtctl:ignore acme/no-print not here\nfunc Run() {"),
     );
     let cache_dir = d.join("cache");
     let scan = || {
@@ -575,7 +575,7 @@ fn removing_a_rule_rechecks_suppressions_that_name_it_in_any_language() {
     let unknown = |v: &Value| findings(v).iter().filter(|f| f["rule"] == "debt/unknown-suppression").count();
     assert_eq!(unknown(&scan()), 0);
     assert_eq!(unknown(&scan()), 0, "cached");
-    write(d, ".debtctl/rules/python.yml", &PY_RULES.replace("id: acme/no-print", "id: acme/no-prints"));
+    write(d, ".debtctl/rules/python.yml", PY_RULES.replace("id: acme/no-print", "id: acme/no-prints"));
     let v = scan();
     assert_eq!(unknown(&v), 1, "{v}");
     assert!(finding(&v, "debt/unknown-suppression")["message"].as_str().unwrap().contains("acme/no-prints"));
@@ -615,7 +615,7 @@ fn debtctl_scan_agrees_with_the_ast_grep_cli_on_custom_rules() {
         [repo_root().join("crates/debtctl_custom/tests/rules"), repo_root().join("examples/rules")];
     let quoted: Vec<String> =
         rule_dirs.iter().map(|d| format!("{:?}", d.canonicalize().unwrap().to_string_lossy())).collect();
-    write(dir.path(), "debtctl.toml", &format!("rule-dirs = [{}]\n", quoted.join(", ")));
+    write(dir.path(), "debtctl.toml", format!("rule-dirs = [{}]\n", quoted.join(", ")));
     let rule_files: Vec<PathBuf> = rule_dirs
         .iter()
         .flat_map(|d| std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()))
