@@ -316,7 +316,11 @@ fn go_definitions<'a>(root: Node<'_>, source: &'a str, out: &mut Vec<Definition<
         let node = cursor.node();
         if matches!(node.kind_str(), "function_declaration" | "method_declaration") {
             if let Some(name) = node.field("name") {
-                out.push(Definition { start: node.start_byte(), end: node.end_byte(), name: &source[name.byte_range()] });
+                out.push(Definition {
+                    start: node.start_byte(),
+                    end: node.end_byte(),
+                    name: &source[name.byte_range()],
+                });
             }
         }
         if (node == root || node.has_error()) && cursor.goto_first_child() {
