@@ -7,7 +7,7 @@ use crate::go_api::{scan_imports, GoPackages};
 use crate::settings::Settings;
 use debtctl_diagnostics::{Finding, Summary};
 use debtctl_linter::{
-    check_go_file, check_source, imported_paths, is_generated, FileResult, PackageFacts, PackageFile, RuleSet,
+    check_go_file, check_source, is_generated, FileResult, PackageFacts, PackageFile, RuleSet,
 };
 use debtctl_syntax::{parse, Language};
 use rayon::prelude::*;
@@ -410,8 +410,8 @@ fn check_go_package(
             .map(|((_, l), t)| PackageFile { name: &l.shown, source: &l.text, tree: t.as_ref() })
             .collect();
         let mut facts = PackageFacts::collect(&units);
-        go.provide(&dir, &units);
-        facts.set_api(go.api(&dir, &imported_paths(&units)));
+        go.provide(&dir, &units, &facts);
+        facts.set_api(go.api(&dir, &facts.imported_paths()));
         drop(units);
         // Each tree is dropped as soon as its file is checked.
         loaded

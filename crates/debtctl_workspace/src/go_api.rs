@@ -21,7 +21,7 @@
 //! them again. Entries are written atomically; one that is corrupt, truncated or written
 //! for another key is a miss, and one that cannot be written is not an error.
 
-use debtctl_linter::{ApiSource, GoApi, PackageApi, PackageFile};
+use debtctl_linter::{ApiSource, GoApi, PackageApi, PackageFacts, PackageFile};
 use debtctl_syntax::{parse, Language};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -347,12 +347,13 @@ impl GoPackages {
     /// The package stage's own parse of the package in `dir` (its files, test files
     /// included, as the scan read them), for the packages of the scan that import it: the
     /// module's own packages are parsed once, not once more with their bodies blanked.
-    /// A package read already is kept as it is.
-    pub fn provide(&self, dir: &Path, files: &[PackageFile<'_>]) {
+    /// A package read already is kept as it is. `facts` are the package stage's of the same
+    /// files, whose declarations are reused where they are the API.
+    pub fn provide(&self, dir: &Path, files: &[PackageFile<'_>], facts: &PackageFacts) {
         if self.lock().apis.contains_key(dir) || files.iter().all(|f| f.name.ends_with("_test.go")) {
             return;
         }
-        let api = Arc::new(PackageApi::read(files));
+        let api = Arc::new(PackageApi::read_reusing(files, Some(facts)));
         self.lock().apis.entry(dir.to_path_buf()).or_insert(Some(api));
     }
 

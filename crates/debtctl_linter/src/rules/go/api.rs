@@ -24,10 +24,21 @@ impl PackageApi {
     /// Reads the top-level declarations of a package's files (`_test.go` files and files
     /// of another package clause, such as `package main` tools beside a library, skipped).
     pub fn read(files: &[PackageFile<'_>]) -> PackageApi {
-        let files: Vec<&PackageFile<'_>> = files.iter().filter(|f| !f.name.ends_with("_test.go")).collect();
+        Self::read_reusing(files, None)
+    }
+
+    /// [`PackageApi::read`], from `facts` when they are [`PackageFacts::collect`]'s of the
+    /// same files and no test file shares the package's clause: the API is then the very
+    /// declarations the package stage read, and nothing is read twice.
+    pub fn read_reusing(files: &[PackageFile<'_>], facts: Option<&PackageFacts>) -> PackageApi {
+        fn clause<'a>(f: &PackageFile<'a>) -> Option<&'a str> {
+            f.tree.and_then(|t| package_name(t.root_node(), f.source))
+        }
+        let (tests, files): (Vec<&PackageFile<'_>>, Vec<&PackageFile<'_>>) =
+            files.iter().partition(|f| f.name.ends_with("_test.go"));
         let mut names: HashMap<&str, usize> = HashMap::default();
         for f in &files {
-            if let Some(name) = f.tree.and_then(|t| package_name(t.root_node(), f.source)) {
+            if let Some(name) = clause(f) {
                 if name != "main" && name != "documentation" {
                     *names.entry(name).or_default() += 1;
                 }
@@ -39,6 +50,11 @@ impl PackageApi {
         else {
             return PackageApi::default();
         };
+        if let Some(decls) = facts.filter(|_| tests.iter().all(|t| clause(t) != Some(main.as_str()))) {
+            if let Some(decls) = decls.package(&main) {
+                return PackageApi { decls: decls.clone(), name: main };
+            }
+        }
         let units: Vec<PackageFile<'_>> =
             files.iter().map(|f| PackageFile { name: f.name, source: f.source, tree: f.tree }).collect();
         let mut facts = PackageFacts::collect(&units);

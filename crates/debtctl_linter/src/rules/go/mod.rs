@@ -56,10 +56,17 @@ pub(crate) fn check<'t>(
     file_name: &str,
 ) {
     let source = checker.source;
-    let imports = Imports::collect(root, source);
+    let read;
+    let imports = match facts.imports_of(file_name, source) {
+        Some(imports) => imports,
+        None => {
+            read = Imports::collect(root, source);
+            &read
+        }
+    };
     let decls = facts.decls(package::package_name(root, source));
     let ctx = Ctx {
-        imports: &imports,
+        imports,
         decls,
         api: facts.api(),
         settings,
@@ -122,14 +129,14 @@ pub(crate) fn check<'t>(
                 env.clear();
                 for field in ["receiver", "parameters", "result"] {
                     if let Some(list) = node.field(field) {
-                        bind_params(&mut env, list, source, &imports);
+                        bind_params(&mut env, list, source, imports);
                     }
                 }
             }
             "func_literal" => {
                 for field in ["parameters", "result"] {
                     if let Some(list) = node.field(field) {
-                        bind_params(&mut env, list, source, &imports);
+                        bind_params(&mut env, list, source, imports);
                     }
                 }
             }

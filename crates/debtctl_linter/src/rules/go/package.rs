@@ -28,10 +28,14 @@ pub struct PackageFacts {
     packages: HashMap<String, Decls>,
     /// The APIs of the packages the files import, as far as they were found.
     api: GoApi,
+    /// What each file read by [`PackageFacts::collect`] imports, by name, with where its
+    /// text was (address and length): the rules of a file read it rather than read the
+    /// imports again, but only for the very text the facts were read from.
+    imports: Vec<(String, (usize, usize), Imports)>,
 }
 
 /// The declarations of one package.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Decls {
     /// Top-level function name -> its result types (`None` where not a type we model).
     pub funcs: HashMap<String, Results>,
@@ -75,8 +79,7 @@ impl PackageFacts {
     pub fn collect(files: &[PackageFile<'_>]) -> PackageFacts {
         let mut facts = PackageFacts {
             has_tests: files.iter().any(|f| f.name.ends_with("_test.go")),
-            packages: HashMap::default(),
-            api: GoApi::default(),
+            ..PackageFacts::default()
         };
         for file in files {
             let Some(tree) = file.tree else { continue };
@@ -85,8 +88,34 @@ impl PackageFacts {
             let imports = Imports::collect(root, file.source);
             let decls = facts.packages.entry(pkg.to_string()).or_default();
             decls.read_file(root, file.source, &imports);
+            facts.imports.push((file.name.to_string(), text_id(file.source), imports));
         }
         facts
+    }
+
+    /// What file `name` imports, if the facts were read from this very `source`.
+    pub(crate) fn imports_of(&self, name: &str, source: &str) -> Option<&Imports> {
+        let id = text_id(source);
+        self.imports.iter().find(|(n, at, _)| *at == id && n == name).map(|(_, _, i)| i)
+    }
+
+    /// The import paths the files name, in order, without duplicates or `"C"`: as
+    /// [`super::api::imported_paths`] reads them from the same files.
+    pub fn imported_paths(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (_, _, imports) in &self.imports {
+            for p in imports.paths() {
+                if !out.iter().any(|o| o == p) {
+                    out.push(p.to_string());
+                }
+            }
+        }
+        out
+    }
+
+    /// The declarations of package clause `name`, if a file declares it.
+    pub(crate) fn package(&self, name: &str) -> Option<&Decls> {
+        self.packages.get(name)
     }
 
     /// The declarations of the package a file belongs to.
@@ -107,6 +136,11 @@ impl PackageFacts {
     pub(crate) fn api(&self) -> &GoApi {
         &self.api
     }
+}
+
+/// Where a text is, to tell the text the facts were read from from another one.
+fn text_id(source: &str) -> (usize, usize) {
+    (source.as_ptr() as usize, source.len())
 }
 
 /// The name of a file's package clause.
@@ -633,11 +667,8 @@ impl PackageFacts {
     /// The facts of a package from its files' contributions in path order: the same facts
     /// [`PackageFacts::collect`] gives for the same files.
     pub fn merge(files: &[&FileFacts]) -> PackageFacts {
-        let mut facts = PackageFacts {
-            has_tests: files.iter().any(|f| f.is_test),
-            packages: HashMap::default(),
-            api: GoApi::default(),
-        };
+        let mut facts =
+            PackageFacts { has_tests: files.iter().any(|f| f.is_test), ..PackageFacts::default() };
         for f in files {
             if let Some(pkg) = &f.package {
                 facts.packages.entry(pkg.clone()).or_default().absorb(&f.decls);
@@ -653,7 +684,7 @@ impl PackageFacts {
     /// every type is kept). A test in this file holds the rules to that, on the fixtures.
     pub fn project(&self, package: Option<&str>, idents: &HashSet<&str>) -> PackageFacts {
         let mut out =
-            PackageFacts { has_tests: self.has_tests, packages: HashMap::default(), api: self.api.clone() };
+            PackageFacts { has_tests: self.has_tests, api: self.api.clone(), ..PackageFacts::default() };
         if let Some(p) = package {
             if let Some(d) = self.packages.get(p) {
                 out.packages.insert(p.to_string(), d.project(idents));
