@@ -226,6 +226,19 @@ impl GoApi {
         r
     }
 
+    /// Whether function `path.name` returns an `error` last: [`GoApi::func`]'s answer
+    /// without qualifying every result type.
+    pub(crate) fn func_returns_error(&self, path: &str, name: &str) -> bool {
+        self.package(path).is_some_and(|p| p.decls.funcs.get(name).is_some_and(Results::returns_error))
+    }
+
+    /// Whether method `m` of `path.T` returns an `error` last: [`GoApi::method`]'s answer
+    /// without qualifying every result type.
+    pub(crate) fn method_returns_error(&self, ty: &str, m: &str) -> bool {
+        self.promoted(ty, |_, decls, name| decls.methods.get(name)?.get(m).map(Results::returns_error))
+            .unwrap_or(false)
+    }
+
     /// The type of package variable `path.name`, through variables declared as another
     /// package's (`var ErrNotFound = exec.ErrNotFound`, written `=os/exec.ErrNotFound`).
     pub(crate) fn var(&self, path: &str, name: &str) -> Option<Ty> {

@@ -388,7 +388,7 @@ fn bind_names(ctx: &Ctx<'_>, env: &mut TypeEnv, node: Node<'_>, source: &str) {
                 if left.len() == right.len() {
                     right.iter().map(|e| r.value_type(*e)).collect()
                 } else if right.len() == 1 && right[0].kind_str() == "call_expression" {
-                    (0..left.len()).map(|i| r.call_result(right[0], i)).collect()
+                    r.call_results(right[0], left.len())
                 } else if right.len() == 1
                     && matches!(right[0].kind_str(), "type_assertion_expression" | "unary_expression")
                 {
@@ -418,7 +418,7 @@ fn bind_names(ctx: &Ctx<'_>, env: &mut TypeEnv, node: Node<'_>, source: &str) {
                 values.iter().map(|e| r.expr_type(*e)).collect()
             } else if values.len() == 1 && values[0].kind_str() == "call_expression" {
                 let r = ctx.resolver(source, env);
-                (0..names.len()).map(|i| r.call_result(values[0], i)).collect()
+                r.call_results(values[0], names.len())
             } else {
                 vec![None; names.len()]
             };

@@ -468,7 +468,11 @@ fn decl_types(
             })
             .collect()
     } else if right.len() == 1 && right[0].kind_str() == "call_expression" {
-        (0..left.len()).map(|i| r.call_result(right[0], i).or_else(|| call_key(right[0], i))).collect()
+        r.call_results(right[0], left.len())
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| t.or_else(|| call_key(right[0], i)))
+            .collect()
     } else if right.len() == 1 && right[0].kind_str() == "type_assertion_expression" {
         let mut v = vec![r.expr_type(right[0])];
         v.resize(left.len(), None);
