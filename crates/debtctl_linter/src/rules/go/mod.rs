@@ -346,7 +346,7 @@ fn bind_params(env: &mut TypeEnv, list: Node<'_>, source: &str, imports: &Import
             }
         });
         let mut nc = p.walk();
-        for name in p.children_by_field_name("name", &mut nc) {
+        for name in children_by_field(p, "name", &mut nc) {
             env.bind(&source[name.byte_range()], ty.clone());
         }
     }
@@ -408,7 +408,7 @@ fn bind_names(ctx: &Ctx<'_>, env: &mut TypeEnv, node: Node<'_>, source: &str) {
         }
         "var_spec" | "const_spec" => {
             let mut c = node.walk();
-            let names: Vec<_> = node.children_by_field_name("name", &mut c).collect();
+            let names: Vec<_> = children_by_field(node, "name", &mut c).collect();
             let declared = node.field("type").and_then(|t| type_of(t, source, ctx.imports));
             let values = list_items(node.field("value"));
             let tys: Vec<Option<String>> = if declared.is_some() || node.field("type").is_some() {
@@ -468,6 +468,42 @@ pub(crate) fn enclosing_function<'t>(ancestors: &[Node<'t>]) -> Option<Node<'t>>
         .iter()
         .find(|a| matches!(a.kind_str(), "function_declaration" | "method_declaration" | "func_literal"))
         .copied()
+}
+
+/// `Node::children_by_field_name` with the field's id looked up once, as
+/// [`NodeExt::field`]: tree-sitter's compares the name with every field name of the
+/// grammar (`strncmp`) on each call.
+pub(crate) fn children_by_field<'t, 'c>(
+    node: Node<'t>,
+    name: &'static str,
+    cursor: &'c mut tree_sitter::TreeCursor<'t>,
+) -> impl Iterator<Item = Node<'t>> + 'c {
+    let id = std::num::NonZeroU16::new(field_id(name));
+    let (mut started, mut done) = (false, id.is_none());
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let moved = if started {
+            cursor.goto_next_sibling()
+        } else {
+            started = true;
+            cursor.reset(node);
+            cursor.goto_first_child()
+        };
+        if moved {
+            loop {
+                if cursor.field_id() == id {
+                    return Some(cursor.node());
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        done = true;
+        None
+    })
 }
 
 /// `child_by_field_name` with the field's id looked up once: tree-sitter compares the

@@ -7,7 +7,7 @@
 use super::api::GoApi;
 use super::imports::Imports;
 use super::types::{type_of, Ty};
-use super::NodeExt;
+use super::{children_by_field, NodeExt};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use tree_sitter::{Node, Tree};
 
@@ -199,7 +199,7 @@ impl Decls {
                     for spec in specs {
                         let ty = spec.field("type").and_then(|t| type_of(t, source, imports));
                         let mut c = spec.walk();
-                        for name in spec.children_by_field_name("name", &mut c) {
+                        for name in children_by_field(spec, "name", &mut c) {
                             let name = &source[name.byte_range()];
                             self.names.insert(name.to_string());
                             if let Some(ty) = &ty {
@@ -221,7 +221,7 @@ impl Decls {
     fn var_values(&mut self, spec: Node<'_>, source: &str, imports: &Imports) {
         let Some(values) = spec.field("value") else { return };
         let mut c = spec.walk();
-        let names: Vec<_> = spec.children_by_field_name("name", &mut c).collect();
+        let names: Vec<_> = children_by_field(spec, "name", &mut c).collect();
         let mut vc = values.walk();
         let values: Vec<_> = values.named_children(&mut vc).collect();
         if names.len() != values.len() {
@@ -263,7 +263,7 @@ impl Decls {
                     };
                     let mut fc = field.walk();
                     let mut named = false;
-                    for fname in field.children_by_field_name("name", &mut fc) {
+                    for fname in children_by_field(field, "name", &mut fc) {
                         named = true;
                         self.fields
                             .entry(name.clone())
@@ -356,7 +356,7 @@ pub(crate) fn results_of(decl: Node<'_>, source: &str, imports: &Imports) -> Res
             let is_err = &source[t.byte_range()] == "error";
             let ty = type_of(t, source, imports);
             let mut nc = p.walk();
-            let n = p.children_by_field_name("name", &mut nc).count().max(1);
+            let n = children_by_field(p, "name", &mut nc).count().max(1);
             for _ in 0..n {
                 out.types.push(ty.clone());
                 out.errors.push(is_err);
@@ -719,7 +719,7 @@ impl PackageFacts {
 
 #[cfg(test)]
 mod projection_tests {
-    use super::{FileFacts, PackageFacts, PackageFile};
+    use super::{children_by_field, FileFacts, PackageFacts, PackageFile};
     use crate::registry::RuleSet;
     use crate::settings::LinterSettings;
     use debtctl_syntax::{parse, Language};
