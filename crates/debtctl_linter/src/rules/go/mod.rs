@@ -22,7 +22,7 @@ use crate::checker::Checker;
 use crate::comments::visit_comment;
 use crate::registry::Rule;
 use crate::settings::GoSettings;
-use crate::walk::{walk_with, Next};
+use crate::walk::{walk_named_with, Next};
 use debtctl_syntax::Language;
 use imports::Imports;
 use package::{Decls, PackageFacts};
@@ -86,7 +86,8 @@ pub(crate) fn check<'t>(
     let controller_on = checker.enabled(Rule::GoUntestedController) && !ctx.is_test && !facts.has_tests;
     let mut controller_done = false;
 
-    walk_with(root, |node, ancestors| {
+    // Tokens are leaves no rule reads (every kind of `role_of` is named).
+    walk_named_with(root, |node, ancestors| {
         let role = role_of(node);
         if role == 0 {
             return Next::Descend;
