@@ -351,6 +351,13 @@ impl<'t> Shadow<'t> {
     }
 
     fn use_of(&mut self, ident: Node<'_>, ancestors: &[Node<'_>], source: &str) {
+        // A use counts only through a candidate's outer variable, and only once the
+        // candidate exists (what finish_function reads of it lies after the candidate's
+        // `:=`): most identifiers are no candidate's name, and most functions have none.
+        let name = text(ident, source);
+        if !self.candidates.iter().any(|c| c.name == name) {
+            return;
+        }
         let start = ident.start_byte();
         if start >= self.skip.0 && start < self.skip.1 {
             return;
@@ -370,7 +377,7 @@ impl<'t> Shadow<'t> {
                 _ => {}
             }
         }
-        if let Some((_, id)) = self.resolve(text(ident, source)) {
+        if let Some((_, id)) = self.resolve(name) {
             let v = &mut self.vars[id];
             v.last_use = v.last_use.max(start);
         }
