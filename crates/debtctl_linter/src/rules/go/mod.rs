@@ -88,11 +88,12 @@ pub(crate) fn check<'t>(
 
     // Tokens are leaves no rule reads (every kind of `role_of` is named).
     walk_named_with(root, |node, ancestors| {
-        let role = role_of(node);
+        let id = node.kind_id();
+        let role = role_of(id);
         if role == 0 {
             return Next::Descend;
         }
-        let kind = node.kind_str();
+        let kind = kind_name(id);
         if role & COMMENT != 0 {
             visit_comment(checker, Language::Go, node);
             return Next::Skip;
@@ -210,14 +211,14 @@ const SELECTOR: u8 = 1 << 6;
 /// Lists and literals, skipped when their text names nothing (`("a", 1)`, `{1, 2}`).
 const CONSTANT: u8 = 1 << 7;
 
-fn role_of(node: Node<'_>) -> u8 {
+fn role_of(kind_id: u16) -> u8 {
     static ROLES: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
         let lang = Language::Go.grammar();
         (0..lang.node_kind_count() as u16)
             .map(|id| role_of_kind(lang.node_kind_for_id(id).unwrap_or("")))
             .collect()
     });
-    ROLES.get(node.kind_id() as usize).copied().unwrap_or(0)
+    ROLES.get(kind_id as usize).copied().unwrap_or(0)
 }
 
 /// Whether Go text holds no name, call or comment: only numbers, string and rune
@@ -516,14 +517,20 @@ pub(crate) trait NodeExt<'t> {
     fn kind_str(&self) -> &'static str;
 }
 
+/// The name of a Go node kind, from a table.
+#[inline]
+fn kind_name(id: u16) -> &'static str {
+    static KINDS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        let lang: &'static tree_sitter::Language = &GRAMMAR;
+        (0..lang.node_kind_count() as u16).map(|id| lang.node_kind_for_id(id).unwrap_or("")).collect()
+    });
+    KINDS.get(id as usize).copied().unwrap_or("")
+}
+
 impl<'t> NodeExt<'t> for Node<'t> {
     #[inline]
     fn kind_str(&self) -> &'static str {
-        static KINDS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
-            let lang: &'static tree_sitter::Language = &GRAMMAR;
-            (0..lang.node_kind_count() as u16).map(|id| lang.node_kind_for_id(id).unwrap_or("")).collect()
-        });
-        KINDS.get(self.kind_id() as usize).copied().unwrap_or("")
+        kind_name(self.kind_id())
     }
 
     #[inline]

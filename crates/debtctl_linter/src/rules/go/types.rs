@@ -459,13 +459,8 @@ impl Resolver<'_> {
         }
     }
 
-    /// The type of result `index` of a call.
-    pub fn call_result(&self, call: Node<'_>, index: usize) -> Option<Ty> {
-        self.call_result_at(call, index, 0)
-    }
-
-    /// The types of the first `n` results of a call, as `n` calls of
-    /// [`Resolver::call_result`] give them, with the callee resolved once.
+    /// The types of the first `n` results of a call (`None` where unknown), with the
+    /// callee resolved once.
     pub fn call_results(&self, call: Node<'_>, n: usize) -> Vec<Option<Ty>> {
         let types = self.callee_at(call, 0).and_then(|callee| match self.local_results(&callee) {
             Some(r) => Some(r.types.clone()),
@@ -477,11 +472,19 @@ impl Resolver<'_> {
     }
 
     fn call_result_at(&self, call: Node<'_>, index: usize, depth: usize) -> Option<Ty> {
-        let callee = self.callee_at(call, depth)?;
-        if let Some(r) = self.local_results(&callee) {
+        self.result_of(&self.callee_at(call, depth)?, index)
+    }
+
+    /// The type of the first result of a call to `callee`, resolved already.
+    pub fn first_result(&self, callee: &Callee) -> Option<Ty> {
+        self.result_of(callee, 0)
+    }
+
+    fn result_of(&self, callee: &Callee, index: usize) -> Option<Ty> {
+        if let Some(r) = self.local_results(callee) {
             return r.types.get(index).cloned().flatten();
         }
-        self.results(&callee)?.types.get(index).cloned().flatten()
+        self.results(callee)?.types.get(index).cloned().flatten()
     }
 
     /// The type of an expression, where the code writes it.

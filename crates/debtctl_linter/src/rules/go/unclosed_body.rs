@@ -1,6 +1,6 @@
 //! `go/unclosed-body`: an `*http.Response` whose `Body` the function never closes, and that
 //! it does not hand to anyone who could. The response comes from any function or method
-//! known to return one first ([`super::types::Resolver::call_result`]).
+//! known to return one first ([`super::types::Resolver::first_result`]).
 
 use super::types::{Callee, TypeEnv};
 use super::NodeExt;
@@ -43,7 +43,7 @@ pub(crate) fn check(
         {
             true
         }
-        Some(_) => resolver.call_result(call, 0).as_deref() == Some("net/http.Response"),
+        Some(callee) => resolver.first_result(&callee).as_deref() == Some("net/http.Response"),
         None => false,
     };
     if !is_request {
