@@ -719,7 +719,7 @@ impl PackageFacts {
 
 #[cfg(test)]
 mod projection_tests {
-    use super::{children_by_field, FileFacts, PackageFacts, PackageFile};
+    use super::{FileFacts, PackageFacts, PackageFile};
     use crate::registry::RuleSet;
     use crate::settings::LinterSettings;
     use debtctl_syntax::{parse, Language};
