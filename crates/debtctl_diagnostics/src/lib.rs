@@ -185,7 +185,8 @@ pub struct Summary {
     pub go_packages_not_found: u64,
     /// The Go standard library the scanned Go files were checked against: its version and
     /// `(GOROOT/src)` when a Go toolchain was found, `(embedded)` for the facts compiled
-    /// into debtctl (generated from that version's sources). Absent when no Go file
+    /// into debtctl (generated from that version's sources; used also when the toolchain
+    /// found is that version). Absent when no Go file
     /// imported a standard-library package.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub go_stdlib: Option<String>,

@@ -20,8 +20,9 @@ pub use rules::go::api::{imported_paths, ApiSource, GoApi, PackageApi};
 pub use rules::go::ignored_error::parse_exclude_function;
 pub use rules::go::package::{FileFacts, PackageFacts, PackageFile};
 pub use rules::go::stdlib::{
-    decode_package as decode_go_package, embedded_version as go_stdlib_version, encode as encode_go_stdlib,
-    encode_package as encode_go_package, facts_build as go_facts_build, is_std as is_go_std,
+    decode_package as decode_go_package, embedded_has as go_stdlib_has,
+    embedded_version as go_stdlib_version, encode as encode_go_stdlib, encode_package as encode_go_package,
+    facts_build as go_facts_build, is_std as is_go_std,
 };
 pub use settings::{GoSettings, LinterSettings};
 pub use tickets::{tickets_in, TicketPatterns};

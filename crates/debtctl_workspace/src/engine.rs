@@ -7,8 +7,7 @@ use crate::go_api::{scan_imports, GoPackages};
 use crate::settings::Settings;
 use debtctl_diagnostics::{Finding, Summary};
 use debtctl_linter::{
-    check_go_file, check_source, imported_paths, is_generated, FileResult, PackageFacts, PackageFile,
-    Selection,
+    check_go_file, check_source, is_generated, FileResult, PackageFacts, PackageFile, Selection,
 };
 use debtctl_syntax::{parse, Language};
 use rayon::prelude::*;
@@ -415,8 +414,8 @@ fn check_go_package(
             .map(|((_, l), t)| PackageFile { name: &l.shown, source: &l.text, tree: t.as_ref() })
             .collect();
         let mut facts = PackageFacts::collect(&units);
-        go.provide(&dir, &units);
-        facts.set_api(go.api(&dir, &imported_paths(&units)));
+        go.provide(&dir, &units, &facts);
+        facts.set_api(go.api(&dir, &facts.imported_paths()));
         drop(units);
         // Each tree is dropped as soon as its file is checked.
         loaded
@@ -650,6 +649,46 @@ mod tests {
         let found = go_findings(&root.join("work/app"), &bare, None);
         assert!(!found.iter().any(|(_, l)| *l == 13 || *l == 17), "{found:?}");
         assert!(bare.missing().contains(&"github.com/Up/lib".to_string()));
+    }
+
+    /// Issue 12: a GOROOT of the Go version the embedded facts were generated from is not
+    /// read for the packages the facts hold (they answer as its sources would, without a
+    /// parse); what they leave out (`internal/...`) is still read from it.
+    #[test]
+    fn a_goroot_of_the_embedded_version_is_answered_by_the_embedded_facts() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        write(
+            root,
+            &[
+                // This GOROOT's `os.Remove` returns nothing; the real one, and the facts', an error.
+                ("goroot/src/os/file.go", "package os\n\nfunc Remove(name string) {}\n"),
+                ("goroot/src/internal/fake/f.go", "package fake\n\nfunc Flush() error { return nil }\n"),
+                ("m/go.mod", "module example.com/m\n"),
+                ("n/go.mod", "module example.com/n\n"),
+                ("n/n.go", "package n\n\nimport \"os\"\n\nfunc f() {\n\tos.Remove(\"x\")\n}\n"),
+                (
+                    "m/a.go",
+                    "package m\n\nimport (\n\t\"internal/fake\"\n\t\"os\"\n)\n\nfunc f() {\n\tos.Remove(\"x\")\n\tfake.Flush()\n}\n",
+                ),
+            ],
+        );
+        let scan = |version: &str, module: &str| {
+            write(root, &[("goroot/VERSION", version)]);
+            let go = Arc::new(GoPackages::new(Some(root.join("goroot")), None, Vec::new()));
+            let lines: Vec<u32> =
+                go_findings(&root.join(module), &go, None).into_iter().map(|(_, l)| l).collect();
+            (lines, go.stdlib().unwrap_or_default())
+        };
+        let same = format!("{}\n", debtctl_linter::go_stdlib_version());
+        let (lines, _) = scan(&same, "m");
+        assert_eq!(lines, [9, 10], "os from the facts, internal/fake from GOROOT");
+        let (lines, stdlib) = scan(&same, "n");
+        assert_eq!(lines, [6]);
+        assert!(stdlib.ends_with(" (embedded)"), "the summary names the library that answered: {stdlib}");
+        let (lines, stdlib) = scan("go1.99.0\n", "m");
+        assert_eq!(lines, [10], "another version's GOROOT is read: its os.Remove returns nothing");
+        assert!(stdlib.starts_with("go1.99.0 (") && !stdlib.contains("embedded"), "{stdlib}");
     }
 
     /// Issue 12: an import without a name is bound to the package's own `package` clause

@@ -1,6 +1,7 @@
 //! Where the packages a Go file imports are, found as the go command finds them, and their
 //! API read with tree-sitter ([`debtctl_linter::PackageApi`]). In order: the standard
-//! library under `$GOROOT/src` (`$GOROOT`, else the `go` on `PATH`); the module's own
+//! library under `$GOROOT/src` (`$GOROOT`, else the `go` on `PATH`; the facts compiled in
+//! answer instead when they were generated from that Go version); the module's own
 //! packages, the modules of a `go.work` and `replace` directives with local paths;
 //! `vendor/` when `vendor/modules.txt` is there; the module cache (`$GOMODCACHE`, else
 //! `$GOPATH/pkg/mod`, else `~/go/pkg/mod`) at the version `go.mod` requires, with Go's
@@ -20,7 +21,7 @@
 //! them again. Entries are written atomically; one that is corrupt, truncated or written
 //! for another key is a miss, and one that cannot be written is not an error.
 
-use debtctl_linter::{ApiSource, GoApi, PackageApi, PackageFile};
+use debtctl_linter::{ApiSource, GoApi, PackageApi, PackageFacts, PackageFile};
 use debtctl_syntax::{parse, Language};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -292,6 +293,13 @@ impl GoPackages {
         };
         if !first.contains('.') {
             let (root, version) = self.goroot.as_ref()?;
+            // The facts compiled in were generated from this Go version's sources with this
+            // index: they answer as reading `$GOROOT/src` would, without reading or parsing
+            // it (about 0.7 CPU-s of a cold scan of prometheus, issue 12). Packages they
+            // leave out (`internal/...`, which an exported type can embed) are read.
+            if version == debtctl_linter::go_stdlib_version() && debtctl_linter::go_stdlib_has(import) {
+                return None;
+            }
             let dir = root.join("src").join(import);
             if !self.files.is_package(&dir) {
                 return None;
@@ -339,12 +347,13 @@ impl GoPackages {
     /// The package stage's own parse of the package in `dir` (its files, test files
     /// included, as the scan read them), for the packages of the scan that import it: the
     /// module's own packages are parsed once, not once more with their bodies blanked.
-    /// A package read already is kept as it is.
-    pub fn provide(&self, dir: &Path, files: &[PackageFile<'_>]) {
+    /// A package read already is kept as it is. `facts` are the package stage's of the same
+    /// files, whose declarations are reused where they are the API.
+    pub fn provide(&self, dir: &Path, files: &[PackageFile<'_>], facts: &PackageFacts) {
         if self.lock().apis.contains_key(dir) || files.iter().all(|f| f.name.ends_with("_test.go")) {
             return;
         }
-        let api = Arc::new(PackageApi::read(files));
+        let api = Arc::new(PackageApi::read_reusing(files, Some(facts)));
         self.lock().apis.entry(dir.to_path_buf()).or_insert(Some(api));
     }
 
@@ -403,12 +412,13 @@ impl GoPackages {
             let api = Some(Arc::new(api));
             return self.lock().apis.entry(dir.to_path_buf()).or_insert(api).clone();
         }
-        // Function bodies are not part of an API: blanked before parsing, they cost little.
-        // Where the blanked text does not parse cleanly, the file is parsed as it is.
+        // Function bodies and comments are not part of an API: left out before parsing,
+        // they cost nothing. Where what is left does not parse cleanly, the file is parsed
+        // as it is.
         let mut files = Vec::new();
         let mut trees = Vec::new();
         for (name, source) in sources {
-            let blank = without_bodies(&source);
+            let blank = declarations_only(&source);
             let tree =
                 blank.as_deref().and_then(|b| parse(Language::Go, b)).filter(|t| !t.root_node().has_error());
             match (blank, tree) {
@@ -620,11 +630,88 @@ fn without_bodies(src: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// The source as the API index parses it: the inside of every top-level function and
+/// method body left out (`{}`) and comments dropped (a newline kept where one ended a line
+/// or stood inside a block comment, as Go ends statements at newlines), strings kept as
+/// they are. What is left declares what the source declares, in a third of the text for
+/// prometheus's `vendor/` (bodies, and the doc comments of generated API types, are most
+/// of it): the tokens the parser no longer reads were most of a cold scan's cost (issue
+/// 12). Positions are not kept: nothing reads them from an imported package. None when the
+/// text is not lexed to the end.
+fn declarations_only(src: &str) -> Option<String> {
+    let b = src.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len() / 2);
+    let (mut i, mut depth, mut paren) = (0usize, 0i32, 0i32);
+    let mut in_signature = false;
+    let mut prev_word: &[u8] = b"";
+    while i < b.len() {
+        let c = b[i];
+        if let Some(next) = skip_literal(b, i)? {
+            match (c, b.get(i + 1)) {
+                // The newline that ends a line comment is kept by the next step.
+                (b'/', Some(b'/')) => {}
+                (b'/', Some(b'*')) => out.push(if b[i..next].contains(&b'\n') { b'\n' } else { b' ' }),
+                _ => out.extend_from_slice(&b[i..next]),
+            }
+            i = next;
+            prev_word = b"";
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80) {
+                i += 1;
+            }
+            prev_word = &b[start..i];
+            out.extend_from_slice(prev_word);
+            if depth == 0 && paren == 0 && prev_word == b"func" {
+                in_signature = true;
+            }
+            continue;
+        }
+        match c {
+            b'(' | b'[' => paren += 1,
+            b')' | b']' => paren -= 1,
+            b'{' if depth == 0
+                && paren == 0
+                && in_signature
+                && prev_word != b"interface"
+                && prev_word != b"struct" =>
+            {
+                i = matching_brace(b, i)? + 1;
+                out.extend_from_slice(b"{}");
+                in_signature = false;
+                prev_word = b"";
+                continue;
+            }
+            b'{' => depth += 1,
+            b'}' => depth -= 1,
+            _ => {}
+        }
+        if !c.is_ascii_whitespace() {
+            prev_word = b"";
+        }
+        out.push(c);
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
 /// If a comment, string, raw string or rune starts at `i`: Some(the index after it);
 /// Ok(None) (as `Some(None)`) when none starts there; None when it does not end.
 fn skip_literal(b: &[u8], i: usize) -> Option<Option<usize>> {
-    let find =
-        |from: usize, pat: &[u8]| b[from..].windows(pat.len()).position(|w| w == pat).map(|p| from + p);
+    // A byte search, then a check of the rest of the pattern: `windows` compares every
+    // position in full.
+    let find = |from: usize, pat: &[u8]| {
+        let mut at = from;
+        loop {
+            at += b.get(at..)?.iter().position(|&x| x == pat[0])?;
+            if b[at..].starts_with(pat) {
+                return Some(at);
+            }
+            at += 1;
+        }
+    };
     match (b[i], b.get(i + 1)) {
         (b'/', Some(b'/')) => Some(Some(find(i, b"\n").unwrap_or(b.len()))),
         (b'/', Some(b'*')) => Some(Some(find(i + 2, b"*/")? + 2)),
@@ -903,6 +990,21 @@ mod tests {
         assert!(out.contains("type S struct{ f func() error }"), "{out}");
         assert!(out.contains("var v = map[string]int{\"a\": 1}"), "{out}");
         assert!(without_bodies("package p\n\nfunc f() {\n\ts := \"unclosed\n}\n").is_none());
+    }
+
+    /// What the index parses of an imported package: declarations without bodies or
+    /// comments, newlines where Go needs them, literals as they are.
+    #[test]
+    fn declarations_only_drops_bodies_and_comments() {
+        let src = "// Package p.\npackage p // import \"x\"\n\n/* a\nb */\nvar s = \"// not a comment\" /* c */ + `/*`\n\n// F does.\nfunc (s *S) F(x interface{ M() }) error {\n\treturn f(\"}\", '{')\n}\n\ntype S struct {\n\tA int // a\n}\n";
+        let out = declarations_only(src).unwrap();
+        assert_eq!(
+            out,
+            "\npackage p \n\n\n\nvar s = \"// not a comment\"   + `/*`\n\n\nfunc (s *S) F(x interface{ M() }) error {}\n\ntype S struct {\n\tA int \n}\n"
+        );
+        let tree = parse(Language::Go, &out).unwrap();
+        assert!(!tree.root_node().has_error());
+        assert!(declarations_only("package p\n\nfunc f() {\n\ts := \"unclosed\n}\n").is_none());
     }
 
     /// The generator of `rules/data/go-stdlib.facts`, on a tiny fake GOROOT: packages by

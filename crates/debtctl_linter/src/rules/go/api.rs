@@ -24,10 +24,21 @@ impl PackageApi {
     /// Reads the top-level declarations of a package's files (`_test.go` files and files
     /// of another package clause, such as `package main` tools beside a library, skipped).
     pub fn read(files: &[PackageFile<'_>]) -> PackageApi {
-        let files: Vec<&PackageFile<'_>> = files.iter().filter(|f| !f.name.ends_with("_test.go")).collect();
+        Self::read_reusing(files, None)
+    }
+
+    /// [`PackageApi::read`], from `facts` when they are [`PackageFacts::collect`]'s of the
+    /// same files and no test file shares the package's clause: the API is then the very
+    /// declarations the package stage read, and nothing is read twice.
+    pub fn read_reusing(files: &[PackageFile<'_>], facts: Option<&PackageFacts>) -> PackageApi {
+        fn clause<'a>(f: &PackageFile<'a>) -> Option<&'a str> {
+            f.tree.and_then(|t| package_name(t.root_node(), f.source))
+        }
+        let (tests, files): (Vec<&PackageFile<'_>>, Vec<&PackageFile<'_>>) =
+            files.iter().partition(|f| f.name.ends_with("_test.go"));
         let mut names: HashMap<&str, usize> = HashMap::default();
         for f in &files {
-            if let Some(name) = f.tree.and_then(|t| package_name(t.root_node(), f.source)) {
+            if let Some(name) = clause(f) {
                 if name != "main" && name != "documentation" {
                     *names.entry(name).or_default() += 1;
                 }
@@ -39,6 +50,11 @@ impl PackageApi {
         else {
             return PackageApi::default();
         };
+        if let Some(decls) = facts.filter(|_| tests.iter().all(|t| clause(t) != Some(main.as_str()))) {
+            if let Some(decls) = decls.package(&main) {
+                return PackageApi { decls: decls.clone(), name: main };
+            }
+        }
         let units: Vec<PackageFile<'_>> =
             files.iter().map(|f| PackageFile { name: f.name, source: f.source, tree: f.tree }).collect();
         let mut facts = PackageFacts::collect(&units);
@@ -208,6 +224,19 @@ impl GoApi {
     pub(crate) fn func(&self, path: &str, name: &str) -> Option<Results> {
         let r = self.package(path)?.decls.funcs.get(name).map(|r| qualified(r, path));
         r
+    }
+
+    /// Whether function `path.name` returns an `error` last: [`GoApi::func`]'s answer
+    /// without qualifying every result type.
+    pub(crate) fn func_returns_error(&self, path: &str, name: &str) -> bool {
+        self.package(path).is_some_and(|p| p.decls.funcs.get(name).is_some_and(Results::returns_error))
+    }
+
+    /// Whether method `m` of `path.T` returns an `error` last: [`GoApi::method`]'s answer
+    /// without qualifying every result type.
+    pub(crate) fn method_returns_error(&self, ty: &str, m: &str) -> bool {
+        self.promoted(ty, |_, decls, name| decls.methods.get(name)?.get(m).map(Results::returns_error))
+            .unwrap_or(false)
     }
 
     /// The type of package variable `path.name`, through variables declared as another

@@ -4,7 +4,7 @@
 
 use super::package::Decls;
 use super::NodeExt;
-use super::{enclosing_function, list_items, text, Ctx};
+use super::{children_by_field, enclosing_function, list_items, text, Ctx};
 use crate::checker::Checker;
 use crate::registry::Rule;
 use crate::walk::walk;
@@ -67,7 +67,7 @@ pub(crate) fn check(checker: &mut Checker<'_>, ctx: &Ctx<'_>, call: Node<'_>, an
                 "short_var_declaration" | "assignment_statement" => list_items(stmt.field("left")),
                 "var_spec" => {
                     let mut c = stmt.walk();
-                    stmt.children_by_field_name("name", &mut c).collect()
+                    children_by_field(stmt, "name", &mut c).collect()
                 }
                 _ => return,
             };
@@ -162,7 +162,7 @@ fn local_declaration<'t>(func: Node<'t>, name: &str, source: &str) -> Option<Nod
         }
         "var_spec" => {
             let mut c = node.walk();
-            if node.children_by_field_name("name", &mut c).any(|n| text(n, source) == name) {
+            if children_by_field(node, "name", &mut c).any(|n| text(n, source) == name) {
                 found.push(node);
             }
         }
@@ -181,7 +181,7 @@ fn declares(list: Node<'_>, name: &str, source: &str) -> bool {
     let mut c = list.walk();
     let found = list.named_children(&mut c).any(|p| {
         let mut nc = p.walk();
-        let hit = p.children_by_field_name("name", &mut nc).any(|n| text(n, source) == name);
+        let hit = children_by_field(p, "name", &mut nc).any(|n| text(n, source) == name);
         hit
     });
     found
@@ -389,7 +389,7 @@ pub(crate) fn summary(decl: Node<'_>, source: &str) -> Vec<u32> {
         }
         let is_pointer = p.field("type").is_some_and(|t| pointer(text(t, source)));
         let mut nc = p.walk();
-        let names: Vec<_> = p.children_by_field_name("name", &mut nc).collect();
+        let names: Vec<_> = children_by_field(p, "name", &mut nc).collect();
         for n in names.iter().copied().chain(names.is_empty().then_some(p)) {
             let name = text(n, source);
             if is_pointer

@@ -2,7 +2,7 @@
 
 use super::types::{Resolver, TypeEnv};
 use super::NodeExt;
-use super::{enclosing_function, list_items, text, Ctx};
+use super::{children_by_field, enclosing_function, list_items, text, Ctx};
 use crate::checker::Checker;
 use crate::registry::Rule;
 use crate::walk::walk;
@@ -240,7 +240,7 @@ fn declared_types(source: &str, ancestors: &[Node<'_>]) -> Vec<(String, bool)> {
             let Some(ty) = node.field("type") else { return };
             let is_err = text(ty, source) == "error";
             let mut c = node.walk();
-            for name in node.children_by_field_name("name", &mut c) {
+            for name in children_by_field(node, "name", &mut c) {
                 out.push((text(name, source).to_string(), is_err));
             }
         }

@@ -9,7 +9,7 @@
 
 use super::types::{Callee, Resolver, TypeEnv};
 use super::NodeExt;
-use super::{list_items, snippet, text, Ctx};
+use super::{children_by_field, list_items, snippet, text, Ctx};
 use crate::checker::Checker;
 use crate::registry::Rule;
 use tree_sitter::Node;
@@ -54,7 +54,7 @@ pub(crate) fn blank(checker: &mut Checker<'_>, ctx: &Ctx<'_>, env: &TypeEnv, nod
         "short_var_declaration" => (list_items(node.field("left")), list_items(node.field("right"))),
         _ => {
             let mut c = node.walk();
-            let names: Vec<_> = node.children_by_field_name("name", &mut c).collect();
+            let names: Vec<_> = children_by_field(node, "name", &mut c).collect();
             (names, list_items(node.field("value")))
         }
     };

@@ -22,7 +22,7 @@ use crate::checker::Checker;
 use crate::comments::visit_comment;
 use crate::registry::Rule;
 use crate::settings::GoSettings;
-use crate::walk::{walk_with, Next};
+use crate::walk::{walk_named_with, Next};
 use debtctl_syntax::Language;
 use imports::Imports;
 use package::{Decls, PackageFacts};
@@ -56,10 +56,17 @@ pub(crate) fn check<'t>(
     file_name: &str,
 ) {
     let source = checker.source;
-    let imports = Imports::collect(root, source);
+    let read;
+    let imports = match facts.imports_of(file_name, source) {
+        Some(imports) => imports,
+        None => {
+            read = Imports::collect(root, source);
+            &read
+        }
+    };
     let decls = facts.decls(package::package_name(root, source));
     let ctx = Ctx {
-        imports: &imports,
+        imports,
         decls,
         api: facts.api(),
         settings,
@@ -79,12 +86,14 @@ pub(crate) fn check<'t>(
     let controller_on = checker.enabled(Rule::GoUntestedController) && !ctx.is_test && !facts.has_tests;
     let mut controller_done = false;
 
-    walk_with(root, |node, ancestors| {
-        let role = role_of(node);
+    // Tokens are leaves no rule reads (every kind of `role_of` is named).
+    walk_named_with(root, |node, ancestors| {
+        let id = node.kind_id();
+        let role = role_of(id);
         if role == 0 {
             return Next::Descend;
         }
-        let kind = node.kind_str();
+        let kind = kind_name(id);
         if role & COMMENT != 0 {
             visit_comment(checker, Language::Go, node);
             return Next::Skip;
@@ -122,14 +131,14 @@ pub(crate) fn check<'t>(
                 env.clear();
                 for field in ["receiver", "parameters", "result"] {
                     if let Some(list) = node.field(field) {
-                        bind_params(&mut env, list, source, &imports);
+                        bind_params(&mut env, list, source, imports);
                     }
                 }
             }
             "func_literal" => {
                 for field in ["parameters", "result"] {
                     if let Some(list) = node.field(field) {
-                        bind_params(&mut env, list, source, &imports);
+                        bind_params(&mut env, list, source, imports);
                     }
                 }
             }
@@ -202,14 +211,14 @@ const SELECTOR: u8 = 1 << 6;
 /// Lists and literals, skipped when their text names nothing (`("a", 1)`, `{1, 2}`).
 const CONSTANT: u8 = 1 << 7;
 
-fn role_of(node: Node<'_>) -> u8 {
+fn role_of(kind_id: u16) -> u8 {
     static ROLES: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
         let lang = Language::Go.grammar();
         (0..lang.node_kind_count() as u16)
             .map(|id| role_of_kind(lang.node_kind_for_id(id).unwrap_or("")))
             .collect()
     });
-    ROLES.get(node.kind_id() as usize).copied().unwrap_or(0)
+    ROLES.get(kind_id as usize).copied().unwrap_or(0)
 }
 
 /// Whether Go text holds no name, call or comment: only numbers, string and rune
@@ -339,7 +348,7 @@ fn bind_params(env: &mut TypeEnv, list: Node<'_>, source: &str, imports: &Import
             }
         });
         let mut nc = p.walk();
-        for name in p.children_by_field_name("name", &mut nc) {
+        for name in children_by_field(p, "name", &mut nc) {
             env.bind(&source[name.byte_range()], ty.clone());
         }
     }
@@ -381,7 +390,7 @@ fn bind_names(ctx: &Ctx<'_>, env: &mut TypeEnv, node: Node<'_>, source: &str) {
                 if left.len() == right.len() {
                     right.iter().map(|e| r.value_type(*e)).collect()
                 } else if right.len() == 1 && right[0].kind_str() == "call_expression" {
-                    (0..left.len()).map(|i| r.call_result(right[0], i)).collect()
+                    r.call_results(right[0], left.len())
                 } else if right.len() == 1
                     && matches!(right[0].kind_str(), "type_assertion_expression" | "unary_expression")
                 {
@@ -401,7 +410,7 @@ fn bind_names(ctx: &Ctx<'_>, env: &mut TypeEnv, node: Node<'_>, source: &str) {
         }
         "var_spec" | "const_spec" => {
             let mut c = node.walk();
-            let names: Vec<_> = node.children_by_field_name("name", &mut c).collect();
+            let names: Vec<_> = children_by_field(node, "name", &mut c).collect();
             let declared = node.field("type").and_then(|t| type_of(t, source, ctx.imports));
             let values = list_items(node.field("value"));
             let tys: Vec<Option<String>> = if declared.is_some() || node.field("type").is_some() {
@@ -411,7 +420,7 @@ fn bind_names(ctx: &Ctx<'_>, env: &mut TypeEnv, node: Node<'_>, source: &str) {
                 values.iter().map(|e| r.expr_type(*e)).collect()
             } else if values.len() == 1 && values[0].kind_str() == "call_expression" {
                 let r = ctx.resolver(source, env);
-                (0..names.len()).map(|i| r.call_result(values[0], i)).collect()
+                r.call_results(values[0], names.len())
             } else {
                 vec![None; names.len()]
             };
@@ -463,6 +472,42 @@ pub(crate) fn enclosing_function<'t>(ancestors: &[Node<'t>]) -> Option<Node<'t>>
         .copied()
 }
 
+/// `Node::children_by_field_name` with the field's id looked up once, as
+/// [`NodeExt::field`]: tree-sitter's compares the name with every field name of the
+/// grammar (`strncmp`) on each call.
+pub(crate) fn children_by_field<'t, 'c>(
+    node: Node<'t>,
+    name: &'static str,
+    cursor: &'c mut tree_sitter::TreeCursor<'t>,
+) -> impl Iterator<Item = Node<'t>> + 'c {
+    let id = std::num::NonZeroU16::new(field_id(name));
+    let (mut started, mut done) = (false, id.is_none());
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let moved = if started {
+            cursor.goto_next_sibling()
+        } else {
+            started = true;
+            cursor.reset(node);
+            cursor.goto_first_child()
+        };
+        if moved {
+            loop {
+                if cursor.field_id() == id {
+                    return Some(cursor.node());
+                }
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+        }
+        done = true;
+        None
+    })
+}
+
 /// `child_by_field_name` with the field's id looked up once: tree-sitter compares the
 /// name against every field name of the grammar on each call, which showed in profiles.
 pub(crate) trait NodeExt<'t> {
@@ -472,14 +517,20 @@ pub(crate) trait NodeExt<'t> {
     fn kind_str(&self) -> &'static str;
 }
 
+/// The name of a Go node kind, from a table.
+#[inline]
+fn kind_name(id: u16) -> &'static str {
+    static KINDS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        let lang: &'static tree_sitter::Language = &GRAMMAR;
+        (0..lang.node_kind_count() as u16).map(|id| lang.node_kind_for_id(id).unwrap_or("")).collect()
+    });
+    KINDS.get(id as usize).copied().unwrap_or("")
+}
+
 impl<'t> NodeExt<'t> for Node<'t> {
     #[inline]
     fn kind_str(&self) -> &'static str {
-        static KINDS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
-            let lang: &'static tree_sitter::Language = &GRAMMAR;
-            (0..lang.node_kind_count() as u16).map(|id| lang.node_kind_for_id(id).unwrap_or("")).collect()
-        });
-        KINDS.get(self.kind_id() as usize).copied().unwrap_or("")
+        kind_name(self.kind_id())
     }
 
     #[inline]

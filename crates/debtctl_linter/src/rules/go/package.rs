@@ -7,7 +7,7 @@
 use super::api::GoApi;
 use super::imports::Imports;
 use super::types::{type_of, Ty};
-use super::NodeExt;
+use super::{children_by_field, NodeExt};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use tree_sitter::{Node, Tree};
 
@@ -28,10 +28,14 @@ pub struct PackageFacts {
     packages: HashMap<String, Decls>,
     /// The APIs of the packages the files import, as far as they were found.
     api: GoApi,
+    /// What each file read by [`PackageFacts::collect`] imports, by name, with where its
+    /// text was (address and length): the rules of a file read it rather than read the
+    /// imports again, but only for the very text the facts were read from.
+    imports: Vec<(String, (usize, usize), Imports)>,
 }
 
 /// The declarations of one package.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Decls {
     /// Top-level function name -> its result types (`None` where not a type we model).
     pub funcs: HashMap<String, Results>,
@@ -75,8 +79,7 @@ impl PackageFacts {
     pub fn collect(files: &[PackageFile<'_>]) -> PackageFacts {
         let mut facts = PackageFacts {
             has_tests: files.iter().any(|f| f.name.ends_with("_test.go")),
-            packages: HashMap::default(),
-            api: GoApi::default(),
+            ..PackageFacts::default()
         };
         for file in files {
             let Some(tree) = file.tree else { continue };
@@ -85,8 +88,34 @@ impl PackageFacts {
             let imports = Imports::collect(root, file.source);
             let decls = facts.packages.entry(pkg.to_string()).or_default();
             decls.read_file(root, file.source, &imports);
+            facts.imports.push((file.name.to_string(), text_id(file.source), imports));
         }
         facts
+    }
+
+    /// What file `name` imports, if the facts were read from this very `source`.
+    pub(crate) fn imports_of(&self, name: &str, source: &str) -> Option<&Imports> {
+        let id = text_id(source);
+        self.imports.iter().find(|(n, at, _)| *at == id && n == name).map(|(_, _, i)| i)
+    }
+
+    /// The import paths the files name, in order, without duplicates or `"C"`: as
+    /// [`super::api::imported_paths`] reads them from the same files.
+    pub fn imported_paths(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (_, _, imports) in &self.imports {
+            for p in imports.paths() {
+                if !out.iter().any(|o| o == p) {
+                    out.push(p.to_string());
+                }
+            }
+        }
+        out
+    }
+
+    /// The declarations of package clause `name`, if a file declares it.
+    pub(crate) fn package(&self, name: &str) -> Option<&Decls> {
+        self.packages.get(name)
     }
 
     /// The declarations of the package a file belongs to.
@@ -107,6 +136,11 @@ impl PackageFacts {
     pub(crate) fn api(&self) -> &GoApi {
         &self.api
     }
+}
+
+/// Where a text is, to tell the text the facts were read from from another one.
+fn text_id(source: &str) -> (usize, usize) {
+    (source.as_ptr() as usize, source.len())
 }
 
 /// The name of a file's package clause.
@@ -165,7 +199,7 @@ impl Decls {
                     for spec in specs {
                         let ty = spec.field("type").and_then(|t| type_of(t, source, imports));
                         let mut c = spec.walk();
-                        for name in spec.children_by_field_name("name", &mut c) {
+                        for name in children_by_field(spec, "name", &mut c) {
                             let name = &source[name.byte_range()];
                             self.names.insert(name.to_string());
                             if let Some(ty) = &ty {
@@ -187,7 +221,7 @@ impl Decls {
     fn var_values(&mut self, spec: Node<'_>, source: &str, imports: &Imports) {
         let Some(values) = spec.field("value") else { return };
         let mut c = spec.walk();
-        let names: Vec<_> = spec.children_by_field_name("name", &mut c).collect();
+        let names: Vec<_> = children_by_field(spec, "name", &mut c).collect();
         let mut vc = values.walk();
         let values: Vec<_> = values.named_children(&mut vc).collect();
         if names.len() != values.len() {
@@ -229,7 +263,7 @@ impl Decls {
                     };
                     let mut fc = field.walk();
                     let mut named = false;
-                    for fname in field.children_by_field_name("name", &mut fc) {
+                    for fname in children_by_field(field, "name", &mut fc) {
                         named = true;
                         self.fields
                             .entry(name.clone())
@@ -322,7 +356,7 @@ pub(crate) fn results_of(decl: Node<'_>, source: &str, imports: &Imports) -> Res
             let is_err = &source[t.byte_range()] == "error";
             let ty = type_of(t, source, imports);
             let mut nc = p.walk();
-            let n = p.children_by_field_name("name", &mut nc).count().max(1);
+            let n = children_by_field(p, "name", &mut nc).count().max(1);
             for _ in 0..n {
                 out.types.push(ty.clone());
                 out.errors.push(is_err);
@@ -633,11 +667,8 @@ impl PackageFacts {
     /// The facts of a package from its files' contributions in path order: the same facts
     /// [`PackageFacts::collect`] gives for the same files.
     pub fn merge(files: &[&FileFacts]) -> PackageFacts {
-        let mut facts = PackageFacts {
-            has_tests: files.iter().any(|f| f.is_test),
-            packages: HashMap::default(),
-            api: GoApi::default(),
-        };
+        let mut facts =
+            PackageFacts { has_tests: files.iter().any(|f| f.is_test), ..PackageFacts::default() };
         for f in files {
             if let Some(pkg) = &f.package {
                 facts.packages.entry(pkg.clone()).or_default().absorb(&f.decls);
@@ -653,7 +684,7 @@ impl PackageFacts {
     /// every type is kept). A test in this file holds the rules to that, on the fixtures.
     pub fn project(&self, package: Option<&str>, idents: &HashSet<&str>) -> PackageFacts {
         let mut out =
-            PackageFacts { has_tests: self.has_tests, packages: HashMap::default(), api: self.api.clone() };
+            PackageFacts { has_tests: self.has_tests, api: self.api.clone(), ..PackageFacts::default() };
         if let Some(p) = package {
             if let Some(d) = self.packages.get(p) {
                 out.packages.insert(p.to_string(), d.project(idents));

@@ -12,7 +12,7 @@
 use super::error_wrap_verb::is_error_name;
 use super::types::{type_of, TypeEnv};
 use super::NodeExt;
-use super::{is_define, list_items, text, Ctx};
+use super::{children_by_field, is_define, list_items, text, Ctx};
 use crate::checker::Checker;
 use crate::registry::Rule;
 use rustc_hash::FxHashMap;
@@ -174,7 +174,7 @@ impl<'t> Shadow<'t> {
                             _ => ty,
                         };
                         let mut nc = p.walk();
-                        for name in p.children_by_field_name("name", &mut nc) {
+                        for name in children_by_field(p, "name", &mut nc) {
                             // A named result is not a parameter: the `go`/`defer` closure
                             // exception is for parameters, and a deferred closure that
                             // shadows a named result (`if err := f(); ...`) is the classic.
@@ -222,7 +222,7 @@ impl<'t> Shadow<'t> {
             }
             "var_spec" | "const_spec" => {
                 let mut c = node.walk();
-                let names: Vec<_> = node.children_by_field_name("name", &mut c).collect();
+                let names: Vec<_> = children_by_field(node, "name", &mut c).collect();
                 let ty = node.field("type").and_then(|t| type_of(t, source, ctx.imports));
                 // `var ts = int64(0)`: without a written type, the values tell it.
                 let typed_by = (ty.is_none() && node.field("value").is_some()).then_some(node);
@@ -351,6 +351,13 @@ impl<'t> Shadow<'t> {
     }
 
     fn use_of(&mut self, ident: Node<'_>, ancestors: &[Node<'_>], source: &str) {
+        // A use counts only through a candidate's outer variable, and only once the
+        // candidate exists (what finish_function reads of it lies after the candidate's
+        // `:=`): most identifiers are no candidate's name, and most functions have none.
+        let name = text(ident, source);
+        if !self.candidates.iter().any(|c| c.name == name) {
+            return;
+        }
         let start = ident.start_byte();
         if start >= self.skip.0 && start < self.skip.1 {
             return;
@@ -370,7 +377,7 @@ impl<'t> Shadow<'t> {
                 _ => {}
             }
         }
-        if let Some((_, id)) = self.resolve(text(ident, source)) {
+        if let Some((_, id)) = self.resolve(name) {
             let v = &mut self.vars[id];
             v.last_use = v.last_use.max(start);
         }
@@ -385,7 +392,7 @@ impl<'t> Shadow<'t> {
         let (stmt, i) = v.decl?;
         let (left, right) = if stmt.kind_str() == "var_spec" {
             let mut c = stmt.walk();
-            (stmt.children_by_field_name("name", &mut c).collect(), list_items(stmt.field("value")))
+            (children_by_field(stmt, "name", &mut c).collect(), list_items(stmt.field("value")))
         } else {
             (list_items(stmt.field("left")), list_items(stmt.field("right")))
         };
@@ -468,7 +475,11 @@ fn decl_types(
             })
             .collect()
     } else if right.len() == 1 && right[0].kind_str() == "call_expression" {
-        (0..left.len()).map(|i| r.call_result(right[0], i).or_else(|| call_key(right[0], i))).collect()
+        r.call_results(right[0], left.len())
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| t.or_else(|| call_key(right[0], i)))
+            .collect()
     } else if right.len() == 1 && right[0].kind_str() == "type_assertion_expression" {
         let mut v = vec![r.expr_type(right[0])];
         v.resize(left.len(), None);

@@ -50,6 +50,11 @@ pub fn embedded_version() -> &'static str {
     &EMBEDDED.version
 }
 
+/// Whether the embedded facts hold standard-library package `path`.
+pub fn embedded_has(path: &str) -> bool {
+    EMBEDDED.sections.contains_key(path)
+}
+
 /// Whether an import path names a standard-library package (its first element has no dot).
 pub fn is_std(path: &str) -> bool {
     !path.split('/').next().unwrap_or(path).contains('.')

@@ -448,10 +448,10 @@ impl Resolver<'_> {
         match callee {
             Callee::Local(_) => self.local_results(callee).is_some_and(Results::returns_error),
             Callee::Value(r) => r.returns_error(),
-            Callee::Imported(path, name) => self.api.func(path, name).is_some_and(|r| r.returns_error()),
+            Callee::Imported(path, name) => self.api.func_returns_error(path, name),
             Callee::Method(ty, m) => {
                 if ty.contains('.') {
-                    self.api.method(ty, m).is_some_and(|r| r.returns_error())
+                    self.api.method_returns_error(ty, m)
                 } else {
                     self.local_results(callee).is_some_and(Results::returns_error)
                 }
@@ -459,17 +459,27 @@ impl Resolver<'_> {
         }
     }
 
-    /// The type of result `index` of a call.
-    pub fn call_result(&self, call: Node<'_>, index: usize) -> Option<Ty> {
-        self.call_result_at(call, index, 0)
+    /// The types of the first `n` results of a call (`None` where unknown), with the
+    /// callee resolved once.
+    pub fn call_results(&self, call: Node<'_>, n: usize) -> Vec<Option<Ty>> {
+        let types = self.callee_at(call, 0).and_then(|callee| match self.local_results(&callee) {
+            Some(r) => Some(r.types.clone()),
+            None => self.results(&callee).map(|r| r.types),
+        });
+        let mut types = types.unwrap_or_default();
+        types.resize(n, None);
+        types
     }
 
     fn call_result_at(&self, call: Node<'_>, index: usize, depth: usize) -> Option<Ty> {
-        let callee = self.callee_at(call, depth)?;
-        if let Some(r) = self.local_results(&callee) {
+        self.result_of(&self.callee_at(call, depth)?, index)
+    }
+
+    fn result_of(&self, callee: &Callee, index: usize) -> Option<Ty> {
+        if let Some(r) = self.local_results(callee) {
             return r.types.get(index).cloned().flatten();
         }
-        self.results(&callee)?.types.get(index).cloned().flatten()
+        self.results(callee)?.types.get(index).cloned().flatten()
     }
 
     /// The type of an expression, where the code writes it.

@@ -1,6 +1,6 @@
 //! `go/unclosed-body`: an `*http.Response` whose `Body` the function never closes, and that
 //! it does not hand to anyone who could. The response comes from any function or method
-//! known to return one first ([`super::types::Resolver::call_result`]).
+//! known to return one ([`super::types::Resolver::results`]), at any result position.
 
 use super::types::{Callee, TypeEnv};
 use super::NodeExt;

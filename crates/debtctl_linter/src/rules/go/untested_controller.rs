@@ -2,6 +2,7 @@
 //! directory without any `_test.go` file. The caller checks the package facts; this
 //! decides whether a method is a reconciler. Returns whether it reported.
 
+use super::children_by_field;
 use super::NodeExt;
 use crate::checker::Checker;
 use crate::registry::Rule;
@@ -20,7 +21,7 @@ pub(crate) fn check(checker: &mut Checker<'_>, method: Node<'_>) -> bool {
         .filter(|p| p.kind_str() == "parameter_declaration")
         .map(|p| {
             let mut nc = p.walk();
-            p.children_by_field_name("name", &mut nc).count().max(1)
+            children_by_field(p, "name", &mut nc).count().max(1)
         })
         .sum();
     if count != 2 {
