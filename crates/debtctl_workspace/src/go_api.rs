@@ -548,10 +548,11 @@ pub fn api_fingerprint(files: &[(String, String)]) -> u64 {
     h.digest()
 }
 
-/// A Go source without its function bodies (the source as it is where they cannot be
-/// found lexically), white space runs made one space: for digests, not for parsing.
+/// A Go source without its function bodies and comments ([`declarations_only`]; the
+/// source as it is where they cannot be found lexically), white space runs made one space:
+/// for digests, not for parsing. An edit inside a body or a comment leaves it as it was.
 pub fn api_text(source: &str) -> String {
-    let blank = without_bodies(source);
+    let blank = declarations_only(source);
     let text = blank.as_deref().unwrap_or(source);
     let mut out = String::with_capacity(text.len() / 2);
     let mut space = false;
@@ -568,66 +569,6 @@ pub fn api_text(source: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// The source with the inside of every top-level function and method body replaced by
-/// spaces (newlines kept, so lines and columns stay), for a parse that reads the
-/// declarations only; None when the text is not lexed to the end (an unclosed string or
-/// brace): the caller then parses it as it is.
-fn without_bodies(src: &str) -> Option<String> {
-    let b = src.as_bytes();
-    let mut out = b.to_vec();
-    let (mut i, mut depth, mut paren) = (0usize, 0i32, 0i32);
-    let mut in_signature = false;
-    let mut prev_word: &[u8] = b"";
-    while i < b.len() {
-        let c = b[i];
-        if let Some(next) = skip_literal(b, i)? {
-            i = next;
-            prev_word = b"";
-            continue;
-        }
-        if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 {
-            let start = i;
-            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80) {
-                i += 1;
-            }
-            prev_word = &b[start..i];
-            if depth == 0 && paren == 0 && prev_word == b"func" {
-                in_signature = true;
-            }
-            continue;
-        }
-        match c {
-            b'(' | b'[' => paren += 1,
-            b')' | b']' => paren -= 1,
-            b'{' if depth == 0
-                && paren == 0
-                && in_signature
-                && prev_word != b"interface"
-                && prev_word != b"struct" =>
-            {
-                let end = matching_brace(b, i)?;
-                for byte in &mut out[i + 1..end] {
-                    if *byte != b'\n' {
-                        *byte = b' ';
-                    }
-                }
-                in_signature = false;
-                i = end + 1;
-                prev_word = b"";
-                continue;
-            }
-            b'{' => depth += 1,
-            b'}' => depth -= 1,
-            _ => {}
-        }
-        if !c.is_ascii_whitespace() {
-            prev_word = b"";
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
 }
 
 /// The source as the API index parses it: the inside of every top-level function and
@@ -979,19 +920,6 @@ mod tests {
         assert!(d.iter().any(|(v, a)| v == "replace" && a[2] == "../b"));
     }
 
-    #[test]
-    fn bodies_are_blanked_and_declarations_kept() {
-        let src = "package p\n\nfunc (s *S) M(x interface{ F() }) (struct{ a int }, error) {\n\ts := \"}\" + `{` + string('}')\n\tif x { /* } */ }\n}\n\ntype S struct{ f func() error }\n\nvar v = map[string]int{\"a\": 1}\n";
-        let out = without_bodies(src).unwrap();
-        assert_eq!(out.len(), src.len());
-        assert_eq!(out.lines().count(), src.lines().count());
-        assert!(out.contains("func (s *S) M(x interface{ F() }) (struct{ a int }, error) {\n"), "{out}");
-        assert!(!out.contains("if x"), "{out}");
-        assert!(out.contains("type S struct{ f func() error }"), "{out}");
-        assert!(out.contains("var v = map[string]int{\"a\": 1}"), "{out}");
-        assert!(without_bodies("package p\n\nfunc f() {\n\ts := \"unclosed\n}\n").is_none());
-    }
-
     /// What the index parses of an imported package: declarations without bodies or
     /// comments, newlines where Go needs them, literals as they are.
     #[test]
@@ -1075,10 +1003,11 @@ mod tests {
     /// A body edit (with lines added) keeps a package's API fingerprint; a signature edit
     /// moves it.
     #[test]
-    fn the_api_fingerprint_ignores_bodies() {
+    fn the_api_fingerprint_ignores_bodies_and_comments() {
         let f = |src: &str| api_fingerprint(&[("a.go".to_string(), src.to_string())]);
         let base = f("package a\n\nfunc F() {\n\tx()\n}\n");
         assert_eq!(base, f("package a\n\nfunc F() {\n\tx()\n\n\ty(\"}\")\n}\n"));
+        assert_eq!(base, f("package a\n\n// F does x.\nfunc F() { /* x */\n\tx()\n}\n"));
         assert_ne!(base, f("package a\n\nfunc F() error {\n\tx()\n}\n"));
         assert_ne!(base, f("package a\n\nfunc F() {\n\tx()\n}\n\nfunc G() {}\n"));
     }
