@@ -359,7 +359,7 @@ fn a_bad_rule_file_stops_every_command() {
         (
             "a pattern that does not parse",
             &[("bad.yml", "id: acme/x\nlanguage: go\nrule:\n  pattern: \"f((\"\n")],
-            "bad.yml: rule `acme/x`: Fail to parse yaml as Rule: `rule` is not configured correctly: Rule contains invalid pattern matcher: Fails to parse the pattern query",
+            "bad.yml: rule `acme/x`: a `pattern` does not parse as Go (a fragment that parses only inside other code needs a pattern object with `context` and `selector`); ast-grep says: Fail to parse yaml as Rule: `rule` is not configured correctly: Rule contains invalid pattern matcher: Fails to parse the pattern query",
         ),
         (
             "a duplicate ID",

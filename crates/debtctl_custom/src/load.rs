@@ -116,7 +116,23 @@ pub(crate) fn compile(file: &Path, doc: &str) -> Result<(RuleInfo, Compiled, boo
     let note = config.note.clone();
     let url = config.url.clone();
     let has_fix = config.fix.is_some();
-    let config = RuleConfig::try_from(config, &GlobalRules::default()).map_err(|e| err(error_chain(&e)))?;
+    let config = RuleConfig::try_from(config, &GlobalRules::default()).map_err(|e| {
+        // ast-grep's chain ("Fail to parse yaml as Rule: `rule` is not configured correctly:
+        // ... Fails to parse the pattern query") says what, not where: lead with that.
+        let chain = error_chain(&e);
+        if chain.contains("Fails to parse the pattern") {
+            let lang = match language {
+                debtctl_syntax::Language::Python => "Python",
+                debtctl_syntax::Language::Yaml | debtctl_syntax::Language::HelmTemplate => "YAML",
+                _ => "Go",
+            };
+            err(format!(
+                "a `pattern` does not parse as {lang} (a fragment that parses only inside other code needs a pattern object with `context` and `selector`); ast-grep says: {chain}"
+            ))
+        } else {
+            err(chain)
+        }
+    })?;
     // ast-grep-config fills the message in with a template parsed on every match and
     // panics if it does not parse; find out now.
     check_message(&config).map_err(&err)?;
