@@ -677,7 +677,7 @@ fn neovim_shows_new_and_legacy_debt_and_applies_the_fix() {
 /// file changes, and shows a bad rule file as an error message instead of stopping.
 #[test]
 fn custom_rules_are_reloaded_and_a_bad_rule_is_shown_not_a_crash() {
-    let rule = "id: acme/no-print\nlanguage: python\nseverity: error\nmessage: print() in library code\nrule:\n  pattern: print($$$A)\n";
+    let rule = "id: acme/no-print\nlanguage: python\nseverity: error\nmessage: print() in library code\nnote: use the logging module\nrule:\n  pattern: print($$$A)\n";
     let dir = repo(&[(".debtctl/rules/py.yml", rule)]);
     let rule_file = dir.path().join(".debtctl/rules/py.yml");
     let path = dir.path().join("lib.py");
@@ -694,6 +694,16 @@ fn custom_rules_are_reloaded_and_a_bad_rule_is_shown_not_a_crash() {
     // Its documentation is its rule file, not a page of debtctl's that does not exist.
     let href = diagnostics[0]["codeDescription"]["href"].as_str().unwrap();
     assert!(href.starts_with("file://") && href.ends_with("/.debtctl/rules/py.yml"), "{href}");
+    // Its hover says why it is debt in the rule's own words: its `note`.
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 6}}),
+    );
+    let text = hover["contents"]["value"].as_str().unwrap();
+    for part in ["**acme/no-print**", "print() in library code", "use the logging module", "**Cost:** 10 min"]
+    {
+        assert!(text.contains(part), "hover lacks {part}: {text}");
+    }
 
     let changed = |client: &mut Client| {
         client.notify(

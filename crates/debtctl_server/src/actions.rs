@@ -98,7 +98,8 @@ impl Server<'_> {
             .iter()
             .map(|i| {
                 let doc = self.rule_doc(uri, &i.finding.rule);
-                hover_text(i, ticket_url.as_deref(), base.as_deref(), doc.as_deref())
+                let note = self.custom_note(uri, &i.finding.rule);
+                hover_text(i, ticket_url.as_deref(), base.as_deref(), doc.as_deref(), note.as_deref())
             })
             .collect();
         json!({
@@ -108,9 +109,15 @@ impl Server<'_> {
     }
 }
 
-/// The hover of one finding: rule, summary, why it is debt, its cost and ticket, and
-/// whether it is new on this branch.
-fn hover_text(item: &Item, ticket_url: Option<&str>, base: Option<&str>, doc: Option<&str>) -> String {
+/// The hover of one finding: rule, summary, why it is debt (a custom rule's `note`), its
+/// cost and ticket, and whether it is new on this branch.
+fn hover_text(
+    item: &Item,
+    ticket_url: Option<&str>,
+    base: Option<&str>,
+    doc: Option<&str>,
+    note: Option<&str>,
+) -> String {
     let f = &item.finding;
     let meta = Rule::from_id(&f.rule).map(Rule::meta);
     let status = match (item.new, base) {
@@ -125,6 +132,9 @@ fn hover_text(item: &Item, ticket_url: Option<&str>, base: Option<&str>, doc: Op
         if let Some(why) = section(meta.doc, "Why is this bad?") {
             out.push_str(&format!("\n\n**Why is this debt?** {why}"));
         }
+    }
+    if let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) {
+        out.push_str(&format!("\n\n{note}"));
     }
     out.push_str(&format!("\n\n**Cost:** {} min", f.debt_minutes));
     if let Some(ticket) = &f.ticket {

@@ -575,6 +575,13 @@ impl Server<'_> {
         rule_doc_url(settings, rule)
     }
 
+    /// A custom rule's `note` (why it is debt, what to do instead), for hover.
+    pub(crate) fn custom_note(&self, uri: &Uri, rule: &str) -> Option<String> {
+        let settings =
+            &self.docs.get(uri).and_then(|(_, key)| self.projects.get(key))?.as_ref().ok()?.settings;
+        settings.custom.rules().iter().find(|r| r.id == rule)?.note.clone()
+    }
+
     pub(crate) fn project_facts(&mut self, uri: &Uri) -> (Option<String>, Option<String>) {
         let Some((_, key)) = self.docs.get(uri) else { return (None, None) };
         let key = key.clone();
