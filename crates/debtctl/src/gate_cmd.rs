@@ -8,7 +8,6 @@ use anyhow::{Context, Result};
 use debtctl_diagnostics::{Finding, Severity};
 use debtctl_gate::{Base, GateOutcome, Head, Policy, Verdict};
 use debtctl_ledger::{BlobCache, Ledger, MemoryCache};
-use debtctl_workspace::config::load_config;
 use debtctl_workspace::{Overrides, Settings};
 use git2::Repository;
 use std::io::{BufWriter, Write};
@@ -90,10 +89,7 @@ pub fn gate(args: GateArgs) -> Result<Status> {
         ..Overrides::default()
     };
     let settings = Settings::resolve(&root, &overrides)?;
-    let gate_config = match &settings.config_path {
-        Some(p) => load_config(p)?.gate,
-        None => Default::default(),
-    };
+    let gate_config = &settings.gate;
     let policy = Policy {
         fail_on: args
             .fail_on

@@ -1,6 +1,6 @@
 //! Settings for one run: the config file merged with command-line flags.
 
-use crate::config::{find_config, load_config, Config};
+use crate::config::{find_config, load_config, Config, GateConfig};
 use crate::WorkspaceError;
 use debtctl_custom::CustomRules;
 use debtctl_diagnostics::Severity;
@@ -42,6 +42,8 @@ pub struct Settings {
     /// Where `debtctl test-rules` finds the custom rules' tests (`rule-test-dirs`),
     /// absolute; empty when none is configured and `.debtctl/rule-tests` does not exist.
     pub rule_test_dirs: Vec<PathBuf>,
+    /// `[gate]`: the gate's defaults, which its flags override.
+    pub gate: GateConfig,
 }
 
 impl Settings {
@@ -186,6 +188,7 @@ impl Settings {
             custom,
             rule_dirs,
             rule_test_dirs,
+            gate: config.gate.clone(),
         })
     }
 
