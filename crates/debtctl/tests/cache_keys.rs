@@ -12,22 +12,6 @@ use serde_json::Value;
 use std::path::Path;
 use tempfile::TempDir;
 
-/// `(rule, path, line)` of every finding of a scan.
-fn spots(v: &Value) -> Vec<(String, String, u64)> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().into(),
-                f["path"].as_str().unwrap().into(),
-                f["line"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
-
 fn scan(dir: &Path, extra: &[&str]) -> Value {
     let mut args = vec!["scan", "--format", "json"];
     args.extend_from_slice(extra);

@@ -140,20 +140,6 @@ fn findings(v: &Value) -> &Vec<Value> {
     v["findings"].as_array().unwrap()
 }
 
-/// `(rule, path, line)` of every finding.
-fn spots(v: &Value) -> Vec<(String, String, u64)> {
-    findings(v)
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().into(),
-                f["path"].as_str().unwrap().into(),
-                f["line"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
-
 fn spot(rule: &str, path: &str, line: u64) -> (String, String, u64) {
     (rule.into(), path.into(), line)
 }

@@ -2,56 +2,13 @@
 //! new debt is named exactly, moved, reformatted and renamed debt is not new, fixes are
 //! reported, staged and unstaged content are told apart, and the hook blocks a commit.
 
+mod common;
+
+use common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use tempfile::TempDir;
-
-fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_debtctl"));
-    cmd.env_remove("DEBTCTL_CACHE_DIR").env_remove("DEBTCTL_DB").env("NO_COLOR", "1");
-    isolate_git(&mut cmd);
-    cmd
-}
-
-/// No user or system git configuration (hooks paths, templates, signing) leaks in.
-fn isolate_git(cmd: &mut Command) {
-    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        // Fixed dates make commit ids, hence the outputs that show them, reproducible.
-        .env("GIT_AUTHOR_DATE", "2025-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2025-01-01T00:00:00Z")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_WORK_TREE");
-}
-
-fn git_output(dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new("git");
-    isolate_git(&mut cmd);
-    cmd.current_dir(dir).args(["-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"]).args(args);
-    cmd.output().expect("git must be installed for the gate tests")
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = git_output(dir, args);
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn write(dir: &Path, rel: &str, content: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, content).unwrap();
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).to_string()
-}
 
 fn gate(dir: &Path, args: &[&str]) -> Output {
     bin().current_dir(dir).arg("gate").args(args).output().unwrap()
@@ -209,7 +166,7 @@ fn a_rename_passes_with_or_without_edits() {
     let (v, code) = gate_json(dir.path(), &["--base", "HEAD"]);
     assert_eq!((code, named(&v["new"]), named(&v["fixed"])), (0, vec![], vec![]), "{v}");
     // Renamed and edited: only the edit's debt is new.
-    write(dir.path(), "pkg/core.py", &format!("# the core\n{APP_NEW_DEBT}"));
+    write(dir.path(), "pkg/core.py", format!("# the core\n{APP_NEW_DEBT}"));
     let (v, code) = gate_json(dir.path(), &["--base", "HEAD"]);
     assert_eq!(code, 1);
     assert_eq!(named(&v["new"]), [n("py/swallowed-exception", "pkg/core.py", 14)]);
@@ -254,7 +211,7 @@ def f(tags=[]):
 #[test]
 fn a_fix_passes_and_is_reported_as_fixed() {
     let dir = repo();
-    write(dir.path(), "app.py", &APP.replace("def f(tags=[]):", "def f(tags=None):"));
+    write(dir.path(), "app.py", APP.replace("def f(tags=[]):", "def f(tags=None):"));
     let (v, code) = gate_json(dir.path(), &["--base", "HEAD"]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(named(&v["new"]), []);
@@ -357,7 +314,7 @@ fn the_base_defaults_to_the_merge_base_with_the_upstream() {
 fn severity_budget_and_base_come_from_flags_or_the_config() {
     let dir = repo();
     // A TODO is an info finding worth 30 minutes.
-    write(dir.path(), "app.py", &format!("{APP}\n\n# TODO: handle errors\n"));
+    write(dir.path(), "app.py", format!("{APP}\n\n# TODO: handle errors\n"));
     let (v, code) = gate_json(dir.path(), &["--base", "HEAD"]);
     assert_eq!(code, 0, "below the default `--fail-on warning`: reported, never fails: {v}");
     assert_eq!(named(&v["new"]), [n("debt/todo", "app.py", 14)]);
@@ -401,7 +358,7 @@ fn severity_budget_and_base_come_from_flags_or_the_config() {
     assert_eq!(gate_json(dir.path(), &["--base", "HEAD", "--fail-on", "info", "--exit-zero"]).1, 0);
 
     // A warning and a TODO: the budget counts the warning's 15 minutes, not the TODO's 30.
-    write(dir.path(), "app.py", &format!("{APP_NEW_DEBT}\n\n# TODO: handle errors\n"));
+    write(dir.path(), "app.py", format!("{APP_NEW_DEBT}\n\n# TODO: handle errors\n"));
     let (v, code) = gate_json(dir.path(), &["--base", "HEAD", "--budget", "15"]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(
@@ -410,7 +367,7 @@ fn severity_budget_and_base_come_from_flags_or_the_config() {
     );
     assert_eq!(gate_json(dir.path(), &["--base", "HEAD", "--budget", "14"]).1, 1);
 
-    write(dir.path(), "app.py", &format!("{APP}\n\n# TODO: handle errors\n"));
+    write(dir.path(), "app.py", format!("{APP}\n\n# TODO: handle errors\n"));
     write(dir.path(), "debtctl.toml", "[gate]\nbase = \"HEAD\"\nbudget = 30\nfail-on = \"info\"\n");
     let (v, code) = gate_json(dir.path(), &[]);
     assert_eq!(code, 0, "{v}");
@@ -434,7 +391,7 @@ fn the_hook_lets_a_commit_add_a_todo() {
     let out = bin().current_dir(dir.path()).arg("install-hook").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let head = git(dir.path(), &["rev-parse", "HEAD"]);
-    write(dir.path(), "app.py", &format!("{APP}\n\n# TODO: handle errors\n"));
+    write(dir.path(), "app.py", format!("{APP}\n\n# TODO: handle errors\n"));
     let out = commit(dir.path(), &["-qam", "a todo"]);
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
     assert_ne!(git(dir.path(), &["rev-parse", "HEAD"]), head);
@@ -512,7 +469,7 @@ fn sarif_carries_every_results_baseline_state_and_is_valid() {
 
     let dir = repo();
     // New: the swallowed exception; unchanged: the open; absent: the mutable default.
-    write(dir.path(), "app.py", &APP_NEW_DEBT.replace("def f(tags=[]):", "def f(tags=None):"));
+    write(dir.path(), "app.py", APP_NEW_DEBT.replace("def f(tags=[]):", "def f(tags=None):"));
     let out = gate(dir.path(), &["--base", "HEAD", "--format", "sarif"]);
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -549,7 +506,7 @@ fn json_output_is_valid_against_the_findings_schema() {
     let schema: Value = serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let dir = repo();
-    write(dir.path(), "app.py", &APP_NEW_DEBT.replace("def f(tags=[]):", "def f(tags=None):"));
+    write(dir.path(), "app.py", APP_NEW_DEBT.replace("def f(tags=[]):", "def f(tags=None):"));
     let (v, _) = gate_json(dir.path(), &["--base", "HEAD"]);
     let errors: Vec<String> =
         validator.iter_errors(&v).map(|e| format!("{e} at {}", e.instance_path())).collect();
@@ -561,7 +518,7 @@ fn json_output_is_valid_against_the_findings_schema() {
 #[test]
 fn github_annotations_are_for_new_findings_only_and_the_summary_is_markdown() {
     let dir = repo();
-    write(dir.path(), "app.py", &APP_NEW_DEBT.replace("def f(tags=[]):", "def f(tags=None):"));
+    write(dir.path(), "app.py", APP_NEW_DEBT.replace("def f(tags=[]):", "def f(tags=None):"));
     let summary = dir.path().join("summary.md");
     let out =
         gate(dir.path(), &["--base", "HEAD", "--format", "github", "--summary", summary.to_str().unwrap()]);
@@ -643,7 +600,7 @@ fn the_installed_hook_blocks_a_commit_that_adds_debt_and_passes_one_that_does_no
 
     // Only the staged content counts: the debt unstaged, a clean edit staged, passes.
     git(dir.path(), &["reset", "-q", "app.py"]);
-    write(dir.path(), "app.py", &APP.replace("return x", "return x + 1"));
+    write(dir.path(), "app.py", APP.replace("return x", "return x + 1"));
     git(dir.path(), &["add", "app.py"]);
     write(dir.path(), "app.py", APP_NEW_DEBT);
     let out = commit(dir.path(), &["-qm", "clean"]);
@@ -656,7 +613,7 @@ fn the_installed_hook_blocks_a_commit_that_adds_debt_and_passes_one_that_does_no
     assert!(!out.status.success(), "the debt in the working tree is committed by -a");
     assert_eq!(git(dir.path(), &["rev-parse", "HEAD"]), head);
     // A fix commits.
-    write(dir.path(), "app.py", &APP.replace("def f(tags=[]):", "def f(tags=None):"));
+    write(dir.path(), "app.py", APP.replace("def f(tags=[]):", "def f(tags=None):"));
     let out = commit(dir.path(), &["-qam", "fix"]);
     assert!(out.status.success(), "{}", stderr(&out));
 
@@ -775,7 +732,7 @@ fn a_black_style_reformat_of_quotes_and_trailing_commas_passes() {
 #[test]
 fn what_users_read_text_and_markdown() {
     let dir = repo();
-    write(dir.path(), "app.py", &APP_NEW_DEBT.replace("def f(tags=[]):", "def f(tags=None):"));
+    write(dir.path(), "app.py", APP_NEW_DEBT.replace("def f(tags=[]):", "def f(tags=None):"));
     let summary = dir.path().join("summary.md");
     let out = gate(dir.path(), &["--base", "HEAD", "--summary", summary.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));

@@ -3,6 +3,9 @@
 //! publishes, the code actions and hover it offers, how it follows edits, configuration
 //! and HEAD, and that `shutdown`/`exit` end it with status 0.
 
+mod common;
+
+use common::*;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -12,31 +15,6 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
-
-/// No user or system git configuration leaks in.
-fn isolate_git(cmd: &mut Command) {
-    cmd.env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_WORK_TREE");
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let mut cmd = Command::new("git");
-    isolate_git(&mut cmd);
-    let out = cmd
-        .current_dir(dir)
-        .args(["-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"])
-        .args(args)
-        .output()
-        .expect("git must be installed for the server tests");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
 
 /// A repository whose HEAD commit holds `files`.
 fn repo(files: &[(&str, &str)]) -> TempDir {

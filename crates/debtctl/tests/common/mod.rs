@@ -33,17 +33,20 @@ pub fn isolate_git(cmd: &mut Command) {
         .env_remove("GIT_WORK_TREE");
 }
 
-/// Runs git in `dir`, isolated; fails the test when git fails.
-pub fn git(dir: &Path, args: &[&str]) {
+/// Runs git in `dir`, isolated.
+pub fn git_output(dir: &Path, args: &[&str]) -> Output {
     let mut cmd = Command::new("git");
     isolate_git(&mut cmd);
-    let out = cmd
-        .current_dir(dir)
-        .args(["-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"])
-        .args(args)
-        .output()
-        .expect("git must be installed for these tests");
+    cmd.current_dir(dir).args(["-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"]).args(args);
+    cmd.output().expect("git must be installed for these tests")
+}
+
+/// Runs git in `dir`, isolated, and gives what it printed, trimmed; fails the test when
+/// git fails.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = git_output(dir, args);
     assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+    stdout(&out).trim().to_string()
 }
 
 pub fn run_in(dir: &Path, args: &[&str]) -> Output {
@@ -73,4 +76,20 @@ pub fn stderr(out: &Output) -> String {
 pub fn json_of(out: &Output) -> Value {
     assert!(matches!(out.status.code(), Some(0 | 1)), "exit {:?}: {}", out.status.code(), stderr(out));
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(out)))
+}
+
+/// `(rule, path, line)` of every finding of a JSON report.
+pub fn spots(v: &Value) -> Vec<(String, String, u64)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().into(),
+                f["path"].as_str().unwrap().into(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
 }
