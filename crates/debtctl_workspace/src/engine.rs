@@ -816,6 +816,63 @@ mod tests {
         assert_eq!(facts_entries(&facts).len(), 2);
     }
 
+    /// Issue 12: an imported package is read as the build for the platform compiles it
+    /// (file name suffixes, `//go:build`, `// +build`, cgo), from `vendor/` and from the
+    /// module cache alike: `Close` is declared once per operating system, `Free` with and
+    /// without cgo. Read whole, the last declaration read won (`dep_windows.go`'s). The kept
+    /// facts are keyed by the platform too.
+    #[test]
+    fn imported_packages_are_read_for_the_build_platform() {
+        use crate::go_build::Platform;
+        let t = tempfile::tempdir().unwrap();
+        let dep = [
+            ("dep_linux.go", "package dep\n\nfunc Close() error { return nil }\n"),
+            ("dep_windows.go", "package dep\n\nfunc Close() {}\n"),
+            ("free.go", "//go:build cgo\n\npackage dep\n\nfunc Free() error { return nil }\n"),
+            ("nofree.go", "// +build !cgo\n\npackage dep\n\nfunc Free() {}\n"),
+        ];
+        let main =
+            "package main\n\nimport \"github.com/v/dep\"\n\nfunc main() {\n\tdep.Close()\n\tdep.Free()\n}\n";
+        let mut files = vec![
+            ("vapp/go.mod".to_string(), "module example.com/vapp\n\nrequire github.com/v/dep v1.0.0\n"),
+            (
+                "vapp/vendor/modules.txt".to_string(),
+                "# github.com/v/dep v1.0.0\n## explicit\ngithub.com/v/dep\n",
+            ),
+            ("vapp/main.go".to_string(), main),
+            ("mapp/go.mod".to_string(), "module example.com/mapp\n\nrequire github.com/v/dep v1.0.0\n"),
+            ("mapp/main.go".to_string(), main),
+        ];
+        for (name, text) in dep {
+            files.push((format!("vapp/vendor/github.com/v/dep/{name}"), text));
+            files.push((format!("cache/github.com/v/dep@v1.0.0/{name}"), text));
+        }
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), *t)).collect();
+        write(t.path(), &files);
+        let platform = |goos: &str, cgo: bool| Platform {
+            goos: goos.to_string(),
+            goarch: "amd64".to_string(),
+            cgo,
+            go_minor: 19,
+            tags: Default::default(),
+        };
+        let facts = t.path().join("facts");
+        for app in ["vapp", "mapp"] {
+            let lines = |goos: &str, cgo: bool| -> Vec<u32> {
+                let go = GoPackages::new(None, Some(t.path().join("cache")), Vec::new())
+                    .with_platform(platform(goos, cgo))
+                    .with_facts_cache(facts.clone());
+                go_findings(&t.path().join(app), &Arc::new(go), None).into_iter().map(|(_, l)| l).collect()
+            };
+            // Twice each: the second run reads the kept facts, which must be that platform's.
+            for _ in 0..2 {
+                assert_eq!(lines("linux", true), [6, 7], "{app}: linux with cgo");
+                assert_eq!(lines("linux", false), [6], "{app}: linux without cgo");
+                assert_eq!(lines("windows", true), [7], "{app}: windows with cgo");
+            }
+        }
+    }
+
     /// Issue 12: the module's own packages' facts are kept by their files' contents: a
     /// scan of `b` alone reads `a` (not scanned) through the kept facts, and a change to
     /// `a` is a new entry.

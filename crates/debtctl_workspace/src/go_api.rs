@@ -6,7 +6,9 @@
 //! `vendor/` when `vendor/modules.txt` is there; the module cache (`$GOMODCACHE`, else
 //! `$GOPATH/pkg/mod`, else `~/go/pkg/mod`) at the version `go.mod` requires, with Go's
 //! `!`-escaping of capital letters; `$GOPATH/src` for code outside a module. A package
-//! found nowhere is counted as missing, and its calls stay unknown.
+//! found nowhere is counted as missing, and its calls stay unknown. A package from
+//! `vendor/`, the module cache or `$GOPATH/src` is read for the build's platform only
+//! ([`crate::go_build`]).
 //!
 //! Each package is read at most once per run (one memo shared by the threads); a package
 //! the scan itself parses is given to the memo by the package stage ([`GoPackages::provide`])
@@ -21,6 +23,7 @@
 //! them again. Entries are written atomically; one that is corrupt, truncated or written
 //! for another key is a miss, and one that cannot be written is not an error.
 
+use crate::go_build::Platform;
 use debtctl_linter::{ApiSource, GoApi, PackageApi, PackageFacts, PackageFile};
 use debtctl_syntax::{parse, Language};
 use std::collections::HashMap;
@@ -98,6 +101,9 @@ struct State {
     /// Package directory -> what its facts are keyed by on disk when its version says
     /// what it holds (`vendor/`, the module cache, `$GOROOT`): `mod path@version`.
     versioned: HashMap<PathBuf, String>,
+    /// Package directories outside the module and the standard library (`vendor/`, the
+    /// module cache, `$GOPATH/src`): read for the build's platform only ([`Platform`]).
+    constrained: std::collections::HashSet<PathBuf>,
 }
 
 /// The Go packages of one run.
@@ -109,6 +115,9 @@ pub struct GoPackages {
     /// Where package facts are cached on disk, if anywhere.
     facts: Option<PathBuf>,
     files: Arc<dyn GoFiles>,
+    /// The platform imported packages are read for, and its key.
+    platform: Platform,
+    platform_key: String,
 }
 
 impl GoPackages {
@@ -124,6 +133,18 @@ impl GoPackages {
             None => var("HOME").map(|h| vec![h.join("go")]).unwrap_or_default(),
         };
         let modcache = var("GOMODCACHE").or_else(|| gopath.first().map(|p| p.join("pkg/mod")));
+        GoPackages::with_locations(goroot, modcache, gopath)
+    }
+
+    fn with_locations(
+        goroot: Option<(PathBuf, String)>,
+        modcache: Option<PathBuf>,
+        gopath: Vec<PathBuf>,
+    ) -> GoPackages {
+        // The release tags go as far as the Go in use, else the one the facts compiled in
+        // come from.
+        let version = goroot.as_ref().map_or(debtctl_linter::go_stdlib_version(), |(_, v)| v.as_str());
+        let platform = Platform::from_env(version);
         GoPackages {
             goroot,
             modcache,
@@ -131,7 +152,16 @@ impl GoPackages {
             state: Mutex::new(State::default()),
             facts: None,
             files: Arc::new(DiskFiles),
+            platform_key: platform.key(),
+            platform,
         }
+    }
+
+    /// Reads imported packages for `platform` rather than the environment's.
+    pub fn with_platform(mut self, platform: Platform) -> GoPackages {
+        self.platform_key = platform.key();
+        self.platform = platform;
+        self
     }
 
     /// Reads modules and packages from `files` instead of the file system.
@@ -152,14 +182,7 @@ impl GoPackages {
             let v = std::fs::read_to_string(r.join("VERSION")).unwrap_or_default();
             (r, v.lines().next().unwrap_or("").to_string())
         });
-        GoPackages {
-            goroot,
-            modcache,
-            gopath,
-            state: Mutex::new(State::default()),
-            facts: None,
-            files: Arc::new(DiskFiles),
-        }
+        GoPackages::with_locations(goroot, modcache, gopath)
     }
 
     /// Which standard library answered this run's imports, for the scan's summary:
@@ -306,16 +329,21 @@ impl GoPackages {
             }
             return versioned(dir, Some(format!("goroot {version} {import}")), digest_of(version));
         }
+        let outside = |dir: PathBuf| {
+            self.lock().constrained.insert(dir.clone());
+            dir
+        };
         let Some(module) = module else {
             let dir =
                 self.gopath.iter().map(|p| p.join("src").join(import)).find(|d| self.files.is_package(d))?;
-            return Some((dir, None));
+            return Some((outside(dir), None));
         };
         if let Some((mpath, mdir)) = longest(&module.local, import) {
             let dir = mdir.join(import[mpath.len()..].trim_start_matches('/'));
             return self.files.is_package(&dir).then_some((dir, None));
         }
-        let versions = format!("{:x}", module.versions);
+        // What a vendored or cached package holds depends on the versions and the platform.
+        let versions = format!("{:x} {}", module.versions, self.platform_key);
         if let Some(vendor) = &module.vendor {
             let line = vendor.get(import)?;
             let dir = module.root.join("vendor").join(import);
@@ -324,8 +352,8 @@ impl GoPackages {
             }
             // `# a v1 => ../a`: a local replacement has no version; its files key it.
             let local = line.split("=>").nth(1).is_some_and(|to| to.trim_start().starts_with(['.', '/']));
-            let key = (!local).then(|| format!("vendor {line} {import}"));
-            return versioned(dir, key, digest_of(&versions));
+            let key = (!local).then(|| format!("vendor {line} {import} {}", self.platform_key));
+            return versioned(outside(dir), key, digest_of(&versions));
         }
         let (mpath, (target, version)) = longest(&module.requires, import)?;
         let cache = self.modcache.as_ref()?;
@@ -335,7 +363,8 @@ impl GoPackages {
         if !self.files.is_package(&dir) {
             return None;
         }
-        versioned(dir, Some(format!("mod {target}@{version} {import}")), digest_of(&versions))
+        let key = format!("mod {target}@{version} {import} {}", self.platform_key);
+        versioned(outside(dir), Some(key), digest_of(&versions))
     }
 
     /// The directories where `imports` are found from the package in `dir`.
@@ -402,7 +431,7 @@ impl GoPackages {
             let api = Some(Arc::new(api));
             return self.lock().apis.entry(dir.to_path_buf()).or_insert(api).clone();
         }
-        let sources = self.files.go_files(dir);
+        let sources = self.package_files(dir);
         // Without a version, the files' contents key the facts.
         let key = versioned.or_else(|| {
             self.facts.as_ref()?;
@@ -444,6 +473,18 @@ impl GoPackages {
         self.lock().apis.entry(dir.to_path_buf()).or_insert(api).clone()
     }
 
+    /// The non-test files of the package in `dir` that are read for its API: those the
+    /// build's platform compiles for a package outside the module and the standard library,
+    /// every one otherwise (the module's own files are all scanned, whatever their
+    /// constraints; the standard library is read whole, as its facts compiled in are).
+    fn package_files(&self, dir: &Path) -> Vec<(String, String)> {
+        let mut files = self.files.go_files(dir);
+        if self.lock().constrained.contains(dir) {
+            files.retain(|(name, source)| self.platform.builds(name, source));
+        }
+        files
+    }
+
     /// A package's files, and the digests of the packages it imports (the APIs its types
     /// come from), the versioned ones by version.
     fn content_digest(&self, module: Option<&Module>, dir: &Path, depth: usize) -> u64 {
@@ -451,7 +492,7 @@ impl GoPackages {
             return *d;
         }
         let mut h = xxhash_rust::xxh3::Xxh3::new();
-        let files = self.files.go_files(dir);
+        let files = self.package_files(dir);
         let mut imports: Vec<String> = files.iter().flat_map(|(_, s)| scan_imports(s)).collect();
         imports.sort();
         imports.dedup();

@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod engine;
 pub mod fixer;
 pub mod go_api;
+pub mod go_build;
 pub mod settings;
 pub mod stdin;
 
