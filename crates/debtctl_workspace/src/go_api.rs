@@ -915,8 +915,23 @@ fn read_vendor(text: &str) -> HashMap<String, String> {
 
 /// The import paths of a Go source, from its import declarations, without parsing: the
 /// cache key needs them before anything is parsed. A superset is harmless (more keys).
+/// cgo's `"C"` is not a package and is left out.
 pub fn scan_imports(source: &str) -> Vec<String> {
     let mut out = Vec::new();
+    import_paths(source, |path| {
+        if path != "C" {
+            out.push(path.to_string());
+        }
+        true
+    });
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Hands `each` the quoted paths of the import declarations at the top of a Go source
+/// (lines up to the first `func`, `type` or `var`), `"C"` included, until it returns false.
+pub(crate) fn import_paths(source: &str, mut each: impl FnMut(&str) -> bool) {
     let mut in_block = false;
     for line in source.lines() {
         let t = line.trim();
@@ -931,19 +946,16 @@ pub fn scan_imports(source: &str) -> Vec<String> {
                 in_block = !rest.contains(')');
             }
         } else if t.starts_with("func ") || t.starts_with("type ") || t.starts_with("var ") {
-            break;
+            return;
         } else {
             continue;
         }
         for (i, part) in t.split(['"', '`']).enumerate() {
-            if i % 2 == 1 && !part.is_empty() && part != "C" {
-                out.push(part.to_string());
+            if i % 2 == 1 && !part.is_empty() && !each(part) {
+                return;
             }
         }
     }
-    out.sort();
-    out.dedup();
-    out
 }
 
 #[cfg(test)]

@@ -237,31 +237,14 @@ fn goflags_tags(flags: &str) -> BTreeSet<String> {
     out
 }
 
-/// Does the file import "C" (alone, or in an import block)? Read as [`scan_imports`]
-/// reads imports: lines up to the first declaration.
-///
-/// [`scan_imports`]: crate::go_api::scan_imports
+/// Does the file import "C"?
 fn imports_c(source: &str) -> bool {
-    let mut in_block = false;
-    for line in source.lines() {
-        let t = line.trim();
-        if in_block {
-            if t.starts_with(')') {
-                in_block = false;
-            } else if t == "\"C\"" {
-                return true;
-            }
-        } else if let Some(rest) = t.strip_prefix("import") {
-            let rest = rest.trim_start();
-            if rest == "\"C\"" || rest.starts_with("\"C\" ") {
-                return true;
-            }
-            in_block = rest.starts_with('(') && !rest.contains(')');
-        } else if t.starts_with("func ") || t.starts_with("type ") || t.starts_with("var ") {
-            return false;
-        }
-    }
-    false
+    let mut found = false;
+    crate::go_api::import_paths(source, |path| {
+        found = path == "C";
+        !found
+    });
+    found
 }
 
 fn valid_tag(tag: &str) -> bool {
