@@ -45,6 +45,50 @@ fn per_path_ignores_added_and_removed_are_never_served_stale() {
     assert_eq!(spots(&scan(d, &["--no-cache"])), both);
 }
 
+/// Issue 12: a vendored package is read for the platform of the environment (`GOOS`,
+/// `CGO_ENABLED`), and that platform is part of every cache key: after a scan for linux, a
+/// warm scan for windows must not serve linux's result, nor its kept package facts.
+#[test]
+fn the_go_platform_of_the_environment_decides_and_keys_vendored_apis() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    write(d, "go.mod", "module example.com/app\n\ngo 1.19\n\nrequire github.com/v/dep v1.0.0\n");
+    write(d, "vendor/modules.txt", "# github.com/v/dep v1.0.0\n## explicit\ngithub.com/v/dep\n");
+    write(d, "vendor/github.com/v/dep/dep_linux.go", "package dep\n\nfunc Sync() error { return nil }\n");
+    write(d, "vendor/github.com/v/dep/dep_windows.go", "package dep\n\nfunc Sync() {}\n");
+    write(
+        d,
+        "vendor/github.com/v/dep/free.go",
+        "//go:build cgo\n\npackage dep\n\nfunc Free() error { return nil }\n",
+    );
+    write(d, "vendor/github.com/v/dep/nofree.go", "// +build !cgo\n\npackage dep\n\nfunc Free() {}\n");
+    write(
+        d,
+        "main.go",
+        "package main\n\nimport \"github.com/v/dep\"\n\nfunc main() {\n\tdep.Sync()\n\tdep.Free()\n}\n",
+    );
+    let lines = |goos: &str, cgo: &str, extra: &[&str]| -> Vec<u64> {
+        let mut args = vec!["scan", "--format", "json", "--exit-zero", "--select", "go/ignored-error"];
+        args.extend_from_slice(extra);
+        let out = bin()
+            .args(&args)
+            .current_dir(d)
+            .env("GOOS", goos)
+            .env("GOARCH", "amd64")
+            .env("CGO_ENABLED", cgo)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        spots(&json_of(&out)).into_iter().map(|(_, _, line)| line).collect()
+    };
+    for round in ["cold", "warm"] {
+        assert_eq!(lines("linux", "1", &[]), [6, 7], "{round}: linux with cgo");
+        assert_eq!(lines("windows", "1", &[]), [7], "{round}: windows: its Sync returns nothing");
+        assert_eq!(lines("linux", "0", &[]), [6], "{round}: linux without cgo");
+    }
+    assert_eq!(lines("windows", "0", &["--no-cache"]), Vec::<u64>::new());
+}
+
 const GO_MOD: &str = "module example.com/m\n\ngo 1.22\n";
 const GO_SRC: &str = "package server\n\nimport \"os\"\n\nfunc Clean(p string) {\n\tos.Remove(p)\n}\n";
 const GO_TEST: &str =
