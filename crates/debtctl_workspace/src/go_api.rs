@@ -620,7 +620,7 @@ pub fn api_text(source: &str) -> String {
 /// of it): the tokens the parser no longer reads were most of a cold scan's cost (issue
 /// 12). Positions are not kept: nothing reads them from an imported package. None when the
 /// text is not lexed to the end.
-fn declarations_only(src: &str) -> Option<String> {
+pub(crate) fn declarations_only(src: &str) -> Option<String> {
     let b = src.as_bytes();
     let mut out: Vec<u8> = Vec::with_capacity(b.len() / 2);
     let (mut i, mut depth, mut paren) = (0usize, 0i32, 0i32);

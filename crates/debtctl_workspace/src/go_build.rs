@@ -238,7 +238,7 @@ fn goflags_tags(flags: &str) -> BTreeSet<String> {
 }
 
 /// Does the file import "C"?
-fn imports_c(source: &str) -> bool {
+pub(crate) fn imports_c(source: &str) -> bool {
     let mut found = false;
     crate::go_api::import_paths(source, |path| {
         found = path == "C";
