@@ -585,6 +585,36 @@ fn record_and_export_keep_a_ledger_of_debt() {
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
 }
 
+/// A YAML document over 32,768 lines (prometheus's `cmd/promtool/testdata/rules_large.yml`,
+/// 40,011 lines of valid YAML) parses as one ERROR in tree-sitter-yaml 0.7.2 (#49): it was
+/// reported as "syntax error; the file is analysed where it parses", which it is not. It
+/// is skipped with the grammar's limit as its reason and counted; the other files go on.
+#[test]
+fn a_yaml_document_too_long_for_the_grammar_is_skipped_with_its_reason() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let rules: String = (0..8200)
+        .map(|i| format!("  - record: r{i}\n    expr: vector(1)\n    labels: {{job: j}}\n    # TODO: tidy\n"))
+        .collect();
+    write(d, "rules_large.yml", format!("groups:\n{rules}"));
+    write(d, "small.yml", "# TODO: small\nkind: ConfigMap\n");
+    let (v, out) = json_in(d, &["--no-cache", "--select", "debt/todo"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "warning: rules_large.yml: skipped: a YAML document longer than 32768 lines (from line 1)"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("syntax error"), "{err}");
+    assert_eq!(v["summary"]["skipped"]["too_deep"], 1, "{}", v["summary"]);
+    assert_eq!(v["summary"]["parse_errors"], 0, "{}", v["summary"]);
+    let paths: Vec<&str> =
+        v["findings"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["small.yml"]);
+}
+
 /// Regression test for issue 17: `python3 -c "print('- ' * 600 + 'x')" > dashes.yaml` made
 /// tree-sitter-yaml's scanner overflow tree-sitter's serialization buffer, and the
 /// assertion aborted `scan` (exit 134, no output at all). Hostile files among ordinary

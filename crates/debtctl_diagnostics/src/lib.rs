@@ -202,8 +202,9 @@ pub struct Skipped {
     pub too_large: u64,
     pub unreadable: u64,
     pub generated: u64,
-    /// Nested deeper than the grammar's scanner can hold (deep YAML block nesting, deep
-    /// Python indentation): not parsed, so that one file cannot abort the run.
+    /// Beyond what the grammar's scanner can hold (deep YAML block nesting, deep Python
+    /// indentation, a YAML document over 32,768 lines): not parsed, so that one file
+    /// cannot abort the run or be reported as one syntax error.
     #[serde(default)]
     pub too_deep: u64,
 }

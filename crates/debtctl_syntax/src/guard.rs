@@ -39,33 +39,72 @@ pub const YAML_MAX_DEPTH: usize = 200;
 /// documentation). CPython itself refuses more than 100 levels of indentation.
 pub const PYTHON_MAX_DEPTH: usize = 200;
 
-/// A file whose nesting is beyond what the grammar's scanner can hold.
+/// tree-sitter-yaml 0.7.2 keeps its scanner's row in a 16-bit integer: a document longer
+/// than this many lines parses as one ERROR from its first line (tree-sitter-yaml#49; a
+/// widening is proposed in #35 and not released). Documents of a stream are parsed one by
+/// one ([`crate::yaml::parse_documents`]), so the limit holds per document.
+pub const YAML_MAX_LINES: usize = 32_768;
+
+/// A file the grammar's scanner cannot hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TooDeep {
-    /// The limit that was exceeded.
-    pub limit: usize,
-    /// The 1-based line at which the measure first exceeded it.
-    pub line: usize,
+pub enum Refused {
+    /// Nesting beyond the scanner's stack: `line` (1-based) is where the measure first
+    /// exceeded `limit`.
+    TooDeep { limit: usize, line: usize },
+    /// A YAML document of more than `limit` lines ([`YAML_MAX_LINES`]), starting at `line`.
+    TooLong { limit: usize, line: usize },
 }
 
-impl fmt::Display for TooDeep {
+impl fmt::Display for Refused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "nesting deeper than {} levels (line {})", self.limit, self.line)
+        match self {
+            Refused::TooDeep { limit, line } => write!(f, "nesting deeper than {limit} levels (line {line})"),
+            Refused::TooLong { limit, line } => write!(
+                f,
+                "a YAML document longer than {limit} lines (from line {line}), more than the YAML grammar can parse (tree-sitter-yaml#49)"
+            ),
+        }
     }
 }
 
-impl std::error::Error for TooDeep {}
+impl std::error::Error for Refused {}
 
 /// Whether the grammar of `lang` can parse `text` without overflowing its scanner's
 /// state; a Helm template is measured after masking, as it is parsed. Go and `go.mod`
 /// have no external scanner and always pass.
-pub fn check(lang: Language, text: &str) -> Result<(), TooDeep> {
+pub fn check(lang: Language, text: &str) -> Result<(), Refused> {
     match lang {
-        Language::Yaml => yaml_depth(text, YAML_MAX_DEPTH).map(drop),
-        Language::HelmTemplate => yaml_depth(&crate::helm::mask(text).text, YAML_MAX_DEPTH).map(drop),
+        Language::Yaml => yaml_depth(text, YAML_MAX_DEPTH).and(yaml_lines(text)),
+        Language::HelmTemplate => {
+            let masked = crate::helm::mask(text).text;
+            yaml_depth(&masked, YAML_MAX_DEPTH).and(yaml_lines(&masked))
+        }
         Language::Python => python_depth(text, PYTHON_MAX_DEPTH).map(drop),
         Language::Go | Language::GoMod => Ok(()),
     }
+}
+
+/// Every document of `text` within [`YAML_MAX_LINES`] lines.
+fn yaml_lines(text: &str) -> Result<(), Refused> {
+    // Only a text of that many lines can hold such a document: most files end here.
+    if memchr_count(text.as_bytes()) < YAML_MAX_LINES {
+        return Ok(());
+    }
+    let mut line = 1;
+    for doc in crate::yaml::documents(text) {
+        let body = &text.as_bytes()[doc];
+        let newlines = memchr_count(body);
+        let lines = newlines + usize::from(body.last().is_some_and(|b| *b != b'\n'));
+        if lines > YAML_MAX_LINES {
+            return Err(Refused::TooLong { limit: YAML_MAX_LINES, line });
+        }
+        line += newlines;
+    }
+    Ok(())
+}
+
+fn memchr_count(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| **b == b'\n').count()
 }
 
 /// The measure [`check`] compares with the limit: the deepest stack the grammar's scanner
@@ -98,7 +137,7 @@ struct Entry {
 /// of the same column is pushed, once); a block scalar header counts one more while it is
 /// read. Block scalar and multi-line flow contents are measured as if they were block
 /// structure, which can only count more.
-pub(crate) fn yaml_depth(text: &str, limit: usize) -> Result<usize, TooDeep> {
+pub(crate) fn yaml_depth(text: &str, limit: usize) -> Result<usize, Refused> {
     let mut stack: Vec<Entry> = Vec::new();
     let mut deepest = 0;
     for (n, line) in text.split('\n').enumerate() {
@@ -194,7 +233,7 @@ pub(crate) fn yaml_depth(text: &str, limit: usize) -> Result<usize, TooDeep> {
         let depth = stack.len() + scalar;
         deepest = deepest.max(depth);
         if depth > limit {
-            return Err(TooDeep { limit, line: n + 1 });
+            return Err(Refused::TooDeep { limit, line: n + 1 });
         }
     }
     Ok(deepest)
@@ -218,7 +257,7 @@ fn chars(bytes: &[u8]) -> usize {
 /// miss a dedent, so the bound is the longest strictly increasing sequence of line
 /// indentations in the file, whatever lies between them: for real code, about the number
 /// of distinct indentations.
-pub(crate) fn python_depth(text: &str, limit: usize) -> Result<usize, TooDeep> {
+pub(crate) fn python_depth(text: &str, limit: usize) -> Result<usize, Refused> {
     // tails[k]: the smallest last indentation of an increasing sequence of k + 1 lines.
     let mut tails: Vec<u16> = Vec::new();
     // A line of only blanks and a backslash continues into the next one: the scanner
@@ -256,7 +295,7 @@ pub(crate) fn python_depth(text: &str, limit: usize) -> Result<usize, TooDeep> {
         if k == tails.len() {
             tails.push(indent);
             if tails.len() > limit {
-                return Err(TooDeep { limit, line: n + 1 });
+                return Err(Refused::TooDeep { limit, line: n + 1 });
             }
         } else {
             tails[k] = indent;
@@ -306,7 +345,7 @@ mod tests {
     fn yaml_limit_and_line() {
         assert!(check(Language::Yaml, &nested_maps(YAML_MAX_DEPTH)).is_ok());
         let err = check(Language::Yaml, &nested_maps(YAML_MAX_DEPTH + 1)).unwrap_err();
-        assert_eq!(err, TooDeep { limit: YAML_MAX_DEPTH, line: YAML_MAX_DEPTH + 1 });
+        assert_eq!(err, Refused::TooDeep { limit: YAML_MAX_DEPTH, line: YAML_MAX_DEPTH + 1 });
         assert_eq!(err.to_string(), format!("nesting deeper than {YAML_MAX_DEPTH} levels (line 201)"));
         assert!(check(Language::Yaml, &dashes(600)).is_err());
         assert!(check(Language::Yaml, &format!("a: {}{}\n", "[".repeat(5000), "]".repeat(5000))).is_ok());
@@ -320,6 +359,53 @@ mod tests {
         assert!(check(Language::HelmTemplate, &template).is_err());
         let flat = "{{- range .Values.x }}\n".repeat(500) + "a: 1\n";
         assert!(check(Language::HelmTemplate, &flat).is_ok());
+    }
+
+    /// tree-sitter-yaml#49: a document of 32,769 lines parses as one ERROR (found on
+    /// prometheus's 40,011-line `cmd/promtool/testdata/rules_large.yml`, which was reported
+    /// as a syntax error). It is refused with its reason; 32,768 lines parse, and a stream
+    /// of shorter documents is fine however long.
+    #[test]
+    fn yaml_documents_longer_than_the_scanner_counts_are_refused() {
+        let lines = |n: usize| (0..n).map(|i| format!("k{i}: {i}\n")).collect::<String>();
+        let fits = lines(YAML_MAX_LINES);
+        assert_eq!(check(Language::Yaml, &fits), Ok(()));
+        let tree = crate::parse(Language::Yaml, &fits).unwrap();
+        assert!(!tree.root_node().has_error(), "the longest document the grammar parses");
+        let long = lines(YAML_MAX_LINES + 1);
+        let err = check(Language::Yaml, &long).unwrap_err();
+        assert_eq!(err, Refused::TooLong { limit: YAML_MAX_LINES, line: 1 });
+        assert!(err.to_string().contains("tree-sitter-yaml#49"), "{err}");
+        // The refusal is the grammar's limit, not a guess: one line more is one ERROR.
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(&Language::Yaml.grammar()).unwrap();
+        assert!(parser.parse(&long, None).unwrap().root_node().has_error());
+        // The same line without its newline counts too.
+        assert!(check(Language::Yaml, &format!("{}last: 1", lines(YAML_MAX_LINES))).is_err());
+        // Per document: the third, from its marker on line 4, is the long one.
+        let stream = format!("a: 1\n---\nb: 2\n---\n{long}");
+        assert_eq!(check(Language::Yaml, &stream), Err(Refused::TooLong { limit: YAML_MAX_LINES, line: 4 }));
+        // A document's marker line counts: the scanner's rows start at the marker.
+        let at_limit = format!("a: 1\n---\n{}", lines(YAML_MAX_LINES - 1));
+        assert_eq!(check(Language::Yaml, &at_limit), Ok(()));
+        assert!(crate::yaml::parse_documents(&at_limit).iter().all(|t| !t.root_node().has_error()));
+        let over = format!("a: 1\n---\n{}", lines(YAML_MAX_LINES));
+        assert!(check(Language::Yaml, &over).is_err());
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(&Language::Yaml.grammar()).unwrap();
+        let start = over.find("---").unwrap();
+        let rows = over.matches('\n').count();
+        let range = tree_sitter::Range {
+            start_byte: start,
+            end_byte: over.len(),
+            start_point: tree_sitter::Point { row: 1, column: 0 },
+            end_point: tree_sitter::Point { row: rows, column: 0 },
+        };
+        parser.set_included_ranges(&[range]).unwrap();
+        assert!(parser.parse(&over, None).unwrap().root_node().has_error(), "one row more is an ERROR");
+        let short_docs = format!("---\n{}", lines(1000)).repeat(40);
+        assert_eq!(check(Language::Yaml, &short_docs), Ok(()));
+        assert!(check(Language::HelmTemplate, &long).is_err());
     }
 
     /// How far real code is from the limits (docs/accuracy.md): the deepest file of each
@@ -378,7 +464,7 @@ mod tests {
         assert!(check(Language::Python, &nested(PYTHON_MAX_DEPTH)).is_ok());
         assert_eq!(
             check(Language::Python, &nested(PYTHON_MAX_DEPTH + 1)),
-            Err(TooDeep { limit: PYTHON_MAX_DEPTH, line: PYTHON_MAX_DEPTH + 2 })
+            Err(Refused::TooDeep { limit: PYTHON_MAX_DEPTH, line: PYTHON_MAX_DEPTH + 2 })
         );
     }
 }

@@ -26,8 +26,8 @@ pub enum SkipReason {
     Binary,
     InvalidUtf8,
     Generated,
-    /// Nested deeper than the grammar's external scanner can hold
-    /// ([`debtctl_syntax::guard`]).
+    /// Beyond what the grammar's external scanner can hold ([`debtctl_syntax::guard`]):
+    /// nested too deep, or a YAML document of more lines than tree-sitter-yaml counts.
     TooDeep,
     /// A rule panicked on the file: a bug of ours, reported instead of aborting the scan.
     InternalError,
@@ -327,8 +327,9 @@ pub fn decode(bytes: &[u8]) -> Result<&str, (SkipReason, String)> {
 }
 
 /// The text of a file of language `lang`, or why it is not analysed: what [`decode`]
-/// refuses, and a file nested deeper than its grammar's scanner can hold
-/// ([`debtctl_syntax::guard::check`]: such a parse would abort the process). Scan, fix,
+/// refuses, and a file its grammar's scanner cannot hold ([`debtctl_syntax::guard::check`]:
+/// nested so deep that the parse would abort the process, or a YAML document too long to
+/// parse at all). Scan, fix,
 /// the ledger and the gate all decide with this one function.
 pub fn analysable(lang: Language, bytes: &[u8]) -> Result<&str, (SkipReason, String)> {
     let text = decode(bytes)?;
