@@ -87,13 +87,13 @@ pub fn check(lang: Language, text: &str) -> Result<(), Refused> {
 /// Every document of `text` within [`YAML_MAX_LINES`] lines.
 fn yaml_lines(text: &str) -> Result<(), Refused> {
     // Only a text of that many lines can hold such a document: most files end here.
-    if memchr_count(text.as_bytes()) < YAML_MAX_LINES {
+    if newlines_in(text.as_bytes()) < YAML_MAX_LINES {
         return Ok(());
     }
     let mut line = 1;
     for doc in crate::yaml::documents(text) {
         let body = &text.as_bytes()[doc];
-        let newlines = memchr_count(body);
+        let newlines = newlines_in(body);
         let lines = newlines + usize::from(body.last().is_some_and(|b| *b != b'\n'));
         if lines > YAML_MAX_LINES {
             return Err(Refused::TooLong { limit: YAML_MAX_LINES, line });
@@ -103,7 +103,7 @@ fn yaml_lines(text: &str) -> Result<(), Refused> {
     Ok(())
 }
 
-fn memchr_count(bytes: &[u8]) -> usize {
+fn newlines_in(bytes: &[u8]) -> usize {
     bytes.iter().filter(|b| **b == b'\n').count()
 }
 
