@@ -308,6 +308,62 @@ fn unreadable_binary_and_invalid_utf8_files_are_counted_and_the_rest_goes_on() {
     assert!(out.stderr.is_empty());
 }
 
+/// `--select go/` selects a language: files that no selected rule checks are not read, so
+/// they cost nothing and warn about nothing. A Go file that no rule checks is still read
+/// when a sibling is checked, as the package's facts come from every file.
+#[test]
+fn files_no_selected_rule_checks_are_not_read() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "p/a.go",
+        "package p\n\nimport \"os\"\n\nfunc f() {\n\tdrop()\n\tos.Remove(\"x\")\n}\n",
+    );
+    // Only this file says that `drop` returns an error; no rule checks it.
+    write(dir.path(), "p/b_gen.go", "package p\n\nfunc drop() error { return nil }\n");
+    write(dir.path(), "latin1.yaml", b"# caf\xe9\nkind: Deployment\n");
+    write(dir.path(), "broken.py", "def f(a=[]):\n    return a\n\nx = (\n");
+    write(dir.path(), "debtctl.toml", "[per-path-ignores]\n\"**/b_gen.go\" = [\"go/\"]\n");
+    let summary = |args: &[&str]| {
+        let mut all = vec!["--no-cache", "--exit-zero"];
+        all.extend_from_slice(args);
+        let (v, out) = json_in(dir.path(), &all);
+        let rules: Vec<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect();
+        (v["summary"].clone(), rules, stderr(&out))
+    };
+
+    let (s, rules, err) = summary(&["--select", "go/"]);
+    assert_eq!(s["files"], 2, "{s}");
+    assert_eq!(
+        (s["skipped"]["invalid_utf8"].as_u64(), s["parse_errors"].as_u64()),
+        (Some(0), Some(0)),
+        "{s}"
+    );
+    assert_eq!(rules, ["go/ignored-error", "go/ignored-error"], "the sibling's declaration is known");
+    assert!(!err.contains("latin1.yaml") && !err.contains("broken.py"), "{err}");
+
+    let (s, rules, err) = summary(&["--select", "py/"]);
+    assert_eq!((s["files"].as_u64(), s["parse_errors"].as_u64()), (Some(1), Some(1)), "{s}");
+    assert_eq!(rules, ["py/mutable-default-arg"]);
+    assert!(err.contains("broken.py") && !err.contains("latin1.yaml"), "{err}");
+
+    // debt/ rules check files of every language: everything is read.
+    for args in [&["--select", "debt/todo"][..], &[]] {
+        let (s, _, err) = summary(args);
+        assert_eq!(
+            (s["files"].as_u64(), s["skipped"]["invalid_utf8"].as_u64()),
+            (Some(3), Some(1)),
+            "{args:?} {s}"
+        );
+        assert!(err.contains("latin1.yaml") && err.contains("broken.py"), "{err}");
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn an_unreadable_file_is_a_warning_not_a_failure() {

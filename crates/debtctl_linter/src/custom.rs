@@ -143,6 +143,12 @@ impl Selection {
         Selection { rules, custom, custom_digest }
     }
 
+    /// Whether a built-in rule of the selection checks files of `lang`, or a custom rule
+    /// runs (the custom rules of a file's selection are those of its language).
+    pub fn checks(&self, lang: debtctl_syntax::Language) -> bool {
+        self.rules.iter().any(|r| r.checks(lang)) || !self.custom.is_empty()
+    }
+
     pub fn contains_custom(&self, index: usize) -> bool {
         self.custom.binary_search(&index).is_ok()
     }

@@ -3,6 +3,7 @@
 //! are compiled in, so an installed binary needs no files beside it.
 
 use debtctl_diagnostics::{Applicability, Severity};
+use debtctl_syntax::Language;
 use std::sync::LazyLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -137,6 +138,32 @@ impl Rule {
 
     pub fn from_id(id: &str) -> Option<Rule> {
         ENTRIES.iter().find(|e| e.id == id).map(|e| e.rule)
+    }
+
+    /// Whether the rule checks files of `lang`. A file that no selected rule checks is not
+    /// read at all: `--select go/` reads the Go files, not the YAML beside them.
+    pub fn checks(self, lang: Language) -> bool {
+        match self {
+            Rule::GoIgnoredError
+            | Rule::GoShadow
+            | Rule::GoErrorWrapVerb
+            | Rule::GoCgoLeak
+            | Rule::GoAppendAlias
+            | Rule::GoDeferInLoop
+            | Rule::GoUnclosedBody
+            | Rule::GoUntestedController => lang == Language::Go,
+            Rule::GoModuleMajorSuffix => lang == Language::GoMod,
+            // Workloads are found in plain manifests and in chart templates alike.
+            Rule::K8sMissingProbe => matches!(lang, Language::Yaml | Language::HelmTemplate),
+            Rule::HelmHardcodedSecret => lang == Language::HelmTemplate,
+            Rule::PyMutableDefaultArg
+            | Rule::PySwallowedException
+            | Rule::PyRaiseWithoutFrom
+            | Rule::PyCtypesLeak
+            | Rule::PyOpenWithoutWith => lang == Language::Python,
+            // Markers and suppression comments are in files of every language.
+            Rule::DebtTodo | Rule::DebtUnknownSuppression | Rule::DebtUnusedSuppression => true,
+        }
     }
 
     /// Every rule, in registry order.

@@ -121,7 +121,7 @@ pub fn scan_with(
     let cache_ref = cache.as_deref();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build();
     // Go files are checked per directory (one package unit), everything else per file.
-    let units = units(files, go);
+    let units = units(&checked(files, settings), go);
     let run = || -> Vec<(String, FileOutcome)> {
         units
             .par_iter()
@@ -204,6 +204,25 @@ pub fn scan_with(
     out
 }
 
+/// The files a selected rule checks ([`Selection::checks`]); the others are not read:
+/// `--select go/` reads and parses the Go files only. A Go file's siblings stay with it,
+/// as the package's facts come from all of them.
+fn checked<'a>(files: &'a [SourceFile], settings: &Settings) -> Vec<&'a SourceFile> {
+    let checks = |f: &SourceFile| settings.selection_for(&f.path, f.lang).checks(f.lang);
+    let go_dirs: std::collections::HashSet<&Path> = files
+        .iter()
+        .filter(|f| f.lang == Language::Go && checks(f))
+        .filter_map(|f| f.path.parent())
+        .collect();
+    files
+        .iter()
+        .filter(|f| match f.lang {
+            Language::Go => f.path.parent().is_some_and(|d| go_dirs.contains(d)),
+            _ => checks(f),
+        })
+        .collect()
+}
+
 enum Unit<'a> {
     File(&'a SourceFile),
     /// The `.go` files of one directory.
@@ -213,10 +232,10 @@ enum Unit<'a> {
 /// Groups the Go files of each directory into one unit; other files stay alone. A package
 /// comes after the scanned packages it imports, so that its index finds their facts given
 /// by their own package stage ([`GoPackages::provide`]) instead of reading them again.
-fn units<'a>(files: &'a [SourceFile], go: &GoPackages) -> Vec<Unit<'a>> {
+fn units<'a>(files: &[&'a SourceFile], go: &GoPackages) -> Vec<Unit<'a>> {
     let mut out = Vec::new();
     let mut packages: BTreeMap<&Path, Vec<&SourceFile>> = BTreeMap::new();
-    for file in files {
+    for &file in files {
         if file.lang == Language::Go {
             packages.entry(file.path.parent().unwrap_or(Path::new(""))).or_default().push(file);
         } else {
@@ -979,7 +998,7 @@ mod tests {
             .map(|p| SourceFile { path: root.join(p), lang: Language::Go })
             .collect();
         let go = GoPackages::new(None, None, Vec::new());
-        let order: Vec<String> = units(&files, &go)
+        let order: Vec<String> = units(&files.iter().collect::<Vec<_>>(), &go)
             .iter()
             .map(|u| match u {
                 Unit::GoPackage(p) => {
