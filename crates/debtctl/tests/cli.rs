@@ -409,14 +409,26 @@ fn discovery_honours_ignores_but_scans_tracked_files() {
     write(d, "notes.txt", "TODO: not a source file\n");
     write(d, "chart/values.yml", "# TODO: yaml\nx: 1\n");
     write(d, "go.mod", "module example.com/m\n\ngo 1.22\n");
+    write(d, "sub/x/ignored.py", SAMPLE);
+    write(d, "sub/.hidden/ignored.py", SAMPLE);
     git(d, &["add", "app.py", ".gitignore"]);
-    git(d, &["add", "-f", "ignored.py"]);
+    // Tracked, so scanned; but not under vendor/ or a hidden directory.
+    git(d, &["add", "-f", "ignored.py", "sub/x/ignored.py", "sub/.hidden/ignored.py", "vendor/lib.py"]);
     git(d, &["commit", "-qm", "init"]);
     let (v, _) = json_in(d, &["--no-cache", "--exclude", "gen/"]);
     let mut paths: Vec<&str> =
         v["findings"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
     paths.dedup();
-    assert_eq!(paths, ["app.py", "chart/values.yml", "ignored.py", "tracked_build/keep.py"]);
+    assert_eq!(
+        paths,
+        ["app.py", "chart/values.yml", "ignored.py", "sub/x/ignored.py", "tracked_build/keep.py"]
+    );
+    // Scanning a directory inside the repository finds its tracked files too.
+    let (v, _) = json_in(d, &["--no-cache", "sub"]);
+    let mut paths: Vec<&str> =
+        v["findings"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    paths.dedup();
+    assert_eq!(paths, ["sub/x/ignored.py"]);
     // A file named on the command line is scanned whatever the ignores say.
     let (v, _) = json_in(d, &["--no-cache", "build/out.py"]);
     assert_eq!(v["summary"]["files"], 1);

@@ -157,27 +157,34 @@ fn tracked_but_ignored(dir: &Path, settings: &Settings, walked: &[SourceFile]) -
     let (Ok(workdir), Ok(canon_dir)) = (workdir.canonicalize(), dir.canonicalize()) else {
         return Vec::new();
     };
+    // Where `dir` is in the repository, as the index spells paths: "" at the top, else "a/b/".
+    let Some(inside) = canon_dir.strip_prefix(&workdir).ok().and_then(Path::to_str) else {
+        return Vec::new();
+    };
+    let prefix = if inside.is_empty() { String::new() } else { format!("{inside}/") };
     let seen: HashSet<&Path> = walked.iter().filter_map(|f| f.path.strip_prefix(dir).ok()).collect();
     let mut extra = Vec::new();
+    // The cheap tests on the index's own text first: most entries are under vendor/, in a
+    // hidden directory or of no language (the 5,523 entries of prometheus v2.24.1 cost 63 M
+    // instructions more when each was first made a path).
     for entry in index.iter() {
         let Ok(rel_repo) = std::str::from_utf8(&entry.path) else { continue };
-        let Some(lang) = Language::from_path(Path::new(rel_repo)) else { continue };
-        let abs = workdir.join(rel_repo);
-        let Ok(rel) = abs.strip_prefix(&canon_dir) else { continue };
+        let Some(rel) = rel_repo.strip_prefix(prefix.as_str()) else { continue };
+        let Some(lang) = Language::from_path(Path::new(rel)) else { continue };
+        if rel.split('/').any(|c| c.starts_with('.') || skipped_dir(c)) {
+            continue;
+        }
+        let rel = Path::new(rel);
         if seen.contains(rel) {
             continue;
         }
-        let hidden_or_skipped = rel.components().any(|c| {
-            let s = c.as_os_str().to_string_lossy();
-            s.starts_with('.') || skipped_dir(&s)
-        });
         let path = dir.join(rel);
         // The file and the directories between it and `dir`, as the walk would check them.
         let excluded = rel
             .ancestors()
             .filter(|a| !a.as_os_str().is_empty())
             .any(|a| excluded_itself(settings, &dir.join(a), a != rel));
-        if hidden_or_skipped || excluded || !path.is_file() {
+        if excluded || !path.is_file() {
             continue;
         }
         extra.push(SourceFile { path, lang });
