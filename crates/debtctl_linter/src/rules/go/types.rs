@@ -10,6 +10,7 @@ use super::imports::Imports;
 use super::package::{results_of, Decls, Results};
 use super::NodeExt;
 use rustc_hash::FxHashMap as HashMap;
+use std::cell::RefCell;
 use tree_sitter::Node;
 
 pub(crate) type Ty = String;
@@ -218,11 +219,17 @@ pub(crate) fn literal_type(expr: Node<'_>, source: &str, imports: &Imports) -> O
 #[derive(Debug, Default)]
 pub(crate) struct TypeEnv {
     names: HashMap<String, Option<Ty>>,
+    /// The last call whose callee [`Resolver::callee`] resolved under these names (node
+    /// id), with its answer: up to three rules ask about one call in a row (the binding of
+    /// its results, go/ignored-error, go/unclosed-body). Forgotten on every change of the
+    /// names, so an answer is the one a fresh resolution would give.
+    last_callee: RefCell<Option<(usize, Option<Callee>)>>,
 }
 
 impl TypeEnv {
     pub fn clear(&mut self) {
         self.names.clear();
+        self.last_callee.get_mut().take();
     }
 
     pub fn bind(&mut self, name: &str, ty: Option<Ty>) {
@@ -231,12 +238,14 @@ impl TypeEnv {
         }
         match self.names.get_mut(name) {
             Some(old) => {
-                if *old != ty {
+                if *old != ty && old.is_some() {
                     *old = None;
+                    self.last_callee.get_mut().take();
                 }
             }
             None => {
                 self.names.insert(name.to_string(), ty);
+                self.last_callee.get_mut().take();
             }
         }
     }
@@ -291,7 +300,14 @@ impl Resolver<'_> {
     }
 
     pub fn callee(&self, call: Node<'_>) -> Option<Callee> {
-        self.callee_at(call, 0)
+        if let Some((id, callee)) = &*self.env.last_callee.borrow() {
+            if *id == call.id() {
+                return callee.clone();
+            }
+        }
+        let callee = self.callee_at(call, 0);
+        *self.env.last_callee.borrow_mut() = Some((call.id(), callee.clone()));
+        callee
     }
 
     fn callee_at(&self, call: Node<'_>, depth: usize) -> Option<Callee> {
@@ -552,5 +568,37 @@ mod tests {
         assert_eq!(element_type("[]**T"), None);
         assert_eq!(element_type("T"), None);
         assert_eq!(element_type("mapping"), None);
+    }
+
+    /// The remembered callee is the one a fresh resolution gives: each change of the names
+    /// forgets it.
+    #[test]
+    fn a_remembered_callee_follows_the_names() {
+        let source = "package p\n\nimport \"os\"\n\nfunc f() { x.Close() }\n";
+        let tree = debtctl_syntax::parse(debtctl_syntax::Language::Go, source).unwrap();
+        let mut call = None;
+        crate::walk::walk(tree.root_node(), |n, _| {
+            if n.kind_str() == "call_expression" {
+                call = Some(n);
+            }
+        });
+        let call = call.unwrap();
+        let imports = Imports::collect(tree.root_node(), source);
+        let (decls, api) = (Decls::default(), GoApi::default());
+        let callee = |env: &TypeEnv| {
+            Resolver { source, imports: &imports, decls: &decls, api: &api, env }.callee(call)
+        };
+        let mut env = TypeEnv::default();
+        assert_eq!(callee(&env), None);
+        assert_eq!(callee(&env), None);
+        env.bind("x", Some("os.File".to_string()));
+        assert_eq!(callee(&env), Some(Callee::Method("os.File".to_string(), "Close".to_string())));
+        assert_eq!(callee(&env), Some(Callee::Method("os.File".to_string(), "Close".to_string())));
+        // Bound again as another type: unknown.
+        env.bind("x", Some("net/http.Response".to_string()));
+        assert_eq!(callee(&env), None);
+        env.clear();
+        env.bind("x", Some("os.File".to_string()));
+        assert_eq!(callee(&env), Some(Callee::Method("os.File".to_string(), "Close".to_string())));
     }
 }
