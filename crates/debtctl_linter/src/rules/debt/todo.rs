@@ -80,4 +80,19 @@ mod tests {
         assert_eq!(tickets(&github), [Some("#12".to_string()), None]);
         assert_ne!(github.cache_key(), LinterSettings::default().cache_key());
     }
+
+    /// The Go walk skips subtrees no rule reads (imports, type expressions, selectors)
+    /// unless a comment may be inside: one inside each is found.
+    #[test]
+    fn go_comments_inside_skipped_subtrees_are_found() {
+        let src = "package p\n\nimport (\n\t\"net/http\" // TODO: one\n\t/* FIXME: two */ \"os\"\n)\n\n\
+                   var _ []/* TODO: three */int\n\nfunc f() { _ = os.Args; http./* XXX: four */Get(\"u\") }\n";
+        let rules: RuleSet = [Rule::DebtTodo].into_iter().collect();
+        let lines: Vec<u32> = check_source("a.go", Language::Go, src, rules, &LinterSettings::default())
+            .findings
+            .into_iter()
+            .map(|f| f.line)
+            .collect();
+        assert_eq!(lines, [4, 5, 8, 10]);
+    }
 }

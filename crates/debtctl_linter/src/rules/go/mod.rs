@@ -100,7 +100,8 @@ pub(crate) fn check<'t>(
         }
         // String literals hold nothing a rule reads; other subtrees no rule looks inside
         // are skipped unless they may hold a comment (a `/`).
-        if role & STRING != 0 || (role & OPAQUE != 0 && !source.as_bytes()[node.byte_range()].contains(&b'/'))
+        if role & STRING != 0
+            || (role & OPAQUE != 0 && !may_hold_comment(&source.as_bytes()[node.byte_range()]))
         {
             return Next::Skip;
         }
@@ -116,7 +117,8 @@ pub(crate) fn check<'t>(
                     None => break,
                 }
             }
-            if operand.kind_str() == "identifier" && !source.as_bytes()[node.byte_range()].contains(&b'/') {
+            if operand.kind_str() == "identifier" && !may_hold_comment(&source.as_bytes()[node.byte_range()])
+            {
                 shadow.visit(checker, &ctx, &env, operand, "identifier", &[node]);
                 return Next::Skip;
             }
@@ -219,6 +221,13 @@ fn role_of(kind_id: u16) -> u8 {
             .collect()
     });
     ROLES.get(kind_id as usize).copied().unwrap_or(0)
+}
+
+/// Whether Go text may hold a comment: it has `//` or `/*` (in a string literal too, which
+/// only costs a walk). A lone `/` does not count: every import path has one, and
+/// `import_declaration` subtrees were walked for it.
+fn may_hold_comment(text: &[u8]) -> bool {
+    text.windows(2).any(|w| w[0] == b'/' && (w[1] == b'/' || w[1] == b'*'))
 }
 
 /// Whether Go text holds no name, call or comment: only numbers, string and rune
@@ -567,7 +576,17 @@ pub(crate) fn snippet(code: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::holds_no_name;
+    use super::{holds_no_name, may_hold_comment};
+
+    #[test]
+    fn comments_are_seen_by_their_opening() {
+        for text in ["a /* c */ .b", "(\n// c\nx)", "\"a//b\""] {
+            assert!(may_hold_comment(text.as_bytes()), "{text}");
+        }
+        for text in ["(\"github.com/a/b\")", "[n/2]int", "a.b", "x /"] {
+            assert!(!may_hold_comment(text.as_bytes()), "{text}");
+        }
+    }
 
     #[test]
     fn names_are_seen_outside_literals_only() {
