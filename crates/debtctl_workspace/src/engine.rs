@@ -119,25 +119,25 @@ pub fn scan_with(
 ) -> ScanOutcome {
     let cwd = std::env::current_dir().ok();
     let cache_ref = cache.as_deref();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build();
     // Go files are checked per directory (one package unit), everything else per file.
     let units = units(&checked(files, settings), go);
-    let run = || -> Vec<(String, FileOutcome)> {
-        units
-            .par_iter()
-            .flat_map_iter(|unit| match unit {
-                Unit::File(file) => {
-                    let shown = display_path(&file.path, cwd.as_deref());
-                    let outcome = check_one(file, &shown, settings, cache_ref);
-                    vec![(shown, outcome)]
-                }
-                Unit::GoPackage(pkg) => check_go_package(pkg, cwd.as_deref(), settings, cache_ref, go),
-            })
-            .collect()
+    let parallel = threads > 1;
+    let check_unit = |unit: &Unit<'_>| -> Vec<(String, FileOutcome)> {
+        match unit {
+            Unit::File(file) => {
+                let shown = display_path(&file.path, cwd.as_deref());
+                let outcome = check_one(file, &shown, settings, cache_ref);
+                vec![(shown, outcome)]
+            }
+            Unit::GoPackage(pkg) => check_go_package(pkg, cwd.as_deref(), settings, cache_ref, go, parallel),
+        }
     };
-    let outcomes = match pool {
-        Ok(pool) => pool.install(run),
-        Err(_) => run(),
+    // One job runs on this thread: a pool's worker would grow its own malloc arena a page
+    // at a time (an mprotect call per page), where this thread's heap grows in large steps.
+    let pool = parallel.then(|| rayon::ThreadPoolBuilder::new().num_threads(threads).build().ok()).flatten();
+    let outcomes: Vec<(String, FileOutcome)> = match pool {
+        Some(pool) => pool.install(|| units.par_iter().flat_map_iter(check_unit).collect()),
+        None => units.iter().flat_map(check_unit).collect(),
     };
 
     let mut out = ScanOutcome::default();
@@ -369,6 +369,7 @@ fn check_go_package(
     settings: &Settings,
     cache: Option<&Cache>,
     go: &Arc<GoPackages>,
+    parallel: bool,
 ) -> Vec<(String, FileOutcome)> {
     let dir = files.first().and_then(|f| f.path.parent()).map(Path::to_path_buf).unwrap_or_default();
     let dir = std::path::absolute(&dir).unwrap_or(dir);
@@ -427,7 +428,11 @@ fn check_go_package(
         }
     }
     let staged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let (trees, shortened): (Vec<_>, Vec<_>) = loaded.par_iter().map(|(_, l)| parse_go(l)).unzip();
+        let (trees, shortened): (Vec<_>, Vec<_>) = if parallel {
+            loaded.par_iter().map(|(_, l)| parse_go(l)).unzip()
+        } else {
+            loaded.iter().map(|(_, l)| parse_go(l)).unzip()
+        };
         let units: Vec<PackageFile<'_>> = loaded
             .iter()
             .zip(&trees)
@@ -443,26 +448,31 @@ fn check_go_package(
         facts.set_api(go.api(&dir, &facts.imported_paths()));
         drop(units);
         // Each tree is dropped as soon as its file is checked.
-        loaded
-            .par_iter()
-            .zip(trees.into_par_iter())
-            .map(|((_, l), tree)| {
-                if l.generated {
-                    return generated_skip();
-                }
-                let rules = settings.selection_for(Path::new(&l.shown), Language::Go);
-                let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    check_go_file(&l.shown, &l.text, tree.as_ref(), &facts, rules.clone(), &settings.linter)
-                }));
-                match checked {
-                    Ok(result) => FileOutcome::Checked {
-                        result,
-                        cache: cache.map(|_| (l.shown.clone(), key(l), Box::new(rules))),
-                    },
-                    Err(panic) => internal_error(panic),
-                }
-            })
-            .collect::<Vec<_>>()
+        let check = |l: &Loaded, tree: Option<tree_sitter::Tree>| {
+            if l.generated {
+                return generated_skip();
+            }
+            let rules = settings.selection_for(Path::new(&l.shown), Language::Go);
+            let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                check_go_file(&l.shown, &l.text, tree.as_ref(), &facts, rules.clone(), &settings.linter)
+            }));
+            match checked {
+                Ok(result) => FileOutcome::Checked {
+                    result,
+                    cache: cache.map(|_| (l.shown.clone(), key(l), Box::new(rules))),
+                },
+                Err(panic) => internal_error(panic),
+            }
+        };
+        if parallel {
+            loaded
+                .par_iter()
+                .zip(trees.into_par_iter())
+                .map(|((_, l), tree)| check(l, tree))
+                .collect::<Vec<_>>()
+        } else {
+            loaded.iter().zip(trees).map(|((_, l), tree)| check(l, tree)).collect::<Vec<_>>()
+        }
     }));
     match staged {
         Ok(outcomes) => {
