@@ -1,4 +1,5 @@
-use tree_sitter::{Node, TreeCursor};
+use debtctl_syntax::children_into;
+use tree_sitter::Node;
 
 /// What a visitor of [`walk_with`] wants next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,81 +32,42 @@ fn walk_children<'t, const NAMED: bool>(
     mut visit: impl FnMut(Node<'t>, &[Node<'t>]) -> Next,
 ) {
     let mut ancestors: Vec<Node<'t>> = Vec::with_capacity(64);
-    // The children still to visit of each ancestor, in step with `ancestors`.
-    let mut pending: Vec<Children<'t>> = Vec::with_capacity(64);
+    // The children of each ancestor, read in one call (`children_into`: the public API
+    // reads the `i`th child from the first, or steps a cursor that works out its parent's
+    // aliases at each move), and the next one to visit. In step with `ancestors`; the
+    // buffers of deeper levels are kept for the next descent there.
+    let mut levels: Vec<(Vec<Node<'t>>, usize)> = Vec::with_capacity(64);
+    let mut depth = 0;
     let mut node = root;
     loop {
         match visit(node, &ancestors) {
             Next::Stop => return,
             Next::Descend => {
-                if let Some(children) = Children::of::<NAMED>(node) {
+                if depth == levels.len() {
+                    levels.push((Vec::new(), 0));
+                }
+                let (children, next) = &mut levels[depth];
+                children_into(node, NAMED, children);
+                if !children.is_empty() {
+                    *next = 0;
+                    depth += 1;
                     ancestors.push(node);
-                    pending.push(children);
                 }
             }
             Next::Skip => {}
         }
         loop {
-            let Some(children) = pending.last_mut() else { return };
-            if let Some(next) = children.next::<NAMED>() {
-                node = next;
+            if depth == 0 {
+                return;
+            }
+            let (children, next) = &mut levels[depth - 1];
+            if let Some(&child) = children.get(*next) {
+                *next += 1;
+                node = child;
                 break;
             }
-            pending.pop();
+            depth -= 1;
             ancestors.pop();
-        }
-    }
-}
-
-/// The children of a node, one at a time. A few are read by index: `Node::child` scans
-/// the parent's children from the first, which for a handful costs less than a cursor's
-/// step (a cursor works out its parent's aliases and visibility again on each move:
-/// about 550 instructions a step on Go trees, the largest part of the Go rules' walk,
-/// issue 12). Many are read with a cursor, so that a list of 20,000 statements stays
-/// linear.
-enum Children<'t> {
-    Indexed { parent: Node<'t>, next: u32, count: u32 },
-    Cursor { cursor: TreeCursor<'t>, started: bool },
-}
-
-impl<'t> Children<'t> {
-    /// Above this many children, a cursor (measured on prometheus: 8, 16 and 32 cost the
-    /// same within 0.2 %).
-    const INDEXED: u32 = 16;
-
-    fn of<const NAMED: bool>(node: Node<'t>) -> Option<Children<'t>> {
-        // A leaf's child count is one field read; the cursor's own test costs more.
-        let count = if NAMED { node.named_child_count() as u32 } else { node.child_count() };
-        match count {
-            0 => None,
-            count if count <= Self::INDEXED => Some(Children::Indexed { parent: node, next: 0, count }),
-            _ => Some(Children::Cursor { cursor: node.walk(), started: false }),
-        }
-    }
-
-    fn next<const NAMED: bool>(&mut self) -> Option<Node<'t>> {
-        match self {
-            Children::Indexed { parent, next, count } => {
-                if *next >= *count {
-                    return None;
-                }
-                *next += 1;
-                if NAMED {
-                    parent.named_child(*next - 1)
-                } else {
-                    parent.child(*next - 1)
-                }
-            }
-            Children::Cursor { cursor, started } => loop {
-                let moved = if *started { cursor.goto_next_sibling() } else { cursor.goto_first_child() };
-                *started = true;
-                if !moved {
-                    return None;
-                }
-                if !NAMED || cursor.node().is_named() {
-                    return Some(cursor.node());
-                }
-            },
         }
     }
 }

@@ -6,10 +6,13 @@ use std::cell::RefCell;
 use std::path::Path;
 use tree_sitter::{Node, Parser, Tree};
 
+#[allow(unsafe_code)]
+mod children;
 pub mod guard;
 pub mod helm;
 mod line_index;
 pub mod yaml;
+pub use children::children_into;
 pub use line_index::LineIndex;
 
 /// The languages debtctl reads.
