@@ -427,52 +427,74 @@ fn check_go_package(
             return out;
         }
     }
+    // The package's files are checked in two rounds, its other files and then its tests:
+    // each round's trees are held only until its files are checked (a package's trees are
+    // the scan's peak memory), and the first round's facts are the package's API as other
+    // packages see it (`GoPackages::provide`), tests aside, with nothing read twice. The
+    // tests are checked with the facts of both rounds; the other files, which cannot name
+    // what a test declares, with the first round's.
     let staged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let (trees, shortened): (Vec<_>, Vec<_>) = if parallel {
-            loaded.par_iter().map(|(_, l)| parse_go(l)).unzip()
-        } else {
-            loaded.iter().map(|(_, l)| parse_go(l)).unzip()
-        };
-        let units: Vec<PackageFile<'_>> = loaded
-            .iter()
-            .zip(&trees)
-            .zip(&shortened)
-            .map(|(((_, l), t), short)| PackageFile {
-                name: &l.shown,
-                source: short.as_deref().unwrap_or(&l.text),
-                tree: t.as_ref(),
-            })
-            .collect();
-        let mut facts = PackageFacts::collect(&units);
-        go.provide(&dir, &units, &facts);
-        facts.set_api(go.api(&dir, &facts.imported_paths()));
-        drop(units);
-        // Each tree is dropped as soon as its file is checked.
-        let check = |l: &Loaded, tree: Option<tree_sitter::Tree>| {
-            if l.generated {
-                return generated_skip();
+        let mut facts = PackageFacts::default();
+        facts.has_tests = loaded.iter().any(|(_, l)| l.shown.ends_with("_test.go"));
+        let mut outcomes: Vec<Option<FileOutcome>> = loaded.iter().map(|_| None).collect();
+        for tests in [false, true] {
+            let round: Vec<(usize, &Loaded)> = loaded
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, l))| l.shown.ends_with("_test.go") == tests)
+                .map(|(i, (_, l))| (i, l))
+                .collect();
+            if round.is_empty() {
+                continue;
             }
-            let rules = settings.selection_for(Path::new(&l.shown), Language::Go);
-            let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                check_go_file(&l.shown, &l.text, tree.as_ref(), &facts, rules.clone(), &settings.linter)
-            }));
-            match checked {
-                Ok(result) => FileOutcome::Checked {
-                    result,
-                    cache: cache.map(|_| (l.shown.clone(), key(l), Box::new(rules))),
-                },
-                Err(panic) => internal_error(panic),
+            let (trees, shortened): (Vec<_>, Vec<_>) = if parallel {
+                round.par_iter().map(|(_, l)| parse_go(l)).unzip()
+            } else {
+                round.iter().map(|(_, l)| parse_go(l)).unzip()
+            };
+            let units: Vec<PackageFile<'_>> = round
+                .iter()
+                .zip(&trees)
+                .zip(&shortened)
+                .map(|(((_, l), t), short)| PackageFile {
+                    name: &l.shown,
+                    source: short.as_deref().unwrap_or(&l.text),
+                    tree: t.as_ref(),
+                })
+                .collect();
+            facts.add(&units);
+            if !tests {
+                go.provide(&dir, &units, &facts);
             }
-        };
-        if parallel {
-            loaded
-                .par_iter()
-                .zip(trees.into_par_iter())
-                .map(|((_, l), tree)| check(l, tree))
-                .collect::<Vec<_>>()
-        } else {
-            loaded.iter().zip(trees).map(|((_, l), tree)| check(l, tree)).collect::<Vec<_>>()
+            facts.set_api(go.api(&dir, &facts.imported_paths()));
+            drop(units);
+            // Each tree is dropped as soon as its file is checked.
+            let check = |l: &Loaded, tree: Option<tree_sitter::Tree>| {
+                if l.generated {
+                    return generated_skip();
+                }
+                let rules = settings.selection_for(Path::new(&l.shown), Language::Go);
+                let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    check_go_file(&l.shown, &l.text, tree.as_ref(), &facts, rules.clone(), &settings.linter)
+                }));
+                match checked {
+                    Ok(result) => FileOutcome::Checked {
+                        result,
+                        cache: cache.map(|_| (l.shown.clone(), key(l), Box::new(rules))),
+                    },
+                    Err(panic) => internal_error(panic),
+                }
+            };
+            let checked: Vec<FileOutcome> = if parallel {
+                round.par_iter().zip(trees.into_par_iter()).map(|((_, l), tree)| check(l, tree)).collect()
+            } else {
+                round.iter().zip(trees).map(|((_, l), tree)| check(l, tree)).collect()
+            };
+            for ((i, _), outcome) in round.iter().zip(checked) {
+                outcomes[*i] = Some(outcome);
+            }
         }
+        outcomes.into_iter().map(|o| o.expect("every file is in one round")).collect::<Vec<_>>()
     }));
     match staged {
         Ok(outcomes) => {
@@ -621,6 +643,47 @@ mod tests {
                 (p, f.line)
             })
             .collect()
+    }
+
+    /// A package's tests are checked after its other files, with the facts of both: a test
+    /// calls the package's unexported functions and its own helpers; another package sees
+    /// the package's API without what its tests declare; an external test sees the API.
+    #[test]
+    fn tests_are_checked_with_the_package_facts_and_stay_out_of_its_api() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("m");
+        write(
+            &root,
+            &[
+                ("go.mod", "module example.com/m\n"),
+                ("debtctl.toml", "[go]\ntests = true\n"),
+                (
+                    "p/p.go",
+                    "package p\n\nfunc open() (int, error) { return 0, nil }\n\nfunc Exported() error { return nil }\n\nfunc use() {\n\topen()\n}\n",
+                ),
+                (
+                    "p/p_test.go",
+                    "package p\n\nimport \"testing\"\n\nfunc Helper() error { return nil }\n\nfunc TestX(t *testing.T) {\n\topen()\n\tHelper()\n}\n",
+                ),
+                (
+                    "p/x_test.go",
+                    "package p_test\n\nimport (\n\t\"testing\"\n\n\t\"example.com/m/p\"\n)\n\nfunc TestY(t *testing.T) {\n\tp.Exported()\n}\n",
+                ),
+                (
+                    "q/q.go",
+                    "package q\n\nimport \"example.com/m/p\"\n\nfunc g() {\n\tp.Exported()\n\tp.Helper()\n}\n",
+                ),
+            ],
+        );
+        let go = Arc::new(GoPackages::new(None, None, Vec::new()));
+        let mut found = go_findings(&root, &go, None);
+        found.sort();
+        let want: Vec<(String, u32)> =
+            [("p/p.go", 8), ("p/p_test.go", 8), ("p/p_test.go", 9), ("p/x_test.go", 10), ("q/q.go", 6)]
+                .iter()
+                .map(|(p, l)| (p.to_string(), *l))
+                .collect();
+        assert_eq!(found, want);
     }
 
     /// Issue 12: every place the go command finds a package is read — the module's own

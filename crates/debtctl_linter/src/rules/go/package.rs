@@ -77,20 +77,26 @@ static EMPTY: std::sync::LazyLock<Decls> = std::sync::LazyLock::new(Decls::defau
 impl PackageFacts {
     /// Reads the top-level declarations of every file of a directory.
     pub fn collect(files: &[PackageFile<'_>]) -> PackageFacts {
-        let mut facts = PackageFacts {
-            has_tests: files.iter().any(|f| f.name.ends_with("_test.go")),
-            ..PackageFacts::default()
-        };
+        let mut facts = PackageFacts::default();
+        facts.add(files);
+        facts
+    }
+
+    /// Reads the top-level declarations of more files of the directory: [`collect`] of
+    /// `a` then `add` of `b` are the facts of `a` and `b` (read in that order).
+    ///
+    /// [`collect`]: PackageFacts::collect
+    pub fn add(&mut self, files: &[PackageFile<'_>]) {
+        self.has_tests |= files.iter().any(|f| f.name.ends_with("_test.go"));
         for file in files {
             let Some(tree) = file.tree else { continue };
             let root = tree.root_node();
             let Some(pkg) = package_name(root, file.source) else { continue };
             let imports = Imports::collect(root, file.source);
-            let decls = facts.packages.entry(pkg.to_string()).or_default();
+            let decls = self.packages.entry(pkg.to_string()).or_default();
             decls.read_file(root, file.source, &imports);
-            facts.imports.push((file.name.to_string(), text_id(file.source), imports));
+            self.imports.push((file.name.to_string(), text_id(file.source), imports));
         }
-        facts
     }
 
     /// What file `name` imports, if the facts were read from this very `source`.
