@@ -9,7 +9,7 @@ impl LineIndex {
     pub fn new(source: &str) -> LineIndex {
         let mut starts = Vec::with_capacity(source.len() / 32 + 1);
         starts.push(0);
-        starts.extend(memchr_newlines(source.as_bytes()).map(|i| i + 1));
+        starts.extend(memchr::memchr_iter(b'\n', source.as_bytes()).map(|i| i + 1));
         LineIndex { starts }
     }
 
@@ -50,10 +50,6 @@ impl LineIndex {
     pub fn line_start(&self, line: usize) -> usize {
         self.starts[line]
     }
-}
-
-fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i)
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {

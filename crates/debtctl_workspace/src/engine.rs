@@ -437,6 +437,7 @@ fn check_go_package(
         let mut facts = PackageFacts::default();
         facts.has_tests = loaded.iter().any(|(_, l)| l.shown.ends_with("_test.go"));
         let mut outcomes: Vec<Option<FileOutcome>> = loaded.iter().map(|_| None).collect();
+        let first_round_empty = loaded.iter().all(|(_, l)| l.shown.ends_with("_test.go"));
         for tests in [false, true] {
             let round: Vec<(usize, &Loaded)> = loaded
                 .iter()
@@ -466,7 +467,12 @@ fn check_go_package(
             if !tests {
                 go.provide(&dir, &units, &facts);
             }
-            facts.set_api(go.api(&dir, &facts.imported_paths()));
+            // The tests' imports join the index the first round made, with what it has read.
+            if tests && !first_round_empty {
+                go.note_imports(&dir, &facts.imported_paths());
+            } else {
+                facts.set_api(go.api(&dir, &facts.imported_paths()));
+            }
             drop(units);
             // Each tree is dropped as soon as its file is checked.
             let check = |l: &Loaded, tree: Option<tree_sitter::Tree>| {

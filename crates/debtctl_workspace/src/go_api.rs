@@ -246,6 +246,14 @@ impl GoPackages {
     /// each package its types come from (`net/http.File` embeds `io.Closer`), is read when
     /// a rule first asks about it.
     pub fn api(self: &Arc<Self>, dir: &Path, imports: &[String]) -> GoApi {
+        self.note_imports(dir, imports);
+        GoApi::with_source(Arc::new(Loader { go: Arc::clone(self), module: self.module(dir) }))
+    }
+
+    /// Counts where `imports`, imported from the package in `dir`, are found (the standard
+    /// library's source or the facts compiled in) or that they are not, as [`GoPackages::api`]
+    /// does: for files that join a package whose index is made already.
+    pub fn note_imports(&self, dir: &Path, imports: &[String]) {
         let module = self.module(dir);
         for import in imports {
             let found = self.locate(module.as_deref(), import);
@@ -260,7 +268,6 @@ impl GoPackages {
                 self.note_missing(import);
             }
         }
-        GoApi::with_source(Arc::new(Loader { go: Arc::clone(self), module }))
     }
 
     /// A package found nowhere; the standard library's are not counted, as the facts
