@@ -11,9 +11,10 @@ use debtctl_linter::{
 };
 use debtctl_syntax::{parse, Language};
 use rayon::prelude::*;
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::Mutex;
 
 /// Files larger than this are skipped with a warning: generated bundles, data dumps.
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
@@ -120,8 +121,10 @@ pub fn scan_with(
     let cwd = std::env::current_dir().ok();
     let cache_ref = cache.as_deref();
     // Go files are checked per directory (one package unit), everything else per file.
-    let units = units(&checked(files, settings), go);
     let parallel = threads > 1;
+    // Tests are left for later only in one job, where the units run in their order.
+    let units = units(&checked(files, settings), go, !parallel);
+    let deferred: Mutex<HashMap<PathBuf, Deferred>> = Mutex::default();
     let check_unit = |unit: &Unit<'_>| -> Vec<(String, FileOutcome)> {
         match unit {
             Unit::File(file) => {
@@ -129,7 +132,16 @@ pub fn scan_with(
                 let outcome = check_one(file, &shown, settings, cache_ref);
                 vec![(shown, outcome)]
             }
-            Unit::GoPackage(pkg) => check_go_package(pkg, cwd.as_deref(), settings, cache_ref, go, parallel),
+            Unit::GoPackage { files, tests_later } => {
+                let stage = PackageStage { settings, cache: cache_ref, go, parallel };
+                let later = tests_later.then_some(&deferred);
+                check_go_package(files, cwd.as_deref(), &stage, later)
+            }
+            Unit::GoTests(dir) => {
+                let stage = PackageStage { settings, cache: cache_ref, go, parallel };
+                let taken = deferred.lock().unwrap_or_else(|e| e.into_inner()).remove(dir);
+                taken.map(|d| check_deferred_tests(dir, d, &stage)).unwrap_or_default()
+            }
         }
     };
     // One job runs on this thread: a pool's worker would grow its own malloc arena a page
@@ -225,14 +237,38 @@ fn checked<'a>(files: &'a [SourceFile], settings: &Settings) -> Vec<&'a SourceFi
 
 enum Unit<'a> {
     File(&'a SourceFile),
-    /// The `.go` files of one directory.
-    GoPackage(Vec<&'a SourceFile>),
+    /// The `.go` files of one directory; with `tests_later`, its tests are left to a
+    /// [`Unit::GoTests`] further on.
+    GoPackage {
+        files: Vec<&'a SourceFile>,
+        tests_later: bool,
+    },
+    /// The tests of the package in this directory, whose other files were checked before.
+    GoTests(PathBuf),
+}
+
+/// A file read, with its place among the package stage's outcomes.
+type Slotted = (usize, Loaded);
+
+/// A package's tests left for later by its package stage: their files, read, and the
+/// facts of the package's other files.
+struct Deferred {
+    tests: Vec<Slotted>,
+    facts: PackageFacts,
+    package_hash: u64,
+}
+
+/// The absolute directory of a package's files, which names it in the package stage.
+fn package_dir(files: &[&SourceFile]) -> PathBuf {
+    let dir = files.first().and_then(|f| f.path.parent()).map(Path::to_path_buf).unwrap_or_default();
+    std::path::absolute(&dir).unwrap_or(dir)
 }
 
 /// Groups the Go files of each directory into one unit; other files stay alone. A package
 /// comes after the scanned packages it imports, so that its index finds their facts given
-/// by their own package stage ([`GoPackages::provide`]) instead of reading them again.
-fn units<'a>(files: &[&'a SourceFile], go: &GoPackages) -> Vec<Unit<'a>> {
+/// by their own package stage ([`GoPackages::provide`]) instead of reading them again; with
+/// `split`, a package's tests may come later than its other files (see [`order_packages`]).
+fn units<'a>(files: &[&'a SourceFile], go: &GoPackages, split: bool) -> Vec<Unit<'a>> {
     let mut out = Vec::new();
     let mut packages: BTreeMap<&Path, Vec<&SourceFile>> = BTreeMap::new();
     for &file in files {
@@ -245,59 +281,115 @@ fn units<'a>(files: &[&'a SourceFile], go: &GoPackages) -> Vec<Unit<'a>> {
     // Big packages first, so that the pool does not end on one long tail.
     let mut packages: Vec<_> = packages.into_values().collect();
     packages.sort_by_key(|p| std::cmp::Reverse(p.len()));
-    out.extend(dependencies_first(packages, go).into_iter().map(Unit::GoPackage));
+    let deps = package_imports(&packages, go);
+    let dirs: Vec<PathBuf> = packages.iter().map(|p| package_dir(p)).collect();
+    let mut slots: Vec<Option<Vec<&SourceFile>>> = packages.into_iter().map(Some).collect();
+    for step in order_packages(&deps, split) {
+        out.push(match step {
+            Step::Package { index, tests_later } => {
+                Unit::GoPackage { files: slots[index].take().unwrap_or_default(), tests_later }
+            }
+            Step::Tests(index) => Unit::GoTests(dirs[index].clone()),
+        });
+    }
     out
 }
 
-/// `packages` (in their order) with each one's scanned imports moved before it. The
-/// imports are read from the first 8 KiB of each file, where Go puts them: a miss only
-/// costs a package read twice.
-fn dependencies_first<'a>(packages: Vec<Vec<&'a SourceFile>>, go: &GoPackages) -> Vec<Vec<&'a SourceFile>> {
+/// The scanned packages each package's files import: (by its other files, by its tests
+/// only). The imports are read from the first 8 KiB of each file, where Go puts them: a
+/// miss only costs a package read twice.
+fn package_imports(packages: &[Vec<&SourceFile>], go: &GoPackages) -> Vec<(Vec<usize>, Vec<usize>)> {
     use std::io::Read;
-    let dir_of = |p: &[&SourceFile]| {
-        let dir = p.first().and_then(|f| f.path.parent()).map(Path::to_path_buf).unwrap_or_default();
-        std::path::absolute(&dir).unwrap_or(dir)
-    };
-    let dirs: Vec<std::path::PathBuf> = packages.iter().map(|p| dir_of(p)).collect();
-    let index: std::collections::HashMap<&Path, usize> =
-        dirs.iter().enumerate().map(|(i, d)| (d.as_path(), i)).collect();
-    let deps: Vec<Vec<usize>> = packages
+    let dirs: Vec<PathBuf> = packages.iter().map(|p| package_dir(p)).collect();
+    let index: HashMap<&Path, usize> = dirs.iter().enumerate().map(|(i, d)| (d.as_path(), i)).collect();
+    packages
         .iter()
         .zip(&dirs)
         .map(|(files, dir)| {
-            let mut imports: Vec<String> = files
-                .iter()
-                .flat_map(|f| {
-                    let mut head = Vec::with_capacity(8192);
-                    let _ = std::fs::File::open(&f.path).and_then(|r| r.take(8192).read_to_end(&mut head));
+            let mut by: [Vec<String>; 2] = Default::default();
+            for f in files {
+                let mut head = Vec::with_capacity(8192);
+                let _ = std::fs::File::open(&f.path).and_then(|r| r.take(8192).read_to_end(&mut head));
+                let test = f.path.to_str().is_some_and(|p| p.ends_with("_test.go"));
+                by[usize::from(test)].extend(
                     scan_imports(&String::from_utf8_lossy(&head))
-                })
-                .filter(|i| !debtctl_linter::is_go_std(i))
-                .collect();
-            imports.sort();
-            imports.dedup();
-            go.scanned_dirs(dir, &imports).iter().filter_map(|d| index.get(d.as_path()).copied()).collect()
+                        .into_iter()
+                        .filter(|i| !debtctl_linter::is_go_std(i)),
+                );
+            }
+            let [plain, tests] = by.map(|mut imports| {
+                imports.sort();
+                imports.dedup();
+                go.scanned_dirs(dir, &imports)
+                    .iter()
+                    .filter_map(|d| index.get(d.as_path()).copied())
+                    .collect()
+            });
+            (plain, tests)
         })
-        .collect();
-    let mut placed = vec![false; packages.len()];
-    let mut order = Vec::with_capacity(packages.len());
-    // Depth-first, dependencies first; Go has no import cycles, and `placed` is set before
-    // descending so that a broken tree's cycle ends.
+        .collect()
+}
+
+/// One step of the package stages' order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Package { index: usize, tests_later: bool },
+    Tests(usize),
+}
+
+/// The order of the package stages, given each package's scanned imports `(by its other
+/// files, by its tests)`: each package after what it imports, depth-first from the
+/// packages in their order (Go has no import cycle; a broken tree's ends, as a package is
+/// marked before its imports are visited).
+///
+/// Tests may import what imports their package: `storage`'s tests import
+/// `util/teststorage`, which imports `tsdb`, which imports `storage`. With `split`, a
+/// package is placed by its other files' imports only, and its tests, where they import a
+/// package placed after it, are checked on their own once that package is: nothing is read
+/// twice. Without `split` (units run in parallel, in no fixed order) a package's tests stay
+/// with it and its tests' imports order it too, where they close no cycle.
+fn order_packages(deps: &[(Vec<usize>, Vec<usize>)], split: bool) -> Vec<Step> {
     fn visit(i: usize, deps: &[Vec<usize>], placed: &mut [bool], order: &mut Vec<usize>) {
-        if placed[i] {
+        if std::mem::replace(&mut placed[i], true) {
             return;
         }
-        placed[i] = true;
         for &d in &deps[i] {
             visit(d, deps, placed, order);
         }
         order.push(i);
     }
-    for i in 0..packages.len() {
-        visit(i, &deps, &mut placed, &mut order);
+    let n = deps.len();
+    let edges: Vec<Vec<usize>> = if split {
+        deps.iter().map(|(plain, _)| plain.clone()).collect()
+    } else {
+        deps.iter().map(|(plain, tests)| plain.iter().chain(tests).copied().collect()).collect()
+    };
+    let (mut placed, mut order) = (vec![false; n], Vec::with_capacity(n));
+    for i in 0..n {
+        visit(i, &edges, &mut placed, &mut order);
     }
-    let mut slots: Vec<Option<Vec<&SourceFile>>> = packages.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
+    if !split {
+        return order.into_iter().map(|index| Step::Package { index, tests_later: false }).collect();
+    }
+    let mut position = vec![0; n];
+    for (k, &i) in order.iter().enumerate() {
+        position[i] = k;
+    }
+    // A package's tests run once the last package they import has been checked.
+    let ready: Vec<usize> =
+        (0..n).map(|i| deps[i].1.iter().map(|&d| position[d]).fold(position[i], usize::max)).collect();
+    let mut waiting: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for i in 0..n {
+        if ready[i] > position[i] {
+            waiting[ready[i]].push(i);
+        }
+    }
+    let mut steps = Vec::with_capacity(n);
+    for (k, &index) in order.iter().enumerate() {
+        steps.push(Step::Package { index, tests_later: ready[index] > k });
+        steps.extend(waiting[k].iter().map(|&i| Step::Tests(i)));
+    }
+    steps
 }
 
 /// A file read and checked for being text, before it is parsed.
@@ -366,13 +458,11 @@ pub fn analysable(lang: Language, bytes: &[u8]) -> Result<&str, (SkipReason, Str
 fn check_go_package(
     files: &[&SourceFile],
     cwd: Option<&Path>,
-    settings: &Settings,
-    cache: Option<&Cache>,
-    go: &Arc<GoPackages>,
-    parallel: bool,
+    stage: &PackageStage<'_>,
+    tests_later: Option<&Mutex<HashMap<PathBuf, Deferred>>>,
 ) -> Vec<(String, FileOutcome)> {
-    let dir = files.first().and_then(|f| f.path.parent()).map(Path::to_path_buf).unwrap_or_default();
-    let dir = std::path::absolute(&dir).unwrap_or(dir);
+    let (settings, cache, go) = (stage.settings, stage.cache, stage.go);
+    let dir = package_dir(files);
     let mut out: Vec<(String, FileOutcome)> = Vec::with_capacity(files.len());
     let mut loaded: Vec<(usize, Loaded)> = Vec::with_capacity(files.len());
     for file in files {
@@ -404,7 +494,6 @@ fn check_go_package(
         }
         h.digest()
     };
-    let key = |l: &Loaded| l.hash ^ package_hash.rotate_left(17);
     // All cached: nothing to parse.
     if let Some(cache) = cache {
         let hits: Option<Vec<FileResult>> = loaded
@@ -412,7 +501,7 @@ fn check_go_package(
             .filter(|(_, l)| !l.generated)
             .map(|(_, l)| {
                 let rules = settings.selection_for(Path::new(&l.shown), Language::Go);
-                cache.get(&l.shown, key(l), &rules).cloned()
+                cache.get(&l.shown, cache_key(l, package_hash), &rules).cloned()
             })
             .collect();
         if let Some(hits) = hits {
@@ -432,95 +521,162 @@ fn check_go_package(
     // the scan's peak memory), and the first round's facts are the package's API as other
     // packages see it (`GoPackages::provide`), tests aside, with nothing read twice. The
     // tests are checked with the facts of both rounds; the other files, which cannot name
-    // what a test declares, with the first round's.
+    // what a test declares, with the first round's. The tests' round may be left for later
+    // (`tests_later`), once what they import is checked.
+    let (tests, plain): (Vec<Slotted>, Vec<Slotted>) =
+        loaded.into_iter().partition(|(_, l)| l.shown.ends_with("_test.go"));
     let staged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut facts = PackageFacts::default();
-        facts.has_tests = loaded.iter().any(|(_, l)| l.shown.ends_with("_test.go"));
-        let mut outcomes: Vec<Option<FileOutcome>> = loaded.iter().map(|_| None).collect();
-        let first_round_empty = loaded.iter().all(|(_, l)| l.shown.ends_with("_test.go"));
-        for tests in [false, true] {
-            let round: Vec<(usize, &Loaded)> = loaded
-                .iter()
-                .enumerate()
-                .filter(|(_, (_, l))| l.shown.ends_with("_test.go") == tests)
-                .map(|(i, (_, l))| (i, l))
-                .collect();
-            if round.is_empty() {
-                continue;
-            }
-            let (trees, shortened): (Vec<_>, Vec<_>) = if parallel {
-                round.par_iter().map(|(_, l)| parse_go(l)).unzip()
-            } else {
-                round.iter().map(|(_, l)| parse_go(l)).unzip()
-            };
-            let units: Vec<PackageFile<'_>> = round
-                .iter()
-                .zip(&trees)
-                .zip(&shortened)
-                .map(|(((_, l), t), short)| PackageFile {
-                    name: &l.shown,
-                    source: short.as_deref().unwrap_or(&l.text),
-                    tree: t.as_ref(),
-                })
-                .collect();
-            facts.add(&units);
-            if !tests {
-                go.provide(&dir, &units, &facts);
-            }
-            // The tests' imports join the index the first round made, with what it has read.
-            if tests && !first_round_empty {
-                go.note_imports(&dir, &facts.imported_paths());
-            } else {
-                facts.set_api(go.api(&dir, &facts.imported_paths()));
-            }
-            drop(units);
-            // Each tree is dropped as soon as its file is checked.
-            let check = |l: &Loaded, tree: Option<tree_sitter::Tree>| {
-                if l.generated {
-                    return generated_skip();
-                }
-                let rules = settings.selection_for(Path::new(&l.shown), Language::Go);
-                let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    check_go_file(&l.shown, &l.text, tree.as_ref(), &facts, rules.clone(), &settings.linter)
-                }));
-                match checked {
-                    Ok(result) => FileOutcome::Checked {
-                        result,
-                        cache: cache.map(|_| (l.shown.clone(), key(l), Box::new(rules))),
-                    },
-                    Err(panic) => internal_error(panic),
-                }
-            };
-            let checked: Vec<FileOutcome> = if parallel {
-                round.par_iter().zip(trees.into_par_iter()).map(|((_, l), tree)| check(l, tree)).collect()
-            } else {
-                round.iter().zip(trees).map(|((_, l), tree)| check(l, tree)).collect()
-            };
-            for ((i, _), outcome) in round.iter().zip(checked) {
-                outcomes[*i] = Some(outcome);
-            }
+        facts.has_tests = !tests.is_empty();
+        let first = check_round(&dir, &plain, Round::Plain, &mut facts, package_hash, stage);
+        if tests_later.is_some() && !tests.is_empty() {
+            return (first, None, Some(facts));
         }
-        outcomes.into_iter().map(|o| o.expect("every file is in one round")).collect::<Vec<_>>()
+        let round = if plain.is_empty() { Round::TestsAlone } else { Round::Tests };
+        let second = check_round(&dir, &tests, round, &mut facts, package_hash, stage);
+        (first, Some(second), None)
     }));
     match staged {
-        Ok(outcomes) => {
-            for ((slot, _), outcome) in loaded.iter().zip(outcomes) {
+        Ok((first, second, facts)) => {
+            for ((slot, _), outcome) in plain.iter().zip(first) {
                 out[*slot].1 = outcome;
+            }
+            if let Some(second) = second {
+                for ((slot, _), outcome) in tests.iter().zip(second) {
+                    out[*slot].1 = outcome;
+                }
+            }
+            if let (Some(facts), Some(later)) = (facts, tests_later) {
+                let deferred = Deferred { tests, facts, package_hash };
+                later.lock().unwrap_or_else(|e| e.into_inner()).insert(dir, deferred);
+                out.retain(|(_, o)| !matches!(o, FileOutcome::Pending));
             }
         }
         Err(panic) => {
             let outcome = internal_error(panic);
-            for (slot, _) in &loaded {
-                out[*slot].1 = match &outcome {
-                    FileOutcome::Skipped { reason, message } => {
-                        FileOutcome::Skipped { reason: *reason, message: message.clone() }
-                    }
-                    _ => unreachable!("internal_error gives a skip"),
-                };
+            for (slot, _) in plain.iter().chain(&tests) {
+                out[*slot].1 = copy_skip(&outcome);
             }
         }
     }
     out
+}
+
+/// What every package stage of a scan shares.
+struct PackageStage<'a> {
+    settings: &'a Settings,
+    cache: Option<&'a Cache>,
+    go: &'a Arc<GoPackages>,
+    /// Files of a round are parsed and checked in parallel.
+    parallel: bool,
+}
+
+/// Which files a round of a package stage checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Round {
+    /// The files that are not tests: their facts are the package's API.
+    Plain,
+    /// The tests, after the package's other files.
+    Tests,
+    /// The tests of a directory that holds nothing else.
+    TestsAlone,
+}
+
+/// A file's key in the result cache: its own hash with its package's.
+fn cache_key(l: &Loaded, package_hash: u64) -> u64 {
+    l.hash ^ package_hash.rotate_left(17)
+}
+
+/// The tests a package stage left for later ([`Deferred`]), checked now.
+fn check_deferred_tests(
+    dir: &Path,
+    deferred: Deferred,
+    stage: &PackageStage<'_>,
+) -> Vec<(String, FileOutcome)> {
+    let Deferred { tests, mut facts, package_hash } = deferred;
+    let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        check_round(dir, &tests, Round::Tests, &mut facts, package_hash, stage)
+    }));
+    let outcomes = checked.unwrap_or_else(|panic| {
+        let outcome = internal_error(panic);
+        tests.iter().map(|_| copy_skip(&outcome)).collect()
+    });
+    tests.into_iter().map(|(_, l)| l.shown).zip(outcomes).collect()
+}
+
+/// One round of a package stage: parses `files`, adds their declarations to `facts`,
+/// checks them with the facts; their outcomes, in order.
+fn check_round(
+    dir: &Path,
+    files: &[Slotted],
+    round: Round,
+    facts: &mut PackageFacts,
+    package_hash: u64,
+    stage: &PackageStage<'_>,
+) -> Vec<FileOutcome> {
+    let (settings, cache, go) = (stage.settings, stage.cache, stage.go);
+    if files.is_empty() {
+        return Vec::new();
+    }
+    let (trees, shortened): (Vec<_>, Vec<_>) = if stage.parallel {
+        files.par_iter().map(|(_, l)| parse_go(l)).unzip()
+    } else {
+        files.iter().map(|(_, l)| parse_go(l)).unzip()
+    };
+    let units: Vec<PackageFile<'_>> = files
+        .iter()
+        .zip(&trees)
+        .zip(&shortened)
+        .map(|(((_, l), t), short)| PackageFile {
+            name: &l.shown,
+            source: short.as_deref().unwrap_or(&l.text),
+            tree: t.as_ref(),
+        })
+        .collect();
+    facts.add(&units);
+    match round {
+        Round::Plain => {
+            go.provide(dir, &units, facts);
+            facts.set_api(go.api(dir, &facts.imported_paths()));
+        }
+        // The tests' imports join the index the first round made, with what it has read.
+        Round::Tests => go.note_imports(dir, &facts.imported_paths()),
+        Round::TestsAlone => facts.set_api(go.api(dir, &facts.imported_paths())),
+    }
+    drop(units);
+    let facts = &*facts;
+    // Each tree is dropped as soon as its file is checked.
+    let check = |l: &Loaded, tree: Option<tree_sitter::Tree>| {
+        if l.generated {
+            return generated_skip();
+        }
+        let rules = settings.selection_for(Path::new(&l.shown), Language::Go);
+        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            check_go_file(&l.shown, &l.text, tree.as_ref(), facts, rules.clone(), &settings.linter)
+        }));
+        match checked {
+            Ok(result) => FileOutcome::Checked {
+                result,
+                cache: cache.map(|_| (l.shown.clone(), cache_key(l, package_hash), Box::new(rules))),
+            },
+            Err(panic) => internal_error(panic),
+        }
+    };
+    if stage.parallel {
+        files.par_iter().zip(trees.into_par_iter()).map(|((_, l), tree)| check(l, tree)).collect()
+    } else {
+        files.iter().zip(trees).map(|((_, l), tree)| check(l, tree)).collect()
+    }
+}
+
+/// Another copy of the skip [`internal_error`] made, for each file it stands for.
+fn copy_skip(outcome: &FileOutcome) -> FileOutcome {
+    match outcome {
+        FileOutcome::Skipped { reason, message } => {
+            FileOutcome::Skipped { reason: *reason, message: message.clone() }
+        }
+        _ => unreachable!("internal_error gives a skip"),
+    }
 }
 
 /// Parses a file of a Go package: as it is, or, for a generated file (never checked: only
@@ -649,6 +805,98 @@ mod tests {
                 (p, f.line)
             })
             .collect()
+    }
+
+    /// The order of package stages: each package after its imports; a package's tests after
+    /// what they import, on their own only where that comes after the package (a cycle
+    /// through tests: 0 `storage` whose tests import 2 `teststorage`, which imports 1
+    /// `tsdb`, which imports `storage`).
+    #[test]
+    fn tests_that_close_an_import_cycle_are_checked_after_it() {
+        use Step::{Package, Tests};
+        let cycle = [(vec![], vec![2]), (vec![0], vec![]), (vec![1], vec![0])];
+        assert_eq!(
+            order_packages(&cycle, true),
+            [
+                Package { index: 0, tests_later: true },
+                Package { index: 1, tests_later: false },
+                Package { index: 2, tests_later: false },
+                Tests(0),
+            ]
+        );
+        // In parallel, tests stay with their package; the cycle is broken where it is met.
+        assert_eq!(
+            order_packages(&cycle, false),
+            [
+                Package { index: 1, tests_later: false },
+                Package { index: 2, tests_later: false },
+                Package { index: 0, tests_later: false }
+            ]
+        );
+        // Tests whose imports come first stay with their package; 1 imports 0 by its tests.
+        let plain = [(vec![], vec![]), (vec![], vec![0])];
+        assert_eq!(
+            order_packages(&plain, true),
+            [Package { index: 0, tests_later: false }, Package { index: 1, tests_later: false }]
+        );
+    }
+
+    /// The same cycle in a module: in one job every package is parsed once (none is read
+    /// again through the API index), and the tests find what the cycle's packages declare.
+    #[test]
+    fn a_cycle_through_tests_reads_no_package_twice() {
+        struct Counting(std::sync::Mutex<Vec<PathBuf>>);
+        impl crate::go_api::GoFiles for Counting {
+            fn read(&self, path: &Path) -> Option<String> {
+                std::fs::read_to_string(path).ok()
+            }
+            fn go_files(&self, dir: &Path) -> Vec<(String, String)> {
+                self.0.lock().unwrap().push(dir.to_path_buf());
+                crate::go_api::DiskFiles.go_files(dir)
+            }
+            fn is_package(&self, dir: &Path) -> bool {
+                crate::go_api::DiskFiles.is_package(dir)
+            }
+            fn is_file(&self, path: &Path) -> bool {
+                path.is_file()
+            }
+        }
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("m");
+        write(
+            &root,
+            &[
+                ("go.mod", "module example.com/m\n"),
+                ("debtctl.toml", "[go]\ntests = true\n"),
+                (
+                    "storage/storage.go",
+                    "package storage\n\ntype Appender interface{ Commit() error }\n\nfunc Sync() error { return nil }\n",
+                ),
+                (
+                    "storage/storage_test.go",
+                    "package storage_test\n\nimport (\n\t\"testing\"\n\n\t\"example.com/m/teststorage\"\n)\n\nfunc TestS(t *testing.T) {\n\ts := teststorage.New()\n\ts.Close()\n\ts.Appender().Commit()\n}\n",
+                ),
+                (
+                    "tsdb/db.go",
+                    "package tsdb\n\nimport \"example.com/m/storage\"\n\ntype DB struct{ app storage.Appender }\n\nfunc (db *DB) Close() error { return nil }\n\nfunc (db *DB) Appender() storage.Appender { return db.app }\n\nfunc (db *DB) Flush() {\n\tstorage.Sync()\n}\n",
+                ),
+                (
+                    "teststorage/teststorage.go",
+                    "package teststorage\n\nimport \"example.com/m/tsdb\"\n\ntype S struct{ *tsdb.DB }\n\nfunc New() *S { return &S{} }\n",
+                ),
+            ],
+        );
+        let counting = Arc::new(Counting(std::sync::Mutex::default()));
+        let go = Arc::new(GoPackages::new(None, None, Vec::new()).with_files(counting.clone()));
+        let mut found = go_findings(&root, &go, None);
+        found.sort();
+        let want: Vec<(String, u32)> =
+            [("storage/storage_test.go", 11), ("storage/storage_test.go", 12), ("tsdb/db.go", 12)]
+                .iter()
+                .map(|(p, l)| (p.to_string(), *l))
+                .collect();
+        assert_eq!(found, want);
+        assert_eq!(*counting.0.lock().unwrap(), Vec::<PathBuf>::new(), "no package read again");
     }
 
     /// A package's tests are checked after its other files, with the facts of both: a test
@@ -1077,16 +1325,18 @@ mod tests {
             .map(|p| SourceFile { path: root.join(p), lang: Language::Go })
             .collect();
         let go = GoPackages::new(None, None, Vec::new());
-        let order: Vec<String> = units(&files.iter().collect::<Vec<_>>(), &go)
-            .iter()
-            .map(|u| match u {
-                Unit::GoPackage(p) => {
-                    p[0].path.parent().unwrap().file_name().unwrap().to_string_lossy().to_string()
-                }
-                Unit::File(_) => unreachable!(),
-            })
-            .collect();
-        assert_eq!(order, ["c", "a", "b"]);
+        for split in [false, true] {
+            let order: Vec<String> = units(&files.iter().collect::<Vec<_>>(), &go, split)
+                .iter()
+                .map(|u| match u {
+                    Unit::GoPackage { files, tests_later: false } => {
+                        files[0].path.parent().unwrap().file_name().unwrap().to_string_lossy().to_string()
+                    }
+                    _ => unreachable!("no tests to leave for later"),
+                })
+                .collect();
+            assert_eq!(order, ["c", "a", "b"]);
+        }
     }
 
     /// Issue 12, go/shadow on prometheus: the inner variable's type comes from another
