@@ -619,21 +619,25 @@ fn check_round(
         return Vec::new();
     }
     let (trees, shortened): (Vec<_>, Vec<_>) = if stage.parallel {
-        files.par_iter().map(|(_, l)| parse_go(l)).unzip()
+        let parsed: (Vec<_>, Vec<_>) = files.par_iter().map(|(_, l)| parse_go(l)).unzip();
+        for (((_, l), t), short) in files.iter().zip(&parsed.0).zip(&parsed.1) {
+            facts.add(&[unit(l, t, short)]);
+        }
+        parsed
     } else {
-        files.iter().map(|(_, l)| parse_go(l)).unzip()
+        // Each file's declarations are read right after its parse, while its tree is in
+        // cache.
+        files
+            .iter()
+            .map(|(_, l)| {
+                let (t, short) = parse_go(l);
+                facts.add(&[unit(l, &t, &short)]);
+                (t, short)
+            })
+            .unzip()
     };
-    let units: Vec<PackageFile<'_>> = files
-        .iter()
-        .zip(&trees)
-        .zip(&shortened)
-        .map(|(((_, l), t), short)| PackageFile {
-            name: &l.shown,
-            source: short.as_deref().unwrap_or(&l.text),
-            tree: t.as_ref(),
-        })
-        .collect();
-    facts.add(&units);
+    let units: Vec<PackageFile<'_>> =
+        files.iter().zip(&trees).zip(&shortened).map(|(((_, l), t), short)| unit(l, t, short)).collect();
     match round {
         Round::Plain => {
             go.provide(dir, &units, facts);
@@ -667,6 +671,15 @@ fn check_round(
     } else {
         files.iter().zip(trees).map(|((_, l), tree)| check(l, tree)).collect()
     }
+}
+
+/// A file of a round as the package facts read it: its text as parsed, and its tree.
+fn unit<'a>(
+    l: &'a Loaded,
+    tree: &'a Option<tree_sitter::Tree>,
+    short: &'a Option<String>,
+) -> PackageFile<'a> {
+    PackageFile { name: &l.shown, source: short.as_deref().unwrap_or(&l.text), tree: tree.as_ref() }
 }
 
 /// Another copy of the skip [`internal_error`] made, for each file it stands for.
