@@ -798,6 +798,21 @@ mod tests {
         }
     }
 
+    /// A module `example.com/m` of `files` (beside its `go.mod`), in a directory that lives
+    /// as long as the first value.
+    fn module(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("m");
+        write(&root, &[("go.mod", "module example.com/m\n")]);
+        write(&root, files);
+        (t, root)
+    }
+
+    /// (path, line) pairs as [`go_findings`] gives them.
+    fn at(findings: &[(&str, u32)]) -> Vec<(String, u32)> {
+        findings.iter().map(|(p, l)| (p.to_string(), *l)).collect()
+    }
+
     /// (path, line) of each go/ignored-error finding of a scan of `dir` with `go`.
     fn go_findings(dir: &Path, go: &Arc<GoPackages>, cache: Option<&Path>) -> Vec<(String, u32)> {
         use crate::{discovery::discover, Overrides};
@@ -874,12 +889,7 @@ mod tests {
                 path.is_file()
             }
         }
-        let t = tempfile::tempdir().unwrap();
-        let root = t.path().join("m");
-        write(
-            &root,
-            &[
-                ("go.mod", "module example.com/m\n"),
+        let (_t, root) = module(&[
                 ("debtctl.toml", "[go]\ntests = true\n"),
                 (
                     "storage/storage.go",
@@ -897,18 +907,15 @@ mod tests {
                     "teststorage/teststorage.go",
                     "package teststorage\n\nimport \"example.com/m/tsdb\"\n\ntype S struct{ *tsdb.DB }\n\nfunc New() *S { return &S{} }\n",
                 ),
-            ],
-        );
+            ]);
         let counting = Arc::new(Counting(std::sync::Mutex::default()));
         let go = Arc::new(GoPackages::new(None, None, Vec::new()).with_files(counting.clone()));
         let mut found = go_findings(&root, &go, None);
         found.sort();
-        let want: Vec<(String, u32)> =
-            [("storage/storage_test.go", 11), ("storage/storage_test.go", 12), ("tsdb/db.go", 12)]
-                .iter()
-                .map(|(p, l)| (p.to_string(), *l))
-                .collect();
-        assert_eq!(found, want);
+        assert_eq!(
+            found,
+            at(&[("storage/storage_test.go", 11), ("storage/storage_test.go", 12), ("tsdb/db.go", 12)])
+        );
         assert_eq!(*counting.0.lock().unwrap(), Vec::<PathBuf>::new(), "no package read again");
     }
 
@@ -917,12 +924,7 @@ mod tests {
     /// the package's API without what its tests declare; an external test sees the API.
     #[test]
     fn tests_are_checked_with_the_package_facts_and_stay_out_of_its_api() {
-        let t = tempfile::tempdir().unwrap();
-        let root = t.path().join("m");
-        write(
-            &root,
-            &[
-                ("go.mod", "module example.com/m\n"),
+        let (_t, root) = module(&[
                 ("debtctl.toml", "[go]\ntests = true\n"),
                 (
                     "p/p.go",
@@ -940,17 +942,14 @@ mod tests {
                     "q/q.go",
                     "package q\n\nimport \"example.com/m/p\"\n\nfunc g() {\n\tp.Exported()\n\tp.Helper()\n}\n",
                 ),
-            ],
-        );
+            ]);
         let go = Arc::new(GoPackages::new(None, None, Vec::new()));
         let mut found = go_findings(&root, &go, None);
         found.sort();
-        let want: Vec<(String, u32)> =
-            [("p/p.go", 8), ("p/p_test.go", 8), ("p/p_test.go", 9), ("p/x_test.go", 10), ("q/q.go", 6)]
-                .iter()
-                .map(|(p, l)| (p.to_string(), *l))
-                .collect();
-        assert_eq!(found, want);
+        assert_eq!(
+            found,
+            at(&[("p/p.go", 8), ("p/p_test.go", 8), ("p/p_test.go", 9), ("p/x_test.go", 10), ("q/q.go", 6)])
+        );
     }
 
     /// Issue 12: every place the go command finds a package is read — the module's own
