@@ -3,7 +3,7 @@
 
 use crate::cache::{content_hash, Cache};
 use crate::discovery::SourceFile;
-use crate::go_api::{scan_imports, GoPackages};
+use crate::go_api::{scan_used_imports, GoPackages};
 use crate::settings::Settings;
 use debtctl_diagnostics::{Finding, Summary};
 use debtctl_linter::{
@@ -312,7 +312,7 @@ fn package_imports(packages: &[Vec<&SourceFile>], go: &GoPackages) -> Vec<(Vec<u
                 let _ = std::fs::File::open(&f.path).and_then(|r| r.take(8192).read_to_end(&mut head));
                 let test = f.path.to_str().is_some_and(|p| p.ends_with("_test.go"));
                 by[usize::from(test)].extend(
-                    scan_imports(&String::from_utf8_lossy(&head))
+                    scan_used_imports(&String::from_utf8_lossy(&head))
                         .into_iter()
                         .filter(|i| !debtctl_linter::is_go_std(i)),
                 );
@@ -487,7 +487,10 @@ fn check_go_package(
             h.update(&l.hash.to_le_bytes());
         }
         if cache.is_some() {
-            let mut imports: Vec<String> = loaded.iter().flat_map(|(_, l)| scan_imports(&l.text)).collect();
+            // Blank imports are left out: no result depends on them, and a missing one is not
+            // counted, as the parsed imports do not count it.
+            let mut imports: Vec<String> =
+                loaded.iter().flat_map(|(_, l)| scan_used_imports(&l.text)).collect();
             imports.sort();
             imports.dedup();
             h.update(&go.digest(&dir, &imports).to_le_bytes());
@@ -917,6 +920,22 @@ mod tests {
             at(&[("storage/storage_test.go", 11), ("storage/storage_test.go", 12), ("tsdb/db.go", 12)])
         );
         assert_eq!(*counting.0.lock().unwrap(), Vec::<PathBuf>::new(), "no package read again");
+    }
+
+    /// A package imported only as `_` is not counted as not found, whether the scan keeps a
+    /// result cache (whose key reads imports without parsing) or not: no call into it is
+    /// checked either way.
+    #[test]
+    fn a_blank_import_is_not_counted_as_missing() {
+        let (t, root) = module(&[(
+            "a/a.go",
+            "package a\n\nimport (\n\t_ \"example.org/driver\"\n\t\"example.org/lib\"\n)\n\nfunc f() {\n\tlib.Do()\n}\n",
+        )]);
+        for cache in [None, Some(t.path().join("cache"))] {
+            let go = Arc::new(GoPackages::new(None, None, Vec::new()));
+            go_findings(&root, &go, cache.as_deref());
+            assert_eq!(go.missing(), ["example.org/lib"], "cache {cache:?}");
+        }
     }
 
     /// A package's tests are checked after its other files, with the facts of both: a test

@@ -925,7 +925,7 @@ fn read_vendor(text: &str) -> HashMap<String, String> {
 /// cgo's `"C"` is not a package and is left out.
 pub fn scan_imports(source: &str) -> Vec<String> {
     let mut out = Vec::new();
-    import_paths(source, |path| {
+    import_paths(source, |path, _| {
         if path != "C" {
             out.push(path.to_string());
         }
@@ -936,9 +936,26 @@ pub fn scan_imports(source: &str) -> Vec<String> {
     out
 }
 
+/// [`scan_imports`] without blank imports (`_ "embed"`, a database driver): the packages
+/// whose API a file can use. What a scan's results depend on, and what it counts as not
+/// found, as the parsed imports do.
+pub fn scan_used_imports(source: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    import_paths(source, |path, blank| {
+        if path != "C" && !blank {
+            out.push(path.to_string());
+        }
+        true
+    });
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Hands `each` the quoted paths of the import declarations at the top of a Go source
-/// (lines up to the first `func`, `type` or `var`), `"C"` included, until it returns false.
-pub(crate) fn import_paths(source: &str, mut each: impl FnMut(&str) -> bool) {
+/// (lines up to the first `func`, `type` or `var`), `"C"` included, and whether each is
+/// imported as `_`, until it returns false.
+pub(crate) fn import_paths(source: &str, mut each: impl FnMut(&str, bool) -> bool) {
     let mut in_block = false;
     for line in source.lines() {
         let t = line.trim();
@@ -957,8 +974,15 @@ pub(crate) fn import_paths(source: &str, mut each: impl FnMut(&str) -> bool) {
         } else {
             continue;
         }
+        let mut before = "";
         for (i, part) in t.split(['"', '`']).enumerate() {
-            if i % 2 == 1 && !part.is_empty() && !each(part) {
+            if i % 2 == 0 {
+                before = part;
+                continue;
+            }
+            // The name, if any, is the last word before the path: `_ "embed"`.
+            let blank = before.split_whitespace().next_back() == Some("_");
+            if !part.is_empty() && !each(part, blank) {
                 return;
             }
         }
@@ -1076,5 +1100,10 @@ mod tests {
     fn imports_are_read_without_parsing() {
         let src = "package p\n\nimport \"os\"\nimport (\n\t\"fmt\"\n\th \"net/http\"\n\t_ \"embed\"\n\t\"C\"\n)\n\nfunc f() { _ = \"not/an/import\" }\n";
         assert_eq!(scan_imports(src), ["embed", "fmt", "net/http", "os"]);
+        assert_eq!(scan_used_imports(src), ["fmt", "net/http", "os"]);
+        assert_eq!(
+            scan_used_imports("package p\n\nimport _ \"a.org/x\"\nimport x_ \"b.org/y\"\n"),
+            ["b.org/y"]
+        );
     }
 }

@@ -240,7 +240,7 @@ fn goflags_tags(flags: &str) -> BTreeSet<String> {
 /// Does the file import "C"?
 pub(crate) fn imports_c(source: &str) -> bool {
     let mut found = false;
-    crate::go_api::import_paths(source, |path| {
+    crate::go_api::import_paths(source, |path, _| {
         found = path == "C";
         !found
     });
