@@ -312,7 +312,7 @@ fn package_imports(packages: &[Vec<&SourceFile>], go: &GoPackages) -> Vec<(Vec<u
                 let _ = std::fs::File::open(&f.path).and_then(|r| r.take(8192).read_to_end(&mut head));
                 let test = f.path.to_str().is_some_and(|p| p.ends_with("_test.go"));
                 by[usize::from(test)].extend(
-                    scan_used_imports(&String::from_utf8_lossy(&head))
+                    scan_used_imports(utf8_prefix(&head))
                         .into_iter()
                         .filter(|i| !debtctl_linter::is_go_std(i)),
                 );
@@ -328,6 +328,14 @@ fn package_imports(packages: &[Vec<&SourceFile>], go: &GoPackages) -> Vec<(Vec<u
             (plain, tests)
         })
         .collect()
+}
+
+/// The longest valid UTF-8 prefix of `bytes` (a file's head may end inside a character).
+fn utf8_prefix(bytes: &[u8]) -> &str {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+    }
 }
 
 /// One step of the package stages' order.
@@ -836,6 +844,12 @@ mod tests {
                 (p, f.line)
             })
             .collect()
+    }
+
+    #[test]
+    fn a_head_cut_inside_a_character_keeps_what_precedes_it() {
+        assert_eq!(utf8_prefix("import \"é\"".as_bytes()), "import \"é\"");
+        assert_eq!(utf8_prefix(&"package é".as_bytes()[..9]), "package ");
     }
 
     /// The order of package stages: each package after its imports; a package's tests after
