@@ -34,15 +34,15 @@ fn walk_children<'t, const NAMED: bool>(
     let mut ancestors: Vec<Node<'t>> = Vec::with_capacity(64);
     // The children of each ancestor, read in one call (`children_into`: the public API
     // reads the `i`th child from the first, or steps a cursor that works out its parent's
-    // aliases at each move), and the next one to visit. In step with `ancestors`; the
-    // buffers of deeper levels are kept for the next descent there.
+    // aliases at each move), and the next one to visit: level `i` holds `ancestors[i]`'s,
+    // and the buffers of deeper levels are kept for the next descent there.
     let mut levels: Vec<(Vec<Node<'t>>, usize)> = Vec::with_capacity(64);
-    let mut depth = 0;
     let mut node = root;
     loop {
         match visit(node, &ancestors) {
             Next::Stop => return,
             Next::Descend => {
+                let depth = ancestors.len();
                 if depth == levels.len() {
                     levels.push((Vec::new(), 0));
                 }
@@ -50,23 +50,19 @@ fn walk_children<'t, const NAMED: bool>(
                 children_into(node, NAMED, children);
                 if !children.is_empty() {
                     *next = 0;
-                    depth += 1;
                     ancestors.push(node);
                 }
             }
             Next::Skip => {}
         }
         loop {
-            if depth == 0 {
-                return;
-            }
-            let (children, next) = &mut levels[depth - 1];
+            let Some(depth) = ancestors.len().checked_sub(1) else { return };
+            let (children, next) = &mut levels[depth];
             if let Some(&child) = children.get(*next) {
                 *next += 1;
                 node = child;
                 break;
             }
-            depth -= 1;
             ancestors.pop();
         }
     }

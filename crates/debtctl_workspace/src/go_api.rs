@@ -924,25 +924,20 @@ fn read_vendor(text: &str) -> HashMap<String, String> {
 /// cache key needs them before anything is parsed. A superset is harmless (more keys).
 /// cgo's `"C"` is not a package and is left out.
 pub fn scan_imports(source: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    import_paths(source, |path, _| {
-        if path != "C" {
-            out.push(path.to_string());
-        }
-        true
-    });
-    out.sort();
-    out.dedup();
-    out
+    imports_sorted(source, true)
 }
 
 /// [`scan_imports`] without blank imports (`_ "embed"`, a database driver): the packages
 /// whose API a file can use. What a scan's results depend on, and what it counts as not
 /// found, as the parsed imports do.
 pub fn scan_used_imports(source: &str) -> Vec<String> {
+    imports_sorted(source, false)
+}
+
+fn imports_sorted(source: &str, with_blank: bool) -> Vec<String> {
     let mut out = Vec::new();
     import_paths(source, |path, blank| {
-        if path != "C" && !blank {
+        if path != "C" && (with_blank || !blank) {
             out.push(path.to_string());
         }
         true
