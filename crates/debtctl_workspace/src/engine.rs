@@ -281,8 +281,8 @@ fn units<'a>(files: &[&'a SourceFile], go: &GoPackages, split: bool) -> Vec<Unit
     // Big packages first, so that the pool does not end on one long tail.
     let mut packages: Vec<_> = packages.into_values().collect();
     packages.sort_by_key(|p| std::cmp::Reverse(p.len()));
-    let deps = package_imports(&packages, go);
     let dirs: Vec<PathBuf> = packages.iter().map(|p| package_dir(p)).collect();
+    let deps = package_imports(&packages, &dirs, go);
     let mut slots: Vec<Option<Vec<&SourceFile>>> = packages.into_iter().map(Some).collect();
     for step in order_packages(&deps, split) {
         out.push(match step {
@@ -296,15 +296,18 @@ fn units<'a>(files: &[&'a SourceFile], go: &GoPackages, split: bool) -> Vec<Unit
 }
 
 /// The scanned packages each package's files import: (by its other files, by its tests
-/// only). The imports are read from the first 8 KiB of each file, where Go puts them: a
-/// miss only costs a package read twice.
-fn package_imports(packages: &[Vec<&SourceFile>], go: &GoPackages) -> Vec<(Vec<usize>, Vec<usize>)> {
+/// only); `dirs` are the packages' directories. The imports are read from the first 8 KiB
+/// of each file, where Go puts them: a miss only costs a package read twice.
+fn package_imports(
+    packages: &[Vec<&SourceFile>],
+    dirs: &[PathBuf],
+    go: &GoPackages,
+) -> Vec<(Vec<usize>, Vec<usize>)> {
     use std::io::Read;
-    let dirs: Vec<PathBuf> = packages.iter().map(|p| package_dir(p)).collect();
     let index: HashMap<&Path, usize> = dirs.iter().enumerate().map(|(i, d)| (d.as_path(), i)).collect();
     packages
         .iter()
-        .zip(&dirs)
+        .zip(dirs)
         .map(|(files, dir)| {
             let mut by: [Vec<String>; 2] = Default::default();
             for f in files {
@@ -539,12 +542,14 @@ fn check_go_package(
     let staged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut facts = PackageFacts::default();
         facts.has_tests = !tests.is_empty();
+        // The package's index of other packages, made once for both rounds (each adds the
+        // imports it reads to what the scan counts).
+        facts.set_api(go.api(&dir, &[]));
         let first = check_round(&dir, &plain, Round::Plain, &mut facts, package_hash, stage);
         if tests_later.is_some() && !tests.is_empty() {
             return (first, None, Some(facts));
         }
-        let round = if plain.is_empty() { Round::TestsAlone } else { Round::Tests };
-        let second = check_round(&dir, &tests, round, &mut facts, package_hash, stage);
+        let second = check_round(&dir, &tests, Round::Tests, &mut facts, package_hash, stage);
         (first, Some(second), None)
     }));
     match staged {
@@ -589,8 +594,6 @@ enum Round {
     Plain,
     /// The tests, after the package's other files.
     Tests,
-    /// The tests of a directory that holds nothing else.
-    TestsAlone,
 }
 
 /// A file's key in the result cache: its own hash with its package's.
@@ -647,18 +650,12 @@ fn check_round(
             })
             .unzip()
     };
-    let units: Vec<PackageFile<'_>> =
-        files.iter().zip(&trees).zip(&shortened).map(|(((_, l), t), short)| unit(l, t, short)).collect();
-    match round {
-        Round::Plain => {
-            go.provide(dir, &units, facts);
-            facts.set_api(go.api(dir, &facts.imported_paths()));
-        }
-        // The tests' imports join the index the first round made, with what it has read.
-        Round::Tests => go.note_imports(dir, &facts.imported_paths()),
-        Round::TestsAlone => facts.set_api(go.api(dir, &facts.imported_paths())),
+    if round == Round::Plain {
+        let units: Vec<PackageFile<'_>> =
+            files.iter().zip(&trees).zip(&shortened).map(|(((_, l), t), short)| unit(l, t, short)).collect();
+        go.provide(dir, &units, facts);
     }
-    drop(units);
+    go.note_imports(dir, &facts.imported_paths());
     let facts = &*facts;
     // Each tree is dropped as soon as its file is checked.
     let check = |l: &Loaded, tree: Option<tree_sitter::Tree>| {
@@ -950,6 +947,22 @@ mod tests {
             go_findings(&root, &go, cache.as_deref());
             assert_eq!(go.missing(), ["example.org/lib"], "cache {cache:?}");
         }
+    }
+
+    /// Tests in a directory of their own, left for later because they import a package
+    /// checked after them, still read that package's API.
+    #[test]
+    fn tests_alone_left_for_later_read_the_api() {
+        let (_t, root) = module(&[
+            ("debtctl.toml", "[go]\ntests = true\n"),
+            (
+                "a/e2e_test.go",
+                "package e2e\n\nimport (\n\t\"testing\"\n\n\t\"example.com/m/z\"\n)\n\nfunc TestE(t *testing.T) {\n\tz.F()\n}\n",
+            ),
+            ("z/z.go", "package z\n\nfunc F() error { return nil }\n"),
+        ]);
+        let go = Arc::new(GoPackages::new(None, None, Vec::new()));
+        assert_eq!(go_findings(&root, &go, None), at(&[("a/e2e_test.go", 10)]));
     }
 
     /// A package's tests are checked after its other files, with the facts of both: a test
